@@ -1,0 +1,193 @@
+// Package engine runs workflow commands against the store: read the case,
+// let the workflow decide, write the result in one atomic operation. Every
+// adapter (Slack, Teams, the practice console) and the scheduler acts
+// through it, so no platform has logic of its own.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// Store is what the engine needs of persistence (store.Store implements it).
+type Store interface {
+	// NextRef allocates the next reference of the year: ESC-2026-0042.
+	NextRef(ctx context.Context, year int) (string, error)
+	// Load reads a dispute and its event log in one round trip;
+	// it returns ErrNotFound (wrapped) when there is no such case.
+	Load(ctx context.Context, ref string) (*workflow.Dispute, []workflow.Event, error)
+	// Commit writes a result atomically, checked against res.PrevVersion.
+	// A stale version returns an error satisfying errors.Is(err, ErrConflict);
+	// a repeated idempotency key one satisfying errors.Is(err, ErrDuplicate).
+	Commit(ctx context.Context, res *workflow.Result, idempotencyKey string) error
+	// OpenFor lists the references of the open cases a person holds or is involved in.
+	OpenFor(ctx context.Context, user workflow.UserID) ([]string, error)
+	// Disputes reads several disputes (missing ones are skipped).
+	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
+}
+
+// Sentinel errors the store wraps, so adapters can tell people what happened.
+var (
+	ErrNotFound  = errors.New("no such case")
+	ErrConflict  = errors.New("the case changed while you were acting on it")
+	ErrDuplicate = errors.New("this request was already handled")
+)
+
+// Metrics receives one count per command outcome ("accepted", "refused",
+// "conflict", "duplicate", "error"); nil means none.
+type Metrics interface {
+	Transition(kind workflow.CommandKind, outcome string)
+}
+
+// Engine runs commands. Env is fixed for the process (configuration).
+type Engine struct {
+	store   Store
+	env     workflow.Env
+	now     func() time.Time
+	log     *slog.Logger
+	metrics Metrics
+}
+
+// New builds an engine. now is the clock (time.Now in production, a fake
+// clock in tests and the practice console).
+func New(s Store, env workflow.Env, now func() time.Time, log *slog.Logger, m Metrics) *Engine {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Engine{store: s, env: env, now: now, log: log, metrics: m}
+}
+
+// Env is the workflow environment (policy, directory, calendar).
+func (e *Engine) Env() workflow.Env { return e.env }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.now() }
+
+func (e *Engine) count(k workflow.CommandKind, outcome string) {
+	if e.metrics != nil {
+		e.metrics.Transition(k, outcome)
+	}
+}
+
+// Raise validates the form first (so a bad form costs no reference), then
+// allocates a reference and raises the case. Field problems come back as a
+// *workflow.Refusal with Fields set.
+func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.RaiseInput, idempotencyKey string) (*workflow.Result, error) {
+	if errs := in.Validate(e.env, actor); len(errs) > 0 {
+		e.count(workflow.CmdRaise, "refused")
+		return nil, &workflow.Refusal{Code: workflow.RefuseInvalid, Message: "some answers need a look", Fields: errs}
+	}
+	now := e.now()
+	ref, err := e.store.NextRef(ctx, now.In(e.env.Calendar.Location()).Year())
+	if err != nil {
+		e.count(workflow.CmdRaise, "error")
+		return nil, fmt.Errorf("allocate reference: %w", err)
+	}
+	in.Ref = ref
+	cmd := workflow.Command{Kind: workflow.CmdRaise, Actor: actor, At: now, Raise: &in}
+	res, err := workflow.Apply(e.env, nil, nil, cmd)
+	if err != nil {
+		e.count(cmd.Kind, "refused")
+		return nil, err
+	}
+	return res, e.commit(ctx, cmd, res, idempotencyKey)
+}
+
+// Do runs a command on an existing case. cmd.At is set from the clock when
+// zero. A conflict (someone else acted at the same instant) is returned to
+// the caller, who tells the person; only notes, which cannot contradict
+// anything, are retried.
+func (e *Engine) Do(ctx context.Context, ref string, cmd workflow.Command, idempotencyKey string) (*workflow.Result, error) {
+	if cmd.At.IsZero() {
+		cmd.At = e.now()
+	}
+	for attempt := 0; ; attempt++ {
+		d, hist, err := e.store.Load(ctx, ref)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				e.count(cmd.Kind, "refused")
+				return nil, &workflow.Refusal{Code: workflow.RefuseUnknownCase, Message: fmt.Sprintf("there is no case %s", ref)}
+			}
+			e.count(cmd.Kind, "error")
+			return nil, fmt.Errorf("load %s: %w", ref, err)
+		}
+		res, err := workflow.Apply(e.env, d, hist, cmd)
+		if err != nil {
+			e.count(cmd.Kind, "refused")
+			return nil, err
+		}
+		err = e.commit(ctx, cmd, res, idempotencyKey)
+		if errors.Is(err, ErrConflict) && cmd.Kind == workflow.CmdComment && attempt < 3 {
+			continue
+		}
+		return res, err
+	}
+}
+
+func (e *Engine) commit(ctx context.Context, cmd workflow.Command, res *workflow.Result, key string) error {
+	err := e.store.Commit(ctx, res, key)
+	switch {
+	case err == nil:
+		e.count(cmd.Kind, "accepted")
+		// Logs carry the reference, command and stage: never free text.
+		e.log.InfoContext(ctx, "transition", "ref", res.Dispute.Ref, "command", cmd.Kind, "stage", res.Dispute.Stage, "version", res.Dispute.Version, "messages", len(res.Messages))
+		return nil
+	case errors.Is(err, ErrConflict):
+		e.count(cmd.Kind, "conflict")
+		return err
+	case errors.Is(err, ErrDuplicate):
+		e.count(cmd.Kind, "duplicate")
+		return err
+	}
+	e.count(cmd.Kind, "error")
+	return fmt.Errorf("commit %s %s: %w", res.Dispute.Ref, cmd.Kind, err)
+}
+
+// Case returns a case and its history to someone allowed to see it.
+func (e *Engine) Case(ctx context.Context, ref string, viewer workflow.UserID) (*workflow.Dispute, []workflow.Event, error) {
+	d, hist, err := e.store.Load(ctx, ref)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, &workflow.Refusal{Code: workflow.RefuseUnknownCase, Message: fmt.Sprintf("there is no case %s", ref)}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	if viewer != workflow.SystemActor && !workflow.CanView(d, e.env.Directory, viewer) {
+		// The same answer as for a case that does not exist: whether a
+		// case exists is itself not for everyone.
+		return nil, nil, &workflow.Refusal{Code: workflow.RefuseUnknownCase, Message: fmt.Sprintf("there is no case %s that you can see", ref)}
+	}
+	return d, hist, nil
+}
+
+// MyCases lists a person's open cases, soonest deadline first.
+func (e *Engine) MyCases(ctx context.Context, user workflow.UserID) ([]*workflow.Dispute, error) {
+	refs, err := e.store.OpenFor(ctx, user)
+	if err != nil {
+		return nil, fmt.Errorf("open cases of a person: %w", err)
+	}
+	ds, err := e.store.Disputes(ctx, refs)
+	if err != nil {
+		return nil, fmt.Errorf("read open cases: %w", err)
+	}
+	ds = slices.DeleteFunc(ds, func(d *workflow.Dispute) bool { return d.State.Closed() })
+	slices.SortFunc(ds, func(a, b *workflow.Dispute) int { return a.Deadline.Compare(b.Deadline) })
+	return ds, nil
+}
+
+// RunTimer runs a due timer's command. A timer that outlived its stage is
+// not an error: it simply does nothing.
+func (e *Engine) RunTimer(ctx context.Context, t workflow.Timer) (*workflow.Result, error) {
+	res, err := e.Do(ctx, t.Ref, t.Command(e.now()), "")
+	var r *workflow.Refusal
+	if errors.As(err, &r) && (r.Code == workflow.RefuseStaleTimer || r.Code == workflow.RefuseClosed || r.Code == workflow.RefuseUnknownCase) {
+		return nil, nil
+	}
+	return res, err
+}

@@ -1,0 +1,96 @@
+package workflow
+
+// Agency is a partner organisation (children's social care, an NHS trust,
+// a school, the police...).
+type Agency struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Person is someone the directory knows: who they are on one platform, their
+// agency and the role they hold there.
+type Person struct {
+	ID     UserID `json:"id"`
+	Name   string `json:"name"`
+	Agency string `json:"agency"`
+	Role   Role   `json:"role"`
+}
+
+// Directory says who holds each role in each agency, who the business team
+// is and who chairs the partnership. It is configuration, handed to Apply as
+// data; the workflow never looks anyone up elsewhere.
+type Directory struct {
+	Agencies     []Agency `json:"agencies"`
+	People       []Person `json:"people"`
+	BusinessTeam []UserID `json:"business_team"`
+	Chair        []UserID `json:"chair"`
+}
+
+// Agency finds an agency by id.
+func (d *Directory) Agency(id string) (Agency, bool) {
+	for _, a := range d.Agencies {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Agency{}, false
+}
+
+// AgencyName is the agency's name, or its id when unknown.
+func (d *Directory) AgencyName(id string) string {
+	if a, ok := d.Agency(id); ok && a.Name != "" {
+		return a.Name
+	}
+	return id
+}
+
+// Person finds a person by id.
+func (d *Directory) Person(id UserID) (Person, bool) {
+	for _, p := range d.People {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Person{}, false
+}
+
+// Name is the person's name as the directory knows it, or a neutral
+// fallback (never a raw platform id in a message).
+func (d *Directory) Name(id UserID) string {
+	if id == SystemActor {
+		return "Escalate"
+	}
+	if p, ok := d.Person(id); ok && p.Name != "" {
+		return p.Name
+	}
+	return "<" + string(id) + ">"
+}
+
+// Holders are the people who hold a role in an agency.
+func (d *Directory) Holders(agency string, role Role) []UserID {
+	if role == RoleChair {
+		return append([]UserID(nil), d.Chair...)
+	}
+	var ids []UserID
+	for _, p := range d.People {
+		if p.Agency == agency && p.Role == role {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+// InBusinessTeam reports whether the person is in the partnership's business team.
+func (d *Directory) InBusinessTeam(id UserID) bool { return contains(d.BusinessTeam, id) }
+
+// IsChair reports whether the person chairs the partnership.
+func (d *Directory) IsChair(id UserID) bool { return contains(d.Chair, id) }
+
+func contains(ids []UserID, id UserID) bool {
+	for _, k := range ids {
+		if k == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,326 @@
+package workflow
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Field names shared by every form renderer and parser.
+const (
+	FieldSubjectType      = "subject_type"
+	FieldSubjectRef       = "subject_ref"
+	FieldCategory         = "category"
+	FieldDecision         = "decision"
+	FieldDecisionDate     = "decision_date"
+	FieldPlan             = "plan"
+	FieldDisagreement     = "disagreement"
+	FieldOutcomeSought    = "outcome_sought"
+	FieldEvidence         = "evidence"
+	FieldRaiserAgency     = "raiser_agency"
+	FieldResponderAgency  = "responder_agency"
+	FieldResponder        = "responder"
+	FieldImmediateRisk    = "immediate_risk"
+	FieldStartStage       = "start_stage"
+	FieldStartReason      = "start_reason"
+	FieldText             = "text"
+	FieldOutcome          = "outcome"
+	FieldOutstanding      = "outstanding"
+	FieldHowPursued       = "how_pursued"
+	FieldRecordedOnFile   = "recorded_on_file"
+	FieldRaiserHolders    = "raiser_holders"
+	FieldResponderHolders = "responder_holders"
+	FieldPanel            = "panel"
+	FieldThemes           = "themes"
+)
+
+// FormKind names a form.
+type FormKind string
+
+const (
+	FormRaise    FormKind = "raise"
+	FormPropose  FormKind = "propose"  // Resolved: the agreed outcome
+	FormEscalate FormKind = "escalate" // reason and next holders
+	FormNote     FormKind = "note"
+	FormReject   FormKind = "reject" // Not agreed: why
+	FormWithdraw FormKind = "withdraw"
+	FormResolve  FormKind = "resolve" // the chair's outcome
+	FormPanel    FormKind = "panel"
+	FormDebrief  FormKind = "debrief"
+)
+
+// FieldType is how a field is entered.
+type FieldType string
+
+const (
+	FieldLine     FieldType = "line"     // one line of text
+	FieldArea     FieldType = "area"     // several lines
+	FieldSelect   FieldType = "select"   // one of Options
+	FieldMulti    FieldType = "multi"    // several of Options
+	FieldUser     FieldType = "user"     // one person (the platform's picker)
+	FieldUsers    FieldType = "users"    // several people
+	FieldDate     FieldType = "date"     // YYYY-MM-DD
+	FieldCheckbox FieldType = "checkbox" // yes / no
+)
+
+// Option is one choice of a select.
+type Option struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// FormField is one question.
+type FormField struct {
+	Name     string    `json:"name"`
+	Label    string    `json:"label"`
+	Type     FieldType `json:"type"`
+	Hint     string    `json:"hint,omitempty"`
+	Required bool      `json:"required,omitempty"`
+	Options  []Option  `json:"options,omitempty"`
+	Max      int       `json:"max,omitempty"`
+	Value    string    `json:"value,omitempty"`
+	Values   []string  `json:"values,omitempty"`
+	// ImmediateRisk marks the questions that only matter when the raiser
+	// says the child or adult is at risk of immediate harm.
+	ImmediateRisk bool `json:"immediate_risk,omitempty"`
+}
+
+// Form is a platform-neutral form: a Slack modal, an Adaptive Card, an
+// HTML form.
+type Form struct {
+	Kind   FormKind `json:"kind"`
+	Title  string   `json:"title"`
+	Submit string   `json:"submit"`
+	Ref    string   `json:"ref,omitempty"`
+	Stage  int      `json:"stage,omitempty"`
+	Intro  []string `json:"intro,omitempty"`
+	// Emergency is the partnership's emergency route, shown before
+	// anything else when immediate risk is chosen.
+	Emergency []string    `json:"emergency,omitempty"`
+	Fields    []FormField `json:"fields"`
+}
+
+// Values is what a submitted form carries (user fields hold UserIDs).
+type Values map[string][]string
+
+// Get is the first value of a field, trimmed.
+func (v Values) Get(name string) string {
+	if len(v[name]) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(v[name][0])
+}
+
+// RaiseForm is the /escalate form.
+func RaiseForm(env Env) Form {
+	p, dir := env.Policy, env.Directory
+	var subjects, cats, plans, agencies, stages []Option
+	for _, s := range p.Subjects {
+		subjects = append(subjects, Option{string(s), s.Label()})
+	}
+	for _, c := range Categories {
+		if c.AdultOnly && !p.Covers(SubjectAdult) {
+			continue
+		}
+		l := c.Label
+		if c.AdultOnly {
+			l += " (adults)"
+		}
+		cats = append(cats, Option{string(c.Category), l})
+	}
+	for _, pl := range Plans {
+		if pl.For != "" && !p.Covers(pl.For) {
+			continue
+		}
+		plans = append(plans, Option{string(pl.Plan), pl.Label})
+	}
+	for _, a := range dir.Agencies {
+		agencies = append(agencies, Option{a.ID, a.Name})
+	}
+	for i := range p.Stages {
+		stages = append(stages, Option{strconv.Itoa(i + 1), p.StageName(i + 1)})
+	}
+	f := Form{Kind: FormRaise, Title: "Raise a disagreement", Submit: "Raise",
+		Intro: []string{
+			"For a professional disagreement about another agency's decision, action or inaction that you believe leaves a " + subjectWords(p) + " unsafe. Not for complaints, whistleblowing or concerns about a professional's conduct.",
+			"Never type a name: use the agency's case number.",
+		},
+		Emergency: env.Emergency,
+		Fields: []FormField{
+			{Name: FieldSubjectType, Label: "Who is it about?", Type: FieldSelect, Required: true, Options: subjects},
+			{Name: FieldSubjectRef, Label: "Case number", Type: FieldLine, Required: true, Max: 40, Hint: "The agency's case number. No names."},
+			{Name: FieldCategory, Label: "What is it about?", Type: FieldSelect, Required: true, Options: cats},
+			{Name: FieldPlan, Label: "Current plan", Type: FieldSelect, Options: plans},
+			{Name: FieldDecision, Label: "The decision disputed", Type: FieldLine, Max: 300},
+			{Name: FieldDecisionDate, Label: "Date of the decision", Type: FieldDate},
+			{Name: FieldRaiserAgency, Label: "Your agency", Type: FieldSelect, Required: true, Options: agencies},
+			{Name: FieldResponderAgency, Label: "The other agency", Type: FieldSelect, Required: true, Options: agencies},
+			{Name: FieldResponder, Label: "The practitioner you disagree with", Type: FieldUser, Required: true},
+			{Name: FieldDisagreement, Label: "What is the disagreement?", Type: FieldArea, Required: true, Max: MaxText, Hint: "Be specific about the difference in opinion."},
+			{Name: FieldOutcomeSought, Label: "What outcome do you seek for the " + subjectWords(p) + "?", Type: FieldArea, Required: true, Max: MaxText},
+			{Name: FieldEvidence, Label: "Evidence", Type: FieldArea, Required: true, Max: MaxText, Hint: "What your view rests on."},
+			{Name: FieldImmediateRisk, Label: "The " + subjectWords(p) + " is at risk of immediate harm", Type: FieldCheckbox, Hint: "Use the emergency route first. You may then start at a later stage."},
+			{Name: FieldStartStage, Label: "Stage to start at", Type: FieldSelect, Options: stages, Value: "1", ImmediateRisk: true},
+			{Name: FieldStartReason, Label: "Why start at a later stage?", Type: FieldArea, Max: MaxText, ImmediateRisk: true},
+		},
+	}
+	return f
+}
+
+func subjectWords(p *Policy) string {
+	switch {
+	case p.Covers(SubjectChild) && p.Covers(SubjectAdult):
+		return "child or adult"
+	case p.Covers(SubjectAdult):
+		return "adult"
+	}
+	return "child"
+}
+
+// ParseRaise reads a submitted raise form. Validation is RaiseInput.Validate.
+func ParseRaise(v Values) RaiseInput {
+	stage, _ := strconv.Atoi(v.Get(FieldStartStage))
+	risk := isYes(v.Get(FieldImmediateRisk))
+	if !risk {
+		stage = 1
+	}
+	return RaiseInput{
+		SubjectType: SubjectType(v.Get(FieldSubjectType)), SubjectRef: v.Get(FieldSubjectRef),
+		Category: Category(v.Get(FieldCategory)), Plan: PlanStatus(v.Get(FieldPlan)),
+		DecisionDisputed: v.Get(FieldDecision), DecisionDate: Date(v.Get(FieldDecisionDate)),
+		Disagreement: v.Get(FieldDisagreement), OutcomeSought: v.Get(FieldOutcomeSought), Evidence: v.Get(FieldEvidence),
+		RaiserAgency: v.Get(FieldRaiserAgency), ResponderAgency: v.Get(FieldResponderAgency), Responder: UserID(v.Get(FieldResponder)),
+		ImmediateRisk: risk, StartStage: stage, StartReason: v.Get(FieldStartReason),
+	}
+}
+
+func isYes(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on", "1", FieldImmediateRisk, FieldRecordedOnFile:
+		return true
+	}
+	return false
+}
+
+// ActionForm is the form a button opens, or false when the button acts at
+// once (Confirm, Show).
+func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
+	base := Form{Ref: d.Ref, Stage: d.Stage}
+	text := func(label, hint string) FormField {
+		return FormField{Name: FieldText, Label: label, Type: FieldArea, Required: true, Max: MaxText, Hint: hint}
+	}
+	outcome := []FormField{
+		{Name: FieldOutcome, Label: "Agreed outcome", Type: FieldArea, Required: true, Max: MaxText},
+		{Name: FieldOutstanding, Label: "Outstanding issues", Type: FieldArea, Max: MaxText},
+		{Name: FieldHowPursued, Label: "How they will be pursued", Type: FieldArea, Max: MaxText},
+		{Name: FieldRecordedOnFile, Label: "Recorded on the " + d.SubjectType.short() + "'s file", Type: FieldCheckbox},
+	}
+	switch k {
+	case ActResolved:
+		base.Kind, base.Title, base.Submit = FormPropose, "Record the resolution", "Send for confirmation"
+		base.Intro = []string{"The other side will be asked to confirm this in writing, as the policy requires."}
+		base.Fields = outcome
+	case ActResolve:
+		base.Kind, base.Title, base.Submit = FormResolve, "Resolve as chair", "Resolve"
+		base.Fields = outcome
+	case ActEscalate:
+		p := env.Policy
+		next := d.Stage + 1
+		base.Kind, base.Title, base.Submit = FormEscalate, "Escalate to stage "+stageLabel(p, next), "Escalate"
+		base.Intro = []string{fmt.Sprintf("%s goes to %s: %s.", d.Ref, p.StageName(next), p.Stage(next).Role.Label())}
+		base.Fields = []FormField{text("Why escalate?", "What was tried and why it was not resolved.")}
+		if next <= p.Last() {
+			st := p.Stage(next)
+			if st.Role == RoleChair {
+				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: "Chair", Type: FieldUsers, Values: ids(env.Directory.Holders("", RoleChair))})
+			} else {
+				base.Fields = append(base.Fields,
+					FormField{Name: FieldRaiserHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.Role))},
+					FormField{Name: FieldResponderHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Responder.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.Role))})
+			}
+		}
+	case ActNote:
+		base.Kind, base.Title, base.Submit = FormNote, "Add a note", "Add"
+		base.Fields = []FormField{text("Note", "It goes on the written record and to the people holding the case.")}
+	case ActReject:
+		base.Kind, base.Title, base.Submit = FormReject, "Not agreed", "Send"
+		base.Fields = []FormField{text("What is not agreed, and why?", "")}
+	case ActWithdraw:
+		base.Kind, base.Title, base.Submit = FormWithdraw, "Withdraw", "Withdraw"
+		base.Fields = []FormField{text("Why withdraw?", "")}
+	case ActDebrief:
+		base.Kind, base.Title, base.Submit = FormDebrief, "Debrief", "Record"
+		base.Fields = []FormField{text("What would you share about how this went?", "The policies suggest a short debrief to keep good working relationships.")}
+	case ActPanel:
+		var ag []Option
+		for _, a := range env.Directory.Agencies {
+			ag = append(ag, Option{a.ID, a.Name})
+		}
+		base.Kind, base.Title, base.Submit = FormPanel, "Convene a resolution panel", "Convene"
+		base.Intro = []string{"Three agencies, including the two in dispute where possible."}
+		base.Fields = []FormField{{Name: FieldPanel, Label: "Agencies", Type: FieldMulti, Required: true, Options: ag, Values: []string{d.Raiser.Agency, d.Responder.Agency}},
+			{Name: FieldText, Label: "Note", Type: FieldArea, Max: MaxText}}
+	default:
+		return Form{}, false
+	}
+	return base, true
+}
+
+func ids(u []UserID) []string {
+	s := make([]string, len(u))
+	for i, id := range u {
+		s[i] = string(id)
+	}
+	return s
+}
+
+func userIDs(s []string) []UserID {
+	var out []UserID
+	for _, v := range s {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, UserID(v))
+		}
+	}
+	return out
+}
+
+// CommandFromForm turns a submitted follow-up form into a command (without
+// Actor and At, which the adapter sets).
+func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
+	c := Command{ExpectStage: stage, Text: v.Get(FieldText)}
+	prop := func() *Proposal {
+		return &Proposal{Outcome: v.Get(FieldOutcome), Outstanding: v.Get(FieldOutstanding), HowPursued: v.Get(FieldHowPursued), RecordedOnFile: isYes(v.Get(FieldRecordedOnFile))}
+	}
+	switch kind {
+	case FormPropose:
+		c.Kind, c.Proposal = CmdPropose, prop()
+	case FormResolve:
+		c.Kind, c.Proposal = CmdResolve, prop()
+	case FormEscalate:
+		c.Kind = CmdEscalate
+		if r, s := userIDs(v[FieldRaiserHolders]), userIDs(v[FieldResponderHolders]); len(r)+len(s) > 0 {
+			c.Holders = &StageHolders{Raiser: r, Responder: s, Chair: r}
+		}
+	case FormNote:
+		c.Kind = CmdComment
+	case FormReject:
+		c.Kind = CmdReject
+	case FormWithdraw:
+		c.Kind = CmdWithdraw
+	case FormDebrief:
+		c.Kind = CmdDebrief
+	case FormPanel:
+		c.Kind, c.Panel = CmdConvenePanel, v[FieldPanel]
+	default:
+		return c, fmt.Errorf("unknown form %q", kind)
+	}
+	return c, nil
+}
+
+// CommandForAction is the command a button runs at once (no form), if any.
+func CommandForAction(k ActionKind, stage int) (Command, bool) {
+	if k == ActConfirm {
+		return Command{Kind: CmdConfirm, ExpectStage: stage}, true
+	}
+	return Command{}, false
+}

@@ -1,0 +1,176 @@
+package workflow
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Validate checks a raise form and returns every problem by field name.
+// It is the one validation Slack, Teams and the console all use.
+func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
+	p, dir := env.Policy, env.Directory
+	errs := map[string]string{}
+	switch {
+	case in.SubjectType != SubjectChild && in.SubjectType != SubjectAdult:
+		errs[FieldSubjectType] = "Choose a child or an adult with care and support needs"
+	case !p.Covers(in.SubjectType):
+		errs[FieldSubjectType] = fmt.Sprintf("%s's policy does not cover a %s", p.Partnership, in.SubjectType.Label())
+	}
+	ref := strings.TrimSpace(in.SubjectRef)
+	switch {
+	case ref == "":
+		errs[FieldSubjectRef] = "Give the agency's case number (no names)"
+	case len(ref) > 40:
+		errs[FieldSubjectRef] = "A case number is 40 characters at most"
+	case looksLikeName(ref):
+		errs[FieldSubjectRef] = "This looks like a name. Use the agency's case number: names never go in Escalate"
+	}
+	if !in.Category.valid(in.SubjectType) {
+		errs[FieldCategory] = "Choose what the disagreement is about"
+	}
+	if in.Plan != "" && !in.Plan.valid(in.SubjectType) {
+		errs[FieldPlan] = "Choose the current plan status"
+	}
+	if in.DecisionDate != "" && !in.DecisionDate.Valid() {
+		errs[FieldDecisionDate] = "Give the date as YYYY-MM-DD"
+	}
+	for f, v := range map[string]string{FieldDecision: in.DecisionDisputed, FieldDisagreement: in.Disagreement, FieldOutcomeSought: in.OutcomeSought, FieldEvidence: in.Evidence} {
+		if len(v) > MaxText {
+			errs[f] = fmt.Sprintf("%d characters at most", MaxText)
+		}
+	}
+	if strings.TrimSpace(in.Disagreement) == "" {
+		errs[FieldDisagreement] = "Say what the disagreement is about"
+	}
+	if strings.TrimSpace(in.OutcomeSought) == "" {
+		errs[FieldOutcomeSought] = "Say what outcome you seek for the " + in.SubjectType.short()
+	}
+	if strings.TrimSpace(in.Evidence) == "" {
+		errs[FieldEvidence] = "Say what the disagreement rests on: the policies ask for it to be evidence based"
+	}
+	raiserAgency := in.RaiserAgency
+	if raiserAgency == "" {
+		if me, ok := dir.Person(actor); ok {
+			raiserAgency = me.Agency
+		}
+	}
+	if _, ok := dir.Agency(raiserAgency); !ok {
+		errs[FieldRaiserAgency] = "Choose your agency"
+	}
+	if _, ok := dir.Agency(in.ResponderAgency); !ok {
+		errs[FieldResponderAgency] = "Choose the agency you disagree with"
+	} else if in.ResponderAgency == raiserAgency && !p.WithinAgency && in.Category != CatOwnManagement {
+		errs[FieldResponderAgency] = "This policy is for disagreements between agencies; use your own agency's escalation policy for one within it"
+	}
+	if in.Responder == "" {
+		errs[FieldResponder] = "Choose the practitioner you disagree with"
+	} else if in.Responder == actor {
+		errs[FieldResponder] = "Choose someone other than yourself"
+	}
+	start := in.StartStage
+	if start == 0 {
+		start = 1
+	}
+	switch {
+	case start < 1 || start > p.Last():
+		errs[FieldStartStage] = fmt.Sprintf("Choose a stage from 1 to %d", p.Last())
+	case start > 1 && !in.ImmediateRisk:
+		errs[FieldStartStage] = "A case starts at stage 1 unless the " + in.SubjectType.short() + " is at risk of immediate harm"
+	case start > 1 && p.ImmediateRiskMaxStage > 0 && start > p.ImmediateRiskMaxStage:
+		errs[FieldStartStage] = fmt.Sprintf("This policy lets a case start at stage %d at the latest", p.ImmediateRiskMaxStage)
+	case start > 1 && strings.TrimSpace(in.StartReason) == "":
+		errs[FieldStartReason] = "Say why it should start at a later stage"
+	}
+	if len(in.StartReason) > MaxText {
+		errs[FieldStartReason] = fmt.Sprintf("%d characters at most", MaxText)
+	}
+	return errs
+}
+
+func (s SubjectType) short() string {
+	if s == SubjectAdult {
+		return "adult"
+	}
+	return "child"
+}
+
+// looksLikeName catches the commonest slip: a person's name typed where the
+// case number belongs. A case number has a digit in it.
+func looksLikeName(s string) bool {
+	return !strings.ContainsAny(s, "0123456789")
+}
+
+func raise(env Env, cmd Command) (*Result, error) {
+	in := cmd.Raise
+	if in == nil {
+		return nil, refuse(RefuseInvalid, "nothing to raise")
+	}
+	if _, ok := ParseRef(in.Ref); !ok {
+		return nil, refuse(RefuseInvalid, "the case has no reference")
+	}
+	if errs := in.Validate(env, cmd.Actor); len(errs) > 0 {
+		return nil, &Refusal{Code: RefuseInvalid, Message: "some answers need a look", Fields: errs}
+	}
+	raiserAgency := in.RaiserAgency
+	if raiserAgency == "" {
+		me, _ := env.Directory.Person(cmd.Actor)
+		raiserAgency = me.Agency
+	}
+	start := max(in.StartStage, 1)
+	d := &Dispute{
+		Ref: in.Ref, PolicyID: env.Policy.ID, SubjectType: in.SubjectType, SubjectRef: strings.TrimSpace(in.SubjectRef),
+		Category: in.Category, DecisionDisputed: strings.TrimSpace(in.DecisionDisputed), DecisionDate: in.DecisionDate,
+		Plan: in.Plan, Disagreement: strings.TrimSpace(in.Disagreement), OutcomeSought: strings.TrimSpace(in.OutcomeSought),
+		Evidence: strings.TrimSpace(in.Evidence), Raiser: Party{Agency: raiserAgency, Person: cmd.Actor},
+		Responder: Party{Agency: in.ResponderAgency, Person: in.Responder}, ImmediateRisk: in.ImmediateRisk,
+		StartStage: start, Stage: start, CreatedAt: cmd.At,
+	}
+	if d.Plan == "" {
+		d.Plan = PlanNone
+	}
+	if start > 1 {
+		d.StartReason = strings.TrimSpace(in.StartReason)
+	}
+	a := &applier{env: env, old: &Dispute{Ref: in.Ref}, d: d, cmd: cmd}
+	h, err := a.holdersFor(start, in.Holders)
+	if err != nil {
+		return nil, err
+	}
+	a.enterStage(h)
+	p := env.Policy
+	summary := fmt.Sprintf("Raised by %s (%s) with %s (%s) at %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), a.name(in.Responder), env.Directory.AgencyName(in.ResponderAgency), p.StageName(start))
+	if start > 1 {
+		summary += ": risk of immediate harm, started at a later stage"
+	}
+	a.event(summary, d.StartReason, nil)
+	lines := a.caseLines()
+	if d.ImmediateRisk {
+		lines = append([]string{"The raiser says the " + d.SubjectType.short() + " is at risk of immediate harm. This process never replaces an immediate safeguarding response:"}, append(append([]string(nil), env.Emergency...), lines...)...)
+	}
+	for _, u := range h.All() {
+		if u == cmd.Actor {
+			continue
+		}
+		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), env.Directory.AgencyName(in.ResponderAgency), d.Ref)
+		m := a.dm(u, MsgRaised, title, lines, a.actionsFor(u))
+		if start > 1 {
+			m.History = a.historyWith()
+		}
+	}
+	ack := a.dm(cmd.Actor, MsgRaisedAck, fmt.Sprintf("Your disagreement is raised as %s", d.Ref), []string{
+		fmt.Sprintf("%s has been told. %s should be resolved by %s; Escalate will remind everyone before then.", a.names(h.Side(SideResponder)), p.StageName(start), a.when(d.Deadline)),
+	}, append(a.actionsFor(cmd.Actor), a.action(ActWithdraw, "Withdraw", "danger")))
+	if !contains(h.All(), cmd.Actor) {
+		ack.Actions = []Action{a.action(ActNote, "Add note", ""), a.action(ActWithdraw, "Withdraw", "danger")}
+	}
+	a.feedStage(summaryForFeed(a, start))
+	return a.result(), nil
+}
+
+func summaryForFeed(a *applier, stage int) string {
+	s := fmt.Sprintf("Raised by %s at %s", a.name(a.cmd.Actor), a.env.Policy.StageName(stage))
+	if stage > 1 {
+		s += " (risk of immediate harm: started at a later stage)"
+	}
+	return s
+}
