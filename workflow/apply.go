@@ -39,9 +39,16 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 	if cmd.At.IsZero() {
 		return nil, refuse(RefuseInvalid, "the command has no time")
 	}
+	if cmd.Actor == "" {
+		// An empty actor would match the empty holder entries of a case.
+		return nil, refuse(RefuseInvalid, "the command says nobody did it")
+	}
 	if cmd.Kind == CmdRaise {
 		if d != nil {
 			return nil, refuse(RefuseState, "%s has already been raised", d.Ref)
+		}
+		if cmd.Actor == SystemActor {
+			return nil, refuse(RefuseNotAllowed, "only a person can raise a disagreement, not Escalate itself")
 		}
 		return raise(env, cmd)
 	}
@@ -113,8 +120,11 @@ func (a *applier) check() error {
 		return refuse(RefuseState, "%s is still open; that comes after it closes", d.Ref)
 	}
 	timerCmd := c.Kind == CmdNudge || c.Kind == CmdLapse || c.Kind == CmdPrompt || c.Kind == CmdPurge
-	if timerCmd != (c.Actor == SystemActor) {
+	if timerCmd && c.Actor != SystemActor {
 		return refuse(RefuseNotAllowed, "only Escalate itself can do that")
+	}
+	if !timerCmd && c.Actor == SystemActor {
+		return refuse(RefuseNotAllowed, "only a person can do that, not Escalate itself")
 	}
 	if c.ExpectStage != 0 && c.ExpectStage != d.Stage {
 		return a.movedOn()
@@ -352,7 +362,9 @@ func (a *applier) escalate() error {
 	if err != nil {
 		return err
 	}
-	before := a.d.Current().All()
+	// Those who held it are told, and so is the worker who raised it: the
+	// policies ask for every step to be shared with them.
+	before := uniq(append(a.d.Current().All(), a.d.Raiser.Person))
 	a.d.Stage = next
 	a.enterStage(h)
 	a.event("Escalated to "+p.StageName(next), strings.TrimSpace(a.cmd.Text), nil)
@@ -379,48 +391,58 @@ func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) 
 	h := StageHolders{Stage: n}
 	if st.Role == RoleChair {
 		h.Chair = dir.Holders("", RoleChair)
-		if chosen != nil && len(chosen.Chair) > 0 {
-			h.Chair = uniq(chosen.Chair)
+		if c := people(chosen, SideChair); len(c) > 0 {
+			h.Chair = c
 		}
 		if len(h.Chair) == 0 {
 			return h, refuse(RefuseNoHolders, "no partnership chair is in the directory; ask the business team to add one")
 		}
 		return h, nil
 	}
-	h.Raiser = dir.Holders(a.d.Raiser.Agency, st.Role)
-	h.Responder = dir.Holders(a.d.Responder.Agency, st.Role)
-	if chosen != nil {
-		if len(chosen.Raiser) > 0 {
-			h.Raiser = uniq(chosen.Raiser)
-		}
-		if len(chosen.Responder) > 0 {
-			h.Responder = uniq(chosen.Responder)
-		}
-	}
 	if st.Role == RolePractitioner {
-		if len(h.Raiser) == 0 {
-			h.Raiser = []UserID{a.d.Raiser.Person}
-		}
-		if len(h.Responder) == 0 && a.d.Responder.Person != "" {
-			h.Responder = []UserID{a.d.Responder.Person}
-		}
+		// Professional to professional: the two people who disagree, not
+		// every practitioner of their agencies (who would all be sent the
+		// case's free text).
+		h.Raiser = uniq([]UserID{a.d.Raiser.Person})
+		h.Responder = uniq([]UserID{a.d.Responder.Person})
+	} else {
+		h.Raiser = dir.Holders(a.d.Raiser.Agency, st.Role)
+		h.Responder = dir.Holders(a.d.Responder.Agency, st.Role)
+	}
+	if c := people(chosen, SideRaiser); len(c) > 0 {
+		h.Raiser = c
+	}
+	if c := people(chosen, SideResponder); len(c) > 0 {
+		h.Responder = c
 	}
 	var missing []string
+	fields := map[string]string{}
 	if len(h.Raiser) == 0 {
 		missing = append(missing, dir.AgencyName(a.d.Raiser.Agency))
+		fields[FieldRaiserHolders] = ""
 	}
 	if len(h.Responder) == 0 {
 		missing = append(missing, dir.AgencyName(a.d.Responder.Agency))
+		fields[FieldResponderHolders] = ""
 	}
 	if len(missing) > 0 {
 		r := refuse(RefuseNoHolders, "the directory has no %s for %s; choose the people in the form", st.Role.Label(), strings.Join(missing, " or "))
-		r.Fields = map[string]string{FieldRaiserHolders: r.Message}
-		if len(h.Responder) == 0 {
-			r.Fields = map[string]string{FieldResponderHolders: r.Message}
+		for f := range fields {
+			fields[f] = r.Message
 		}
+		r.Fields = fields
 		return h, r
 	}
 	return h, nil
+}
+
+// people are the people chosen to hold one side: never nobody ("") and
+// never Escalate itself.
+func people(chosen *StageHolders, s Side) []UserID {
+	if chosen == nil {
+		return nil
+	}
+	return slices.DeleteFunc(uniq(chosen.Side(s)), func(u UserID) bool { return u == SystemActor })
 }
 
 // enterStage hands the case to h, opens the stage's window and sets its timers.
@@ -521,9 +543,12 @@ func (a *applier) nudge() error {
 	a.event("Reminder sent: the window closes at "+a.when(a.d.Deadline), "", nil)
 	dl := a.d.Deadline
 	for _, u := range a.d.Current().All() {
-		m := a.dm(u, MsgReminder, fmt.Sprintf("%s: %s closes at %s", a.d.Ref, p.StageName(a.d.Stage), a.when(dl)),
-			[]string{"The policy asks for this stage to be resolved within " + p.Stage(a.d.Stage).Window.String() + ". If you cannot agree, escalate it."}, a.actionsFor(u))
-		m.Facts = append(m.Facts, Fact{Label: "Window closes", Value: a.when(dl), Time: &dl})
+		// The case's facts already say when the window closes.
+		line := "The policy asks for this stage to be resolved within " + p.Stage(a.d.Stage).Window.String() + "."
+		if a.d.Stage < p.Last() {
+			line += " If you cannot agree, escalate it."
+		}
+		a.dm(u, MsgReminder, fmt.Sprintf("%s: %s closes at %s", a.d.Ref, p.StageName(a.d.Stage), a.when(dl)), []string{line}, a.actionsFor(u))
 	}
 	return nil
 }
@@ -537,7 +562,13 @@ func (a *applier) lapse() error {
 	p := a.env.Policy
 	first := a.cmd.Kind == CmdLapse
 	if first && a.d.Lapsed {
-		return refuse(RefuseStaleTimer, "already lapsed")
+		return refuse(RefuseStaleTimer, "the window already lapsed")
+	}
+	if first && a.cmd.At.Before(a.d.Deadline) {
+		return refuse(RefuseStaleTimer, "the window has not closed yet")
+	}
+	if !first && !a.d.Lapsed {
+		return refuse(RefuseStaleTimer, "the window has not lapsed")
 	}
 	if first {
 		a.d.Lapsed = true
@@ -552,8 +583,16 @@ func (a *applier) lapse() error {
 		cur := a.d.Current()
 		raiserSide := uniq(append(append([]UserID(nil), cur.Raiser...), a.d.Raiser.Person))
 		for _, u := range raiserSide {
-			a.dm(u, MsgLapsed, overdue, []string{"The policy says unresolved disagreements go to the next tier. Escalate it, or record the resolution if you have agreed one."},
-				[]Action{esc, a.action(ActResolved, "Resolved", ""), a.action(ActNote, "Add note", "")})
+			// The escalate button first, then what this person can do now
+			// (a raiser who no longer holds the case cannot record a
+			// resolution; a proposal waiting is confirmed or not agreed).
+			acts := []Action{esc}
+			for _, act := range a.actionsFor(u) {
+				if act.Kind != ActEscalate {
+					acts = append(acts, act)
+				}
+			}
+			a.dm(u, MsgLapsed, overdue, []string{"The policy says unresolved disagreements go to the next tier. Escalate it, or record the resolution if you have agreed one."}, acts)
 		}
 		for _, u := range cur.Responder {
 			a.dm(u, MsgLapsed, overdue, []string{"The raiser's side has been asked to escalate it."}, a.actionsFor(u))
@@ -593,19 +632,28 @@ func (a *applier) assign() error {
 	if !dir.InBusinessTeam(a.cmd.Actor) && !dir.IsChair(a.cmd.Actor) {
 		return refuse(RefuseNotAllowed, "only the business team can change who holds a case")
 	}
-	if a.cmd.Holders == nil || len(a.cmd.Holders.All()) == 0 {
+	// As for escalation (holdersFor), the chair holds the chair's stage and
+	// the two sides hold every other: the sides a stage does not have are
+	// ignored, so nobody holds a stage on a side it does not have.
+	chosen := StageHolders{Raiser: people(a.cmd.Holders, SideRaiser), Responder: people(a.cmd.Holders, SideResponder), Chair: people(a.cmd.Holders, SideChair)}
+	if a.env.Policy.Stage(a.d.Stage).Role == RoleChair {
+		chosen.Raiser, chosen.Responder = nil, nil
+	} else {
+		chosen.Chair = nil
+	}
+	if len(chosen.All()) == 0 {
 		return &Refusal{Code: RefuseInvalid, Message: "name who should hold the case", Fields: map[string]string{FieldRaiserHolders: "Name at least one person"}}
 	}
 	cur := a.d.Current()
 	h := StageHolders{Stage: a.d.Stage, Raiser: cur.Raiser, Responder: cur.Responder, Chair: cur.Chair, Since: a.cmd.At}
-	if len(a.cmd.Holders.Raiser) > 0 {
-		h.Raiser = uniq(a.cmd.Holders.Raiser)
+	if len(chosen.Raiser) > 0 {
+		h.Raiser = chosen.Raiser
 	}
-	if len(a.cmd.Holders.Responder) > 0 {
-		h.Responder = uniq(a.cmd.Holders.Responder)
+	if len(chosen.Responder) > 0 {
+		h.Responder = chosen.Responder
 	}
-	if len(a.cmd.Holders.Chair) > 0 {
-		h.Chair = uniq(a.cmd.Holders.Chair)
+	if len(chosen.Chair) > 0 {
+		h.Chair = chosen.Chair
 	}
 	for i := len(a.d.Holders) - 1; i >= 0; i-- {
 		if a.d.Holders[i].Stage == a.d.Stage {
@@ -698,6 +746,10 @@ func (a *applier) resolve() error {
 func (a *applier) debrief() error {
 	if !a.d.IsInvolved(a.cmd.Actor) && !a.env.Directory.InBusinessTeam(a.cmd.Actor) && !a.env.Directory.IsChair(a.cmd.Actor) {
 		return refuse(RefuseNotHolder, "you were not part of %s", a.d.Ref)
+	}
+	if a.d.Purged {
+		// Retention removed the case's words; a debrief now would outlive it.
+		return refuse(RefuseState, "%s is past its retention period and its record was cleared; a debrief can no longer be added", a.d.Ref)
 	}
 	if r := requireText(FieldText, "The debrief", a.cmd.Text); r != nil {
 		return r

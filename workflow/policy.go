@@ -172,7 +172,8 @@ func (p *Policy) Validate() []PolicyError {
 		}
 		errs = append(errs, validateWindow(path+".window", s.Window, true)...)
 		errs = append(errs, validateWindow(path+".remind", s.Remind, false)...)
-		if s.Remind.Amount > 0 && s.Window.Amount > 0 && approx(s.Remind) >= approx(s.Window) {
+		// Windows of unknown units are reported above and cannot be compared.
+		if s.Remind.Amount > 0 && s.Window.Amount > 0 && validUnit(s.Remind.Unit) && validUnit(s.Window.Unit) && approx(s.Remind) >= approx(s.Window) {
 			add(path+".remind", "must be shorter than the window (%s)", s.Window)
 		}
 		last := i == len(p.Stages)-1
@@ -191,7 +192,8 @@ func (p *Policy) Validate() []PolicyError {
 		if s.Role == RoleChair && s.Final == FinalNone {
 			add(path+".final", "a stage held by the chair must say what the chair does (chair_resolves or chair_or_panel)")
 		}
-		if i > 0 && tier(s.Role) < tier(p.Stages[i-1].Role) {
+		// An unknown role is reported above and has no tier to compare.
+		if i > 0 && s.Role.Valid() && p.Stages[i-1].Role.Valid() && tier(s.Role) < tier(p.Stages[i-1].Role) {
 			add(path+".role", "%s is a lower tier than the previous stage's %s", s.Role, p.Stages[i-1].Role)
 		}
 	}
@@ -209,12 +211,14 @@ func validateWindow(path string, w Window, required bool) []PolicyError {
 	if w.Amount <= 0 {
 		errs = append(errs, PolicyError{path, "must be positive"})
 	}
-	switch w.Unit {
-	case WorkingDays, WorkingHours, Hours:
-	default:
+	if !validUnit(w.Unit) {
 		errs = append(errs, PolicyError{path + ".unit", fmt.Sprintf("must be working_days, working_hours or hours, not %q", w.Unit)})
 	}
 	return errs
+}
+
+func validUnit(u WindowUnit) bool {
+	return u == WorkingDays || u == WorkingHours || u == Hours
 }
 
 // approx orders windows of different units for validation only: a working

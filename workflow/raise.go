@@ -14,7 +14,11 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 	case in.SubjectType != SubjectChild && in.SubjectType != SubjectAdult:
 		errs[FieldSubjectType] = "Choose a child or an adult with care and support needs"
 	case !p.Covers(in.SubjectType):
-		errs[FieldSubjectType] = fmt.Sprintf("%s's policy does not cover a %s", p.Partnership, in.SubjectType.Label())
+		article := "a "
+		if in.SubjectType == SubjectAdult {
+			article = "an "
+		}
+		errs[FieldSubjectType] = fmt.Sprintf("%s's policy does not cover %s%s", p.Partnership, article, in.SubjectType.Label())
 	}
 	ref := strings.TrimSpace(in.SubjectRef)
 	switch {
@@ -59,10 +63,10 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 	}
 	if _, ok := dir.Agency(in.ResponderAgency); !ok {
 		errs[FieldResponderAgency] = "Choose the agency you disagree with"
-	} else if in.ResponderAgency == raiserAgency && !p.WithinAgency && in.Category != CatOwnManagement {
+	} else if in.ResponderAgency == raiserAgency && !p.WithinAgency {
 		errs[FieldResponderAgency] = "This policy is for disagreements between agencies; use your own agency's escalation policy for one within it"
 	}
-	if in.Responder == "" {
+	if in.Responder == "" || in.Responder == SystemActor {
 		errs[FieldResponder] = "Choose the practitioner you disagree with"
 	} else if in.Responder == actor {
 		errs[FieldResponder] = "Choose someone other than yourself"
@@ -157,8 +161,20 @@ func raise(env Env, cmd Command) (*Result, error) {
 			m.History = a.historyWith()
 		}
 	}
+	// Everyone the case went to: the other practitioner at stage 1, the
+	// managers of both sides or the chair at a later start.
+	var told []UserID
+	for _, u := range h.All() {
+		if u != cmd.Actor {
+			told = append(told, u)
+		}
+	}
+	have := "has"
+	if len(told) > 1 {
+		have = "have"
+	}
 	ack := a.dm(cmd.Actor, MsgRaisedAck, fmt.Sprintf("Your disagreement is raised as %s", d.Ref), []string{
-		fmt.Sprintf("%s has been told. %s should be resolved by %s; Escalate will remind everyone before then.", a.names(h.Side(SideResponder)), p.StageName(start), a.when(d.Deadline)),
+		fmt.Sprintf("%s %s been told. %s should be resolved by %s; Escalate will remind everyone before then.", a.names(told), have, p.StageName(start), a.when(d.Deadline)),
 	}, append(a.actionsFor(cmd.Actor), a.action(ActWithdraw, "Withdraw", "danger")))
 	if !contains(h.All(), cmd.Actor) {
 		ack.Actions = []Action{a.action(ActNote, "Add note", ""), a.action(ActWithdraw, "Withdraw", "danger")}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -238,14 +239,25 @@ func (s Side) Other() Side {
 // RefPattern formats a case reference: ESC-2026-0042.
 func FormatRef(year, n int) string { return fmt.Sprintf("ESC-%d-%04d", year, n) }
 
-// ParseRef checks a reference typed by a person and normalises its case.
+// ParseRef checks a reference typed by a person and normalises its case
+// and zero padding ("esc-2026-42" is ESC-2026-0042). Anything more than the
+// reference ("ESC-2026-42abc") is not one.
 func ParseRef(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	var y, n int
-	if _, err := fmt.Sscanf(s, "ESC-%4d-%d", &y, &n); err != nil || y < 2000 || n <= 0 {
+	rest, ok := strings.CutPrefix(strings.ToUpper(strings.TrimSpace(s)), "ESC-")
+	year, num, ok2 := strings.Cut(rest, "-")
+	if !ok || !ok2 || len(year) != 4 || !digits(year) || len(num) > 9 || !digits(num) {
 		return "", false
 	}
-	return FormatRef(y, n), FormatRef(y, n) == s || strings.HasPrefix(s, fmt.Sprintf("ESC-%d-", y))
+	y, _ := strconv.Atoi(year)
+	n, _ := strconv.Atoi(num)
+	if y < 2000 || n <= 0 {
+		return "", false
+	}
+	return FormatRef(y, n), true
+}
+
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // Date is a civil date as typed in a form ("2026-11-20").

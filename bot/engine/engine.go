@@ -182,9 +182,13 @@ func (e *Engine) MyCases(ctx context.Context, user workflow.UserID) ([]*workflow
 }
 
 // RunTimer runs a due timer's command. A timer that outlived its stage is
-// not an error: it simply does nothing.
+// not an error: it simply does nothing. The timer's firing (its id, stage
+// version and due time) is the idempotency key, so a timer run again after
+// a crash between its commit and its acknowledgement returns ErrDuplicate
+// instead of reminding people twice.
 func (e *Engine) RunTimer(ctx context.Context, t workflow.Timer) (*workflow.Result, error) {
-	res, err := e.Do(ctx, t.Ref, t.Command(e.now()), "")
+	key := fmt.Sprintf("timer:%s|%d|%d", t.ID(), t.StageVersion, t.Due.UnixMicro())
+	res, err := e.Do(ctx, t.Ref, t.Command(e.now()), key)
 	var r *workflow.Refusal
 	if errors.As(err, &r) && (r.Code == workflow.RefuseStaleTimer || r.Code == workflow.RefuseClosed || r.Code == workflow.RefuseUnknownCase) {
 		return nil, nil

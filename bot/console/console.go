@@ -1,0 +1,553 @@
+// Package console is the practice console: a third adapter beside Slack
+// and Teams that shows, for real, what Escalate does with no chat platform.
+// It renders the same neutral messages and forms, acts through the same
+// engine, and is driven by the real scheduler on a practice clock.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/workflow"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Hooks let the console run the delivery and scheduling machinery at once
+// after each step, so a person sees the result on the next page.
+type Hooks struct {
+	Drain func(ctx context.Context) error // deliver everything the outbox holds
+	Tick  func(ctx context.Context) error // one scheduler tick at the clock's time
+}
+
+// Calendar is what the time controls need of the working-day clock.
+type Calendar interface {
+	Location() *time.Location
+	NextWorkingDayAt(t time.Time, clock time.Duration) time.Time
+	AddWorkingDays(t time.Time, n int) time.Time
+}
+
+// Console serves the practice pages.
+type Console struct {
+	eng   *engine.Engine
+	inbox *Inbox
+	clock *Clock
+	cal   Calendar
+	hooks Hooks
+	log   *slog.Logger
+	tmpl  *template.Template
+
+	mu     sync.Mutex
+	flash  map[workflow.UserID]string
+	stepMu sync.Mutex // one clock move at a time
+}
+
+const cookieName = "escalate_practice_person"
+
+// step is how far the clock moves between scheduler ticks: fine enough that
+// a reminder is seen close to its time.
+const step = 15 * time.Minute
+
+// New builds the console.
+func New(eng *engine.Engine, inbox *Inbox, clock *Clock, cal Calendar, hooks Hooks, log *slog.Logger) (*Console, error) {
+	c := &Console{eng: eng, inbox: inbox, clock: clock, cal: cal, hooks: hooks, log: log, flash: map[workflow.UserID]string{}}
+	funcs := template.FuncMap{
+		"when":      c.when,
+		"name":      func(u workflow.UserID) string { return eng.Env().Directory.Name(u) },
+		"lines":     func(s string) []string { return strings.Split(s, "\n") },
+		"fieldID":   func(name string) string { return "f-" + name },
+		"now_nonce": nonce,
+		"has": func(vals []string, v string) bool {
+			for _, x := range vals {
+				if x == v {
+					return true
+				}
+			}
+			return false
+		},
+	}
+	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	c.tmpl = t
+	return c, nil
+}
+
+func (c *Console) when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(c.cal.Location()).Format("Mon 2 Jan 2006, 15:04")
+}
+
+// Register adds the console's routes.
+func (c *Console) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", c.home)
+	mux.HandleFunc("POST /as", c.switchPerson)
+	mux.HandleFunc("GET /raise", c.raiseForm)
+	mux.HandleFunc("POST /raise", c.raiseSubmit)
+	mux.HandleFunc("POST /act", c.act)
+	mux.HandleFunc("GET /form", c.actionForm)
+	mux.HandleFunc("POST /form", c.actionSubmit)
+	mux.HandleFunc("GET /case/{ref}", c.showCase)
+	mux.HandleFunc("GET /feed", c.feed)
+	mux.HandleFunc("POST /clock", c.moveClock)
+}
+
+// people are the practice people, in the order the switcher shows them.
+func (c *Console) people() []workflow.Person {
+	dir := c.eng.Env().Directory
+	var ps []workflow.Person
+	seen := map[workflow.UserID]bool{}
+	for _, p := range dir.People {
+		if p.ID.Platform() == "console" && !seen[p.ID] {
+			seen[p.ID] = true
+			ps = append(ps, p)
+		}
+	}
+	for _, id := range dir.BusinessTeam {
+		if id.Platform() == "console" && !seen[id] {
+			seen[id] = true
+			ps = append(ps, workflow.Person{ID: id, Name: dir.Name(id)})
+		}
+	}
+	return ps
+}
+
+func (c *Console) me(r *http.Request) workflow.UserID {
+	ps := c.people()
+	if ck, err := r.Cookie(cookieName); err == nil {
+		for _, p := range ps {
+			if string(p.ID) == ck.Value {
+				return p.ID
+			}
+		}
+	}
+	if len(ps) == 0 {
+		return ""
+	}
+	return ps[0].ID
+}
+
+func (c *Console) setFlash(u workflow.UserID, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.flash[u] = msg
+}
+
+func (c *Console) takeFlash(u workflow.UserID) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.flash[u]
+	delete(c.flash, u)
+	return m
+}
+
+// personView is one entry of the switcher.
+type personView struct {
+	ID      workflow.UserID
+	Name    string
+	Role    string
+	Agency  string
+	Unread  int
+	Current bool
+}
+
+// page is what every page template gets.
+type page struct {
+	Title   string
+	Me      personView
+	People  []personView
+	Now     string
+	Flash   string
+	Body    any
+	IsBT    bool
+	Section string
+}
+
+func (c *Console) page(r *http.Request, title, section string, body any) page {
+	me := c.me(r)
+	dir := c.eng.Env().Directory
+	p := page{Title: title, Now: c.when(c.clock.Now()), Flash: c.takeFlash(me), Body: body, IsBT: dir.InBusinessTeam(me) || dir.IsChair(me), Section: section}
+	for _, ps := range c.people() {
+		role := ps.Role.Label()
+		if ps.Role == "" {
+			role = "business team"
+		}
+		v := personView{ID: ps.ID, Name: ps.Name, Role: role, Agency: dir.AgencyName(ps.Agency), Unread: c.inbox.Unread(ps.ID), Current: ps.ID == me}
+		if ps.Agency == "" {
+			v.Agency = "the partnership"
+		}
+		if v.Current {
+			p.Me = v
+		}
+		p.People = append(p.People, v)
+	}
+	return p
+}
+
+func (c *Console) render(w http.ResponseWriter, code int, name string, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if err := c.tmpl.ExecuteTemplate(w, name, p); err != nil {
+		c.log.Error("console page", "page", name, "err", err)
+	}
+}
+
+// messageView is a delivered message ready for the page.
+type messageView struct {
+	Delivered
+	Facts   []workflow.Fact
+	Actions []workflow.Action
+}
+
+type homeBody struct {
+	Messages []messageView
+	Cases    []caseRow
+}
+
+type caseRow struct {
+	Ref, Stage, Deadline, State string
+	Lapsed                      bool
+}
+
+func (c *Console) home(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	var body homeBody
+	for _, d := range c.inbox.DMs(me) {
+		mv := messageView{Delivered: d, Facts: d.Message.Facts}
+		if !d.Done {
+			mv.Actions = d.Message.Actions
+		}
+		body.Messages = append(body.Messages, mv)
+	}
+	cases, err := c.eng.MyCases(r.Context(), me)
+	if err != nil {
+		c.log.Error("console: my cases", "err", err)
+	}
+	p := c.eng.Env().Policy
+	for _, d := range cases {
+		body.Cases = append(body.Cases, caseRow{Ref: d.Ref, Stage: p.StageName(d.Stage), Deadline: c.when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
+	}
+	c.render(w, http.StatusOK, "home.html", c.page(r, "Messages", "home", body))
+}
+
+func (c *Console) switchPerson(w http.ResponseWriter, r *http.Request) {
+	id := r.FormValue("person")
+	for _, p := range c.people() {
+		if string(p.ID) == id {
+			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			break
+		}
+	}
+	http.Redirect(w, r, safeBack(r.FormValue("back")), http.StatusSeeOther)
+}
+
+// safeBack only follows local paths.
+func safeBack(s string) string {
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
+		return s
+	}
+	return "/"
+}
+
+// formBody is a form page.
+type formBody struct {
+	Form   workflow.Form
+	Action string
+	Errors map[string]string
+	Values workflow.Values
+	People []workflow.Person
+	Hidden map[string]string
+}
+
+func (c *Console) raiseForm(w http.ResponseWriter, r *http.Request) {
+	f := workflow.RaiseForm(c.eng.Env())
+	me := c.me(r)
+	vals := workflow.Values{}
+	if p, ok := c.eng.Env().Directory.Person(me); ok {
+		vals[workflow.FieldRaiserAgency] = []string{p.Agency}
+	}
+	c.render(w, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people()}))
+}
+
+func formValues(r *http.Request) workflow.Values {
+	_ = r.ParseForm()
+	v := workflow.Values{}
+	for k, vs := range r.PostForm {
+		v[k] = vs
+	}
+	return v
+}
+
+func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	vals := formValues(r)
+	in := workflow.ParseRaise(vals)
+	res, err := c.eng.Raise(r.Context(), me, in, "console-raise:"+r.FormValue("nonce"))
+	if err != nil {
+		var ref *workflow.Refusal
+		if errors.As(err, &ref) && len(ref.Fields) > 0 {
+			f := workflow.RaiseForm(c.eng.Env())
+			c.render(w, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
+			return
+		}
+		c.fail(w, r, me, err)
+		return
+	}
+	c.drain(r.Context())
+	c.setFlash(me, fmt.Sprintf("Raised as %s. %s has been told.", res.Dispute.Ref, c.eng.Env().Directory.Name(res.Dispute.Responder.Person)))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// fail tells the person what went wrong in words, and logs the rest.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, me workflow.UserID, err error) {
+	var ref *workflow.Refusal
+	switch {
+	case errors.As(err, &ref):
+		c.setFlash(me, ref.Message)
+	case errors.Is(err, engine.ErrConflict):
+		c.setFlash(me, "Someone else acted on this case at the same moment. Here is where it stands now.")
+	case errors.Is(err, engine.ErrDuplicate):
+		c.setFlash(me, "That was already done.")
+	default:
+		c.log.Error("console action", "err", err)
+		c.setFlash(me, "Something went wrong and nothing was changed. Try again.")
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (c *Console) drain(ctx context.Context) {
+	if c.hooks.Drain != nil {
+		if err := c.hooks.Drain(ctx); err != nil {
+			c.log.Error("console: deliver", "err", err)
+		}
+	}
+}
+
+// act is a button press: either it acts at once (Confirm) or it opens the
+// follow-up form.
+func (c *Console) act(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	ref, stage, ok := workflow.ParseActionValue(r.FormValue("value"))
+	kind := workflow.ActionKind(r.FormValue("action"))
+	if !ok {
+		c.setFlash(me, "That button is not valid any more.")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if kind == workflow.ActShow {
+		http.Redirect(w, r, "/case/"+url.PathEscape(ref), http.StatusSeeOther)
+		return
+	}
+	if cmd, ok := workflow.CommandForAction(kind, stage); ok {
+		cmd.Actor = me
+		if _, err := c.eng.Do(r.Context(), ref, cmd, ""); err != nil {
+			c.fail(w, r, me, err)
+			return
+		}
+		c.inbox.MarkDone(me, ref)
+		c.drain(r.Context())
+		c.setFlash(me, fmt.Sprintf("Done: %s.", strings.ToLower(actionLabel(kind))))
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	d, hist, err := c.eng.Case(r.Context(), ref, me)
+	if err == nil {
+		err = workflow.CheckAction(c.eng.Env(), d, hist, me, kind, stage)
+	}
+	if err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	q := url.Values{"ref": {ref}, "stage": {fmt.Sprint(stage)}, "action": {string(kind)}}
+	http.Redirect(w, r, "/form?"+q.Encode(), http.StatusSeeOther)
+}
+
+func actionLabel(k workflow.ActionKind) string {
+	if k == workflow.ActConfirm {
+		return "Resolution confirmed"
+	}
+	return string(k)
+}
+
+func (c *Console) actionForm(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	d, _, err := c.eng.Case(r.Context(), r.FormValue("ref"), me)
+	if err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	f, ok := workflow.ActionForm(c.eng.Env(), d, workflow.ActionKind(r.FormValue("action")))
+	if !ok {
+		c.setFlash(me, "That button has no form.")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if st := r.FormValue("stage"); st != "" {
+		fmt.Sscan(st, &f.Stage)
+	}
+	vals := workflow.Values{}
+	for _, fl := range f.Fields {
+		if len(fl.Values) > 0 {
+			vals[fl.Name] = fl.Values
+		} else if fl.Value != "" {
+			vals[fl.Name] = []string{fl.Value}
+		}
+	}
+	c.render(w, http.StatusOK, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Values: vals, People: c.people(),
+		Hidden: map[string]string{"ref": f.Ref, "stage": fmt.Sprint(f.Stage), "action": r.FormValue("action"), "form": string(f.Kind)}}))
+}
+
+func (c *Console) actionSubmit(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	vals := formValues(r)
+	ref := r.FormValue("ref")
+	var stage int
+	fmt.Sscan(r.FormValue("stage"), &stage)
+	kind := workflow.FormKind(r.FormValue("form"))
+	cmd, err := workflow.CommandFromForm(kind, stage, vals)
+	if err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	cmd.Actor = me
+	if _, err := c.eng.Do(r.Context(), ref, cmd, ""); err != nil {
+		var refusal *workflow.Refusal
+		if errors.As(err, &refusal) && len(refusal.Fields) > 0 {
+			d, _, lerr := c.eng.Case(r.Context(), ref, me)
+			if lerr == nil {
+				if f, ok := workflow.ActionForm(c.eng.Env(), d, workflow.ActionKind(r.FormValue("action"))); ok {
+					f.Stage = stage
+					c.render(w, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Errors: refusal.Fields, Values: vals, People: c.people(),
+						Hidden: map[string]string{"ref": ref, "stage": fmt.Sprint(stage), "action": r.FormValue("action"), "form": string(kind)}}))
+					return
+				}
+			}
+		}
+		c.fail(w, r, me, err)
+		return
+	}
+	c.inbox.MarkDone(me, ref)
+	c.drain(r.Context())
+	c.setFlash(me, "Done. Everyone who needs to know has been told.")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+type caseBody struct {
+	Dispute *workflow.Dispute
+	Facts   []workflow.Fact
+	Lines   []string
+	History []workflow.HistoryEntry
+	Actions []workflow.Action
+	Policy  *workflow.Policy
+}
+
+func (c *Console) showCase(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	d, hist, err := c.eng.Case(r.Context(), r.PathValue("ref"), me)
+	if err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	env := c.eng.Env()
+	body := caseBody{Dispute: d, Facts: workflow.CaseFacts(env, d, true), Lines: workflow.CaseLines(d), History: workflow.History(hist), Actions: workflow.ActionsFor(env, d, me), Policy: env.Policy}
+	c.render(w, http.StatusOK, "case.html", c.page(r, d.Ref, "case", body))
+}
+
+func (c *Console) feed(w http.ResponseWriter, r *http.Request) {
+	c.render(w, http.StatusOK, "feed.html", c.page(r, "Business-team feed", "feed", c.inbox.Feed()))
+}
+
+// moveClock moves the practice clock forward in steps, ticking the real
+// scheduler at each, so reminders and lapses happen in order and at
+// (nearly) their times.
+func (c *Console) moveClock(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	now := c.clock.Now()
+	var target time.Time
+	switch r.FormValue("to") {
+	case "hour":
+		target = now.Add(time.Hour)
+	case "morning":
+		target = c.cal.NextWorkingDayAt(now, 9*time.Hour)
+	case "window":
+		target = c.pastWindow(r.Context(), me, now)
+	default:
+		c.setFlash(me, "Choose how far to move the clock.")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if err := c.advance(r.Context(), target); err != nil {
+		c.log.Error("console: move clock", "err", err)
+		c.setFlash(me, "The clock moved, but something went wrong running the reminders.")
+	} else {
+		c.setFlash(me, "The practice clock is now "+c.when(c.clock.Now())+".")
+	}
+	http.Redirect(w, r, safeBack(r.FormValue("back")), http.StatusSeeOther)
+}
+
+// pastWindow is just past the soonest deadline of the person's open cases
+// (or of any open case for the business team), else one working day on.
+func (c *Console) pastWindow(ctx context.Context, me workflow.UserID, now time.Time) time.Time {
+	cases, _ := c.eng.MyCases(ctx, me)
+	var dls []time.Time
+	for _, d := range cases {
+		if d.Deadline.After(now) {
+			dls = append(dls, d.Deadline)
+		}
+	}
+	if len(dls) == 0 {
+		return c.cal.AddWorkingDays(now, 1)
+	}
+	sort.Slice(dls, func(i, j int) bool { return dls[i].Before(dls[j]) })
+	return dls[0].Add(time.Minute)
+}
+
+// advance walks the clock to target, a step at a time.
+func (c *Console) advance(ctx context.Context, target time.Time) error {
+	c.stepMu.Lock()
+	defer c.stepMu.Unlock()
+	for t := c.clock.Now(); t.Before(target); {
+		t = t.Add(step)
+		if t.After(target) {
+			t = target
+		}
+		c.clock.Set(t)
+		if c.hooks.Tick != nil {
+			if err := c.hooks.Tick(ctx); err != nil {
+				return err
+			}
+		}
+		if c.hooks.Drain != nil {
+			if err := c.hooks.Drain(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nonce makes each rendered raise form unique, so submitting the same form
+// twice raises one case.
+func nonce() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,387 @@
+// Package outbox delivers the messages the store's durable outbox holds to
+// Slack, Teams and the practice console. It claims due items with a lease,
+// hands each to its platform's transport, and acknowledges it only after the
+// platform took it, so a crash or an outage delays a message but never loses
+// it: an unacknowledged item comes back when its lease runs out, a failed one
+// is retried with backoff, a rate-limited one when the platform says, and one
+// that can never succeed is parked for an operator.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/escalate-app/escalate/store"
+)
+
+// Transport delivers outbox items to one platform. It renders the neutral
+// workflow.Message itself (Block Kit, Adaptive Card, HTML).
+//
+// Send returns nil when the platform accepted the message, *RetryAfter when
+// the platform asked to slow down (HTTP 429 with Retry-After), an error made
+// with Permanent when the message can never be delivered (user_not_found,
+// channel_not_found), and any other error for a failure worth retrying.
+// A transport should recognise an item it already delivered by its ID: after
+// a crash between delivery and acknowledgement the item comes again.
+type Transport interface {
+	Platform() string // "slack", "teams", "console"
+	Send(ctx context.Context, it store.OutboxItem) error
+}
+
+// RetryAfter is the error a transport returns when the platform rate-limits
+// it: try again no sooner than After.
+type RetryAfter struct {
+	After time.Duration
+}
+
+func (r *RetryAfter) Error() string {
+	return fmt.Sprintf("rate limited: retry after %s", r.After)
+}
+
+// permanent marks an error that retrying cannot fix.
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return "permanent: " + p.err.Error() }
+func (p *permanent) Unwrap() error { return p.err }
+
+// Permanent marks err as one that will never succeed, so the item is parked
+// at once instead of retried.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanent{err: err}
+}
+
+// IsPermanent reports whether err (or an error it wraps) was marked with
+// Permanent.
+func IsPermanent(err error) bool {
+	var p *permanent
+	return errors.As(err, &p)
+}
+
+// Queue is what the sender needs of the outbox (store.Store implements it).
+type Queue interface {
+	// ClaimOutbox leases up to limit items due at now; an item not
+	// acknowledged, retried or parked within the lease is claimable again.
+	ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.OutboxItem, error)
+	AckOutbox(ctx context.Context, it store.OutboxItem) error
+	RetryOutbox(ctx context.Context, it store.OutboxItem, at time.Time, errText string) error
+	ParkOutbox(ctx context.Context, it store.OutboxItem, errText string) error
+}
+
+// Metrics counts delivery attempts by platform and result: "sent", "retry",
+// "rate_limited", "parked". bot/metrics implements it; nil means none.
+type Metrics interface {
+	Delivery(platform, result string)
+}
+
+// Options tune the sender; zero values take the defaults.
+type Options struct {
+	// BatchSize is how many items one claim takes (default 50).
+	BatchSize int
+	// Lease is how long a claim holds an item before another sender may
+	// take it over (default 30s). Items whose lease is nearly spent are left
+	// for the next claim rather than sent late, so a slow batch does not
+	// deliver an item another sender has already taken over.
+	Lease time.Duration
+	// SendTimeout bounds one Send (default 10s, never more than half the
+	// lease).
+	SendTimeout time.Duration
+	// MaxAttempts is how many failed attempts park an item (default 10).
+	MaxAttempts int
+	// MaxRateLimited is how many attempts park an item that keeps being
+	// rate-limited (default 5×MaxAttempts): a 429 means the platform is up
+	// and will take the message, so it is given much longer.
+	MaxRateLimited int
+	// BackoffBase is the delay after the first failure (default 2s); it
+	// doubles with every attempt up to BackoffMax (default 10m).
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// Rand adds jitter to backoff (a delay between half and all of the
+	// computed one), so senders that failed together do not retry together.
+	// nil means no jitter (tests).
+	Rand *rand.Rand
+}
+
+func (o Options) withDefaults() Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 50
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 10 * time.Second
+	}
+	o.SendTimeout = min(o.SendTimeout, o.Lease/2)
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
+	if o.MaxRateLimited <= 0 {
+		o.MaxRateLimited = 5 * o.MaxAttempts
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = 2 * time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 10 * time.Minute
+	}
+	return o
+}
+
+// maxErrText bounds the error text kept with an item.
+const maxErrText = 500
+
+// Sender drains the outbox. Several senders (one per replica) may run over
+// one store: the claim's lease gives each item to one of them at a time.
+type Sender struct {
+	q          Queue
+	transports map[string]Transport
+	now        func() time.Time
+	log        *slog.Logger
+	metrics    Metrics
+	opts       Options
+	kick       chan struct{}
+
+	randMu sync.Mutex // rand.Rand is not safe for concurrent use
+}
+
+// New builds a sender. now is the clock; log and m may be nil.
+func New(q Queue, transports []Transport, now func() time.Time, log *slog.Logger, m Metrics, opts Options) *Sender {
+	if log == nil {
+		log = slog.Default()
+	}
+	ts := make(map[string]Transport, len(transports))
+	for _, t := range transports {
+		ts[t.Platform()] = t
+	}
+	return &Sender{q: q, transports: ts, now: now, log: log, metrics: m, opts: opts.withDefaults(), kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes Run early, e.g. right after a commit enqueued messages. It
+// never blocks: kicks while one is pending merge into it.
+func (s *Sender) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run drains the outbox every interval (and whenever kicked) until ctx is
+// done. On shutdown the batch in flight is finished — its sends are given
+// up to one lease — so nothing claimed is left waiting for its lease to run
+// out.
+func (s *Sender) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.drain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// drain runs batches while they come back full, so a backlog clears
+// without waiting for the ticker.
+func (s *Sender) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		// The batch is not cancelled with ctx: once claimed, its items are
+		// finished (bounded by the lease) rather than abandoned mid-send.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Lease)
+		r, err := s.runOnce(bctx)
+		cancel()
+		if err != nil {
+			s.log.ErrorContext(ctx, "outbox: deliver", "err", err)
+			return
+		}
+		if r.claimed < s.opts.BatchSize {
+			return
+		}
+	}
+}
+
+// RunOnce claims one batch of due items and delivers it. sent is how many
+// the platforms accepted; err reports a failure to claim or to record an
+// outcome (an item whose outcome was not recorded comes back after its
+// lease).
+func (s *Sender) RunOnce(ctx context.Context) (sent int, err error) {
+	r, err := s.runOnce(ctx)
+	return r.sent, err
+}
+
+// batchResult is one batch's counts: drain goes on while batches come back
+// full.
+type batchResult struct {
+	claimed, sent int
+}
+
+// runOnce is RunOnce returning the batch size too, for drain.
+func (s *Sender) runOnce(ctx context.Context) (batchResult, error) {
+	claimedAt := s.now()
+	items, err := s.q.ClaimOutbox(ctx, claimedAt, s.opts.BatchSize, s.opts.Lease)
+	if err != nil {
+		return batchResult{}, fmt.Errorf("claim outbox items: %w", err)
+	}
+	if len(items) == 0 {
+		return batchResult{}, nil
+	}
+	// One goroutine per platform: Slack being slow or down does not hold up
+	// Teams, and each platform still gets its items in order.
+	groups := map[string][]store.OutboxItem{}
+	var order []string
+	for _, it := range items {
+		if _, ok := groups[it.Target]; !ok {
+			order = append(order, it.Target)
+		}
+		groups[it.Target] = append(groups[it.Target], it)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		res  = batchResult{claimed: len(items)}
+		errs []error
+	)
+	for _, target := range order {
+		wg.Add(1)
+		go func(target string, its []store.OutboxItem) {
+			defer wg.Done()
+			n, err := s.deliver(ctx, target, its, claimedAt)
+			mu.Lock()
+			defer mu.Unlock()
+			res.sent += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}(target, groups[target])
+	}
+	wg.Wait()
+	return res, errors.Join(errs...)
+}
+
+// deliver sends one platform's items in order.
+func (s *Sender) deliver(ctx context.Context, target string, items []store.OutboxItem, claimedAt time.Time) (int, error) {
+	tr, ok := s.transports[target]
+	var errs []error
+	sent := 0
+	var limitedUntil time.Time // set once the platform rate-limits us
+	for _, it := range items {
+		if !ok {
+			errs = append(errs, s.park(ctx, it, fmt.Sprintf("no transport for platform %q (is it configured?)", target)))
+			continue
+		}
+		now := s.now()
+		if !limitedUntil.IsZero() {
+			// The platform asked us to wait: the rest of its batch waits
+			// too, without another request that would only be refused.
+			errs = append(errs, s.retry(ctx, it, limitedUntil, "rate limited (not attempted)", "rate_limited"))
+			continue
+		}
+		if now.Sub(claimedAt) > s.opts.Lease-s.opts.SendTimeout {
+			// Not enough lease left to send and acknowledge safely: leave it
+			// unacknowledged and it is claimed afresh when the lease ends.
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
+		err := tr.Send(sctx, it)
+		cancel()
+		if err == nil {
+			sent++
+			s.count(target, "sent")
+			if aerr := s.q.AckOutbox(ctx, it); aerr != nil {
+				errs = append(errs, fmt.Errorf("acknowledge %s: %w", it.ID, aerr))
+			}
+			continue
+		}
+		errs = append(errs, s.failed(ctx, it, err, &limitedUntil))
+	}
+	return sent, errors.Join(errs...)
+}
+
+// attempt is the number of this attempt: the item's failed attempts so
+// far, plus this one.
+func attempt(it store.OutboxItem) int { return it.Attempts + 1 }
+
+// failed records a failed send: parked, rescheduled after the platform's
+// Retry-After, or retried with backoff.
+func (s *Sender) failed(ctx context.Context, it store.OutboxItem, err error, limitedUntil *time.Time) error {
+	now := s.now()
+	text := errText(err)
+	var ra *RetryAfter
+	switch {
+	case IsPermanent(err):
+		return s.park(ctx, it, text)
+	case errors.As(err, &ra):
+		if attempt(it) >= s.opts.MaxRateLimited {
+			return s.park(ctx, it, fmt.Sprintf("still rate limited after %d attempts: %s", attempt(it), text))
+		}
+		*limitedUntil = now.Add(max(ra.After, time.Second))
+		return s.retry(ctx, it, *limitedUntil, text, "rate_limited")
+	case attempt(it) >= s.opts.MaxAttempts:
+		return s.park(ctx, it, fmt.Sprintf("failed %d times: %s", attempt(it), text))
+	}
+	return s.retry(ctx, it, now.Add(s.Backoff(attempt(it))), text, "retry")
+}
+
+func (s *Sender) retry(ctx context.Context, it store.OutboxItem, at time.Time, text, result string) error {
+	s.count(it.Target, result)
+	s.log.WarnContext(ctx, "outbox: delivery postponed", s.attrs(it, text, "retry_at", at)...)
+	if err := s.q.RetryOutbox(ctx, it, at, text); err != nil {
+		return fmt.Errorf("reschedule %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+func (s *Sender) park(ctx context.Context, it store.OutboxItem, text string) error {
+	s.count(it.Target, "parked")
+	s.log.ErrorContext(ctx, "outbox: message parked for an operator", s.attrs(it, text)...)
+	if err := s.q.ParkOutbox(ctx, it, text); err != nil {
+		return fmt.Errorf("park %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+// attrs describe an item for the log: identifiers only, never the
+// message's title, lines or recipient's words.
+func (s *Sender) attrs(it store.OutboxItem, text string, more ...any) []any {
+	return append([]any{"id", it.ID, "target", it.Target, "kind", it.Message.Kind, "ref", it.Message.Ref, "attempt", attempt(it), "err", text}, more...)
+}
+
+func (s *Sender) count(platform, result string) {
+	if s.metrics != nil {
+		s.metrics.Delivery(platform, result)
+	}
+}
+
+// Backoff is the delay after the given failed attempt (1-based): BackoffBase
+// doubled per attempt, capped at BackoffMax, with jitter when Rand is set.
+func (s *Sender) Backoff(attempt int) time.Duration {
+	d := s.opts.BackoffBase
+	for i := 1; i < attempt && d < s.opts.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, s.opts.BackoffMax)
+	if s.opts.Rand != nil {
+		s.randMu.Lock()
+		d = d/2 + time.Duration(s.opts.Rand.Int64N(int64(d/2)+1))
+		s.randMu.Unlock()
+	}
+	return d
+}
+
+func errText(err error) string {
+	t := err.Error()
+	if len(t) > maxErrText {
+		t = t[:maxErrText] + "…"
+	}
+	return t
+}

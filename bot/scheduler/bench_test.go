@@ -1,0 +1,86 @@
+package scheduler
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// seedQuiet commits n open cases whose only timer is months away: the bulk
+// of a busy partnership's open cases, which a tick must not pay for. They
+// are built by hand (one event, one timer, no messages) and committed
+// several at once, which is much faster than raising them.
+func (r *rig) seedQuiet(tb testing.TB, n int, year int) {
+	tb.Helper()
+	now := r.clock.Now()
+	far := now.AddDate(0, 6, 0)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				d := &workflow.Dispute{
+					Ref: workflow.FormatRef(year, i+1), PolicyID: "west-sussex", SubjectType: workflow.SubjectChild,
+					Category: workflow.CatThresholds, Raiser: workflow.Party{Agency: "csc", Person: raiser},
+					Responder: workflow.Party{Agency: "police", Person: responder}, Stage: 1, State: workflow.StateOpen,
+					Holders:      []workflow.StageHolders{{Stage: 1, Raiser: []workflow.UserID{raiser}, Responder: []workflow.UserID{responder}, Since: now}},
+					StageVersion: 1, StageStarted: now, Deadline: far, Version: 1, CreatedAt: now, UpdatedAt: now,
+				}
+				res := &workflow.Result{Dispute: d, Events: []workflow.Event{{Ref: d.Ref, Seq: 1, Kind: workflow.CmdRaise, Actor: raiser, At: now, Stage: 1, Summary: "Raised"}},
+					ClearTimers: true, Timers: []workflow.Timer{{Ref: d.Ref, Kind: workflow.TimerLapse, Stage: 1, StageVersion: 1, Due: far}}}
+				if err := r.st.Commit(r.ctx, res, ""); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkTick: one tick over a store holding 100,000 open cases, 1,000
+// of them with a timer due (reminders on the first tick, lapses on the
+// second, daily prompts after). Set REDIS_URL to measure against a real
+// Redis; the embedded one runs scripts in an interpreter and is far slower.
+func BenchmarkTick(b *testing.B) {
+	const open, due = 100_000, 1_000
+	r := newRig(b, time.Date(2027, 1, 4, 10, 0, 0, 0, london(b)), 1, Options{DigestOff: true})
+	start := time.Now()
+	r.raiseMany(due)
+	r.seedQuiet(b, open-due, 2026)
+	b.Logf("seeded %d open cases in %s", open, time.Since(start).Round(time.Millisecond))
+	r.waiting()
+	refs, err := r.st.OpenRefs(r.ctx)
+	if err != nil || len(refs) != open {
+		b.Fatalf("seeded %d open cases (%v), want %d", len(refs), err, open)
+	}
+
+	// Each tick finds the 1,000 cases' next timers due.
+	next := []time.Time{r.at(2027, 1, 4, 16, 0), r.at(2027, 1, 5, 10, 0)}
+	var total time.Duration
+	ticks := 0
+	for b.Loop() {
+		if ticks < len(next) {
+			r.clock.Set(next[ticks])
+		} else {
+			r.clock.Set(r.cal.NextWorkingStart(r.cal.AddWorkingDays(r.clock.Now(), 1)))
+		}
+		t0 := time.Now()
+		rep := r.tick()
+		total += time.Since(t0)
+		ticks++
+		if rep.Ran != due {
+			b.Fatalf("tick %d at %s ran %d timers, want %d", ticks, r.clock.Now(), rep.Ran, due)
+		}
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(ticks), "ms/tick")
+	b.ReportMetric(float64(due*ticks)/total.Seconds(), "timers/s")
+}

@@ -1,0 +1,88 @@
+// Command escalate is the one Escalate binary: with no arguments it runs
+// the bot (Slack, Teams, or the practice console when neither is
+// configured); its subcommands are administrators' tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+const usage = `escalate — professional-disagreement escalation for safeguarding partnerships
+
+Usage:
+  escalate                          run the bot (the practice console when no Slack or Teams is configured)
+  escalate serve                    the same
+  escalate check-config [--at RFC3339-TIME] FILE|PRESET
+                                    validate a configuration file (or a preset: coventry, west-sussex,
+                                    warwickshire, wolverhampton) and print the effective policy and the
+                                    deadline of each stage for a case raised at that time
+  escalate outbox [list|replay ID]  messages parked after repeated delivery failures, and replaying one
+  escalate record ESC-YYYY-NNNN [--format pdf|md|json] [--out FILE]
+                                    the written record of a case
+  escalate report [--from DATE] [--to DATE] [--out DIR]
+                                    the board report (default: the last complete quarter)
+  escalate purge [--dry-run]        remove the free text of cases closed longer than the retention period
+
+Configuration: ESCALATE_CONFIG (YAML file) and the environment (see README.md).
+`
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv, log); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "escalate:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches a subcommand; it is main without the process, for tests.
+func run(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
+	if len(args) == 0 {
+		return serve(ctx, getenv, log, nil)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, getenv, log, nil)
+	case "check-config":
+		return checkConfig(args[1:], out, getenv)
+	case "outbox":
+		return outboxCmd(ctx, args[1:], out, getenv, log)
+	case "record":
+		return recordCmd(ctx, args[1:], out, getenv, log)
+	case "report":
+		return reportCmd(ctx, args[1:], out, getenv, log)
+	case "purge":
+		return purgeCmd(ctx, args[1:], out, getenv, log)
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	fmt.Fprint(out, usage)
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func parseTimeFlag(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time or a YYYY-MM-DD date", s)
+}

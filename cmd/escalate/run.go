@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/escalate-app/escalate/bot/console"
+	"github.com/escalate-app/escalate/bot/outbox"
+	"github.com/escalate-app/escalate/bot/scheduler"
+	"github.com/escalate-app/escalate/config"
+)
+
+// serve runs the bot until ctx ends. ready, when set, learns the address
+// the server listens on (tests listen on port 0).
+func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, ready func(net.Addr)) error {
+	cfg, err := config.Load(getenv("ESCALATE_CONFIG"), getenv)
+	if err != nil {
+		return err
+	}
+	// The practice console runs on a practice clock that moves only when
+	// someone presses a time control; Slack and Teams always run on real time.
+	now := time.Now
+	var clock *console.Clock
+	if cfg.Practice() {
+		clock = console.NewClock(time.Now())
+		now = clock.Now
+	}
+	a, err := open(ctx, cfg, log, now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	env := a.engine.Env()
+
+	mux := http.NewServeMux()
+	health(mux, a)
+
+	var transports []outbox.Transport
+	var inbox *console.Inbox
+	if cfg.Practice() {
+		inbox = console.NewInbox(now)
+		transports = append(transports, inbox)
+	}
+	var kick func()
+	kickProxy := func() {
+		if kick != nil {
+			kick()
+		}
+	}
+	var background []func(context.Context)
+	adapters, err := chatAdapters(ctx, cfg, a, mux, kickProxy)
+	if err != nil {
+		return err
+	}
+	for _, ad := range adapters {
+		transports = append(transports, ad.transport)
+		if ad.run != nil {
+			background = append(background, ad.run)
+		}
+	}
+
+	sender := outbox.New(a.store, transports, now, log, a.metrics, outbox.Options{Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))})
+	kick = sender.Kick
+	sched := scheduler.New(a.store, a.engine, env, a.cal, now, log, a.metrics, scheduler.Options{Tick: cfg.Tick, DigestAt: cfg.DigestAt, AfterTick: sender.Kick})
+
+	if cfg.Practice() {
+		drain := func(ctx context.Context) error {
+			for i := 0; i < 100; i++ {
+				n, err := sender.RunOnce(ctx)
+				if err != nil || n == 0 {
+					return err
+				}
+			}
+			return nil
+		}
+		con, err := console.New(a.engine, inbox, clock, a.cal, console.Hooks{Drain: drain, Tick: sched.Tick}, log)
+		if err != nil {
+			return err
+		}
+		con.Register(mux)
+		log.Info("practice console: no Slack or Teams is configured, so Escalate runs its practice console", "url", "http://"+cfg.Addr+"/")
+	} else {
+		// The practice clock only moves by hand; everywhere else cron
+		// drives the scheduler on real time.
+		background = append(background, sched.Run)
+	}
+	background = append(background, func(ctx context.Context) { sender.Run(ctx, 2*time.Second) })
+
+	var wg sync.WaitGroup
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	for _, run := range background {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(workCtx)
+		}()
+	}
+	err = listen(ctx, cfg.Addr, instrumented{mux: mux, m: a.metrics}, log, ready)
+	// HTTP has drained; now let the workers finish what they hold.
+	stopWork()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// adapter is one chat platform, wired.
+type adapter struct {
+	transport outbox.Transport
+	run       func(context.Context) // Socket Mode and the like; nil when HTTP only
+}

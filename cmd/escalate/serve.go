@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/bot/metrics"
+	"github.com/escalate-app/escalate/config"
+	"github.com/escalate-app/escalate/store"
+	"github.com/escalate-app/escalate/workflow/calendar"
+)
+
+// app is everything one running Escalate holds.
+type app struct {
+	cfg     *config.Config
+	store   *store.Store
+	engine  *engine.Engine
+	cal     *calendar.Calendar
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	closers []func()
+}
+
+func (a *app) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// feedPlatforms are the platforms whose business-team channel gets the feed.
+func feedPlatforms(cfg *config.Config) []string {
+	var p []string
+	if cfg.SlackEnabled() && cfg.Slack.FeedChannel != "" {
+		p = append(p, "slack")
+	}
+	if cfg.TeamsEnabled() && cfg.Teams.FeedConversation != "" {
+		p = append(p, "teams")
+	}
+	if cfg.Practice() {
+		p = append(p, "console")
+	}
+	return p
+}
+
+// open loads the configuration and connects the store; the practice
+// console's clock (or the real one) comes in as now.
+func open(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
+	env, cal, err := cfg.WorkflowEnv()
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	a := &app{cfg: cfg, cal: cal, log: log}
+	opts := store.Options{Prefix: "esc:", FeedPlatforms: feedPlatforms(cfg)}
+	if cfg.EncryptionKey != "" {
+		c, err := store.NewCipher(cfg.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("ESCALATE_ENCRYPTION_KEY: %w", err)
+		}
+		opts.Cipher = c
+	}
+	url := cfg.Redis.URL
+	var st *store.Store
+	switch {
+	case url == "" && len(cfg.Redis.Sentinel.Addrs) == 0 && len(cfg.Redis.ClusterAddrs) == 0:
+		u, closeEmbedded, err := store.Embedded()
+		if err != nil {
+			return nil, fmt.Errorf("start the embedded Redis: %w", err)
+		}
+		a.closers = append(a.closers, closeEmbedded)
+		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis. NOTHING WILL SURVIVE A RESTART. Set REDIS_URL for real use.")
+		url = u
+		fallthrough
+	case url != "":
+		st, err = store.Open(ctx, url, opts)
+	default:
+		st, err = store.OpenUniversal(ctx, cfg.Redis.Universal(), opts)
+	}
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("connect to Redis: %w", err)
+	}
+	a.closers = append(a.closers, func() { _ = st.Close() })
+	a.store = st
+	a.metrics = metrics.New(st, now)
+	a.engine = engine.New(st, env, now, log, a.metrics)
+	return a, nil
+}
+
+// health serves /healthz (the process is alive) and /readyz (Redis answers
+// and the configuration is valid: it was, or we would not be running).
+func health(mux *http.ServeMux, a *app) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.store.Ping(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "redis": "not answering"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "redis": "ok", "config": "valid"})
+	})
+	mux.Handle("GET /metrics", a.metrics.Handler())
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// instrumented wraps every route so /metrics has HTTP latencies by route.
+type instrumented struct {
+	mux *http.ServeMux
+	m   *metrics.Metrics
+}
+
+func (i instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, pattern := i.mux.Handler(r)
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	i.m.Instrument(pattern, i.mux).ServeHTTP(w, r)
+}
+
+// listen starts the HTTP server and shuts it down gracefully when ctx ends:
+// requests in flight finish, then background workers stop.
+func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on ESCALATE_ADDR %s: %w", addr, err)
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Error("graceful shutdown", "err", err)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String())
+	err = srv.Serve(ln)
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

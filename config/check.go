@@ -1,0 +1,222 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// CheckConfig validates the configuration file at path (with the process's
+// environment) and prints the effective policy and, for a case raised at
+// at, the deadline of each stage. It is `escalate check-config FILE`.
+func CheckConfig(w io.Writer, path string, at time.Time) error {
+	return CheckConfigEnv(w, path, at, os.Getenv)
+}
+
+// CheckConfigEnv is CheckConfig with the environment read through getenv.
+func CheckConfigEnv(w io.Writer, path string, at time.Time, getenv func(string) string) error {
+	c, err := Load(path, getenv)
+	if err != nil {
+		return err
+	}
+	source := path
+	if path == "" {
+		source = practiceSource
+	}
+	return c.describe(w, source, at)
+}
+
+// CheckPreset prints a built-in policy as CheckConfig does, with the
+// practice directory and the default calendar (England and Wales,
+// 09:00–17:00 Europe/London). It is `escalate check-config PRESET`.
+func CheckPreset(w io.Writer, name string, at time.Time) error {
+	if !contains(Presets(), name) {
+		return fmt.Errorf("%w %q; the presets are %s", ErrUnknownPreset, name, strings.Join(Presets(), ", "))
+	}
+	c, err := Parse([]byte("policy:\n  preset: "+name+"\n"), nil)
+	if err != nil {
+		return fmt.Errorf("preset %s: %w", name, err)
+	}
+	return c.describe(w, "preset "+name, at)
+}
+
+// describe prints the configuration's effective policy and deadlines.
+func (c *Config) describe(w io.Writer, source string, at time.Time) error {
+	env, cal, err := c.WorkflowEnv()
+	if err != nil {
+		return err
+	}
+	p := env.Policy
+	pw := &printer{w: w}
+	pw.line("%s is valid.", source)
+	pw.line("")
+	pw.kv("Partnership", c.Partnership)
+	pw.kv("Environment", fmt.Sprintf("%s (%s)", c.Env, c.platforms()))
+	origin := "written out in the configuration"
+	if c.Preset != "" {
+		origin = "the built-in preset " + c.Preset
+	}
+	pw.kv("Policy", fmt.Sprintf("%s, id %s (%s)", p.Partnership, p.ID, origin))
+	pw.kv("Covers", subjectsText(p))
+	pw.kv("Disputes", yesNo(p.WithinAgency, "between agencies and within one", "between agencies (within one only about one's own management's position)"))
+	if f := p.FeedFrom(); f > 0 {
+		pw.kv("Business team", "follows each case from "+p.StageName(f))
+	} else {
+		pw.kv("Business team", "follows no stage")
+	}
+	pw.kv("Resolutions", yesNo(p.NotifyOnResolution, "the business team is told of every resolution", "the business team is told of the resolutions of the cases it follows"))
+	pw.kv("Lapses", yesNo(p.LapseNotifiesNextTier, "the raiser's side is prompted and the next tier is told", "the raiser's side is prompted to escalate"))
+	if p.ImmediateRiskMaxStage > 0 {
+		pw.kv("Immediate risk", fmt.Sprintf("a case may start at stage %d at the latest, with a reason", p.ImmediateRiskMaxStage))
+	} else {
+		pw.kv("Immediate risk", "a case may start at any stage, with a reason")
+	}
+	if c.PolicySource != "" {
+		pw.wrapped(fmt.Sprintf("%-16s", "Policy notes:"), c.PolicySource)
+	}
+	pw.kv("Calendar", c.calendarText())
+	pw.kv("Directory", fmt.Sprintf("%d agencies; %d entries in all (one per person per platform id), %d for the chair, %d for the business team", len(c.Directory.Agencies), len(c.Directory.People), len(c.Directory.Chair), len(c.Directory.BusinessTeam)))
+	pw.kv("Digest", fmt.Sprintf("%s on working days; retention %s; scheduler tick %s", formatClock(c.DigestAt), retentionText(c.RetentionDays), c.Tick))
+	for i, s := range p.Stages {
+		n := i + 1
+		pw.line("")
+		pw.line("%s", p.StageName(n))
+		pw.line("  role:          %s (%s)", s.Role, s.Role.Label())
+		pw.line("  window:        %s", s.Window)
+		if s.Remind.Amount > 0 {
+			pw.line("  reminder:      %s before the window closes", s.Remind)
+		} else {
+			pw.line("  reminder:      none")
+		}
+		pw.line("  business team: %s", yesNo(p.FeedAt(n), "told", "not told"))
+		pw.line("  final:         %s", finalText(s, n == p.Last()))
+		pw.wrapped("  source:        ", s.Source)
+	}
+	pw.line("")
+	pw.line("Deadlines for a case raised at %s that sits at each stage for its whole window (stage N+1 opens when stage N's closes):", at.In(cal.Location()).Format(time.RFC3339))
+	for i, d := range StageDeadlines(p, cal, at) {
+		pw.line("stage %d: %s  %s, %s", i+1, d.In(cal.Location()).Format(time.RFC3339), p.StageName(i+1), p.Stage(i+1).Window)
+	}
+	return pw.err
+}
+
+// StageDeadlines are the deadlines a case raised at at would get if it
+// sat at each stage for its whole window, each stage opening when the one
+// before closed. The arithmetic is the workflow's: working windows open at
+// the next working instant and close the same clock time N working days
+// (or hours) later; a window in calendar hours runs from the moment itself.
+func StageDeadlines(p *workflow.Policy, cal workflow.Calendar, at time.Time) []time.Time {
+	out := make([]time.Time, 0, len(p.Stages))
+	t := at
+	for _, s := range p.Stages {
+		switch s.Window.Unit {
+		case workflow.WorkingHours:
+			t = cal.AddWorkingHours(t, time.Duration(s.Window.Amount)*time.Hour)
+		case workflow.Hours:
+			t = t.Add(time.Duration(s.Window.Amount) * time.Hour)
+		default:
+			t = cal.AddWorkingDays(t, s.Window.Amount)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func (c *Config) platforms() string {
+	var on []string
+	if c.SlackEnabled() {
+		mode := "HTTP"
+		if c.Slack.SocketMode() {
+			mode = "Socket Mode"
+		}
+		on = append(on, "Slack, "+mode)
+	}
+	if c.TeamsEnabled() {
+		on = append(on, "Teams")
+	}
+	if len(on) == 0 {
+		return "practice console: neither Slack nor Teams is configured"
+	}
+	return strings.Join(on, "; ")
+}
+
+func subjectsText(p *workflow.Policy) string {
+	var s []string
+	for _, k := range p.Subjects {
+		switch k {
+		case workflow.SubjectChild:
+			s = append(s, "children")
+		case workflow.SubjectAdult:
+			s = append(s, "adults with care and support needs")
+		}
+	}
+	return strings.Join(s, " and ")
+}
+
+func finalText(s workflow.Stage, last bool) string {
+	switch s.Final {
+	case workflow.FinalChairResolve:
+		return "the chair resolves it directly"
+	case workflow.FinalChairOrPanel:
+		return "the chair resolves it directly or convenes a resolution panel of three agencies"
+	}
+	if last {
+		return "the holders resolve it between them (the last stage)"
+	}
+	return "-"
+}
+
+func retentionText(days int) string {
+	if days == 0 {
+		return "forever (never purged)"
+	}
+	return fmt.Sprintf("%d days after closure", days)
+}
+
+func yesNo(b bool, yes, no string) string {
+	if b {
+		return yes
+	}
+	return no
+}
+
+// printer writes lines and keeps the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+// kv prints a labelled line, values aligned.
+func (p *printer) kv(label, value string) { p.line("%-16s%s", label+":", value) }
+
+func (p *printer) line(format string, a ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format+"\n", a...)
+	}
+}
+
+// wrapped prints text folded to 100 columns after a prefix, continuation
+// lines indented under it.
+func (p *printer) wrapped(prefix, text string) {
+	if text == "" {
+		p.line("%s-", prefix)
+		return
+	}
+	indent := strings.Repeat(" ", len(prefix))
+	line := prefix
+	for _, word := range strings.Fields(text) {
+		if len(line)+1+len(word) > 100 && len(line) > len(indent) {
+			p.line("%s", line)
+			line = indent
+		}
+		if line != prefix && line != indent {
+			line += " "
+		}
+		line += word
+	}
+	p.line("%s", line)
+}

@@ -1,0 +1,483 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// env is a fake environment.
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// validKey is base64 of 32 bytes.
+const validKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// slackEnv configures Slack over HTTP.
+var slackEnv = []string{"SLACK_BOT_TOKEN", "xoxb-1-2-abc", "SLACK_SIGNING_SECRET", "shh"}
+
+// minimalSlack is the smallest valid file for a Slack deployment.
+const minimalSlack = `
+policy: {preset: west-sussex}
+directory:
+  agencies:
+    - {id: csc, name: Children's Social Care}
+    - {id: health, name: Health}
+  people:
+    - {name: Sam, agency: csc, role: practitioner, slack: U0001}
+  chair:
+    - {name: Chair, slack: U0002}
+business_team:
+  members: [{name: Officer, slack: U0003}]
+  slack_channel: C0001
+emergency: ["Call 999"]
+`
+
+func problemsOf(t *testing.T, err error) []Problem {
+	t.Helper()
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *config.Error, got %T: %v", err, err)
+	}
+	return ce.Problems
+}
+
+func TestPracticeDefault(t *testing.T) {
+	c, err := Load("", env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Practice() || c.SlackEnabled() || c.TeamsEnabled() {
+		t.Errorf("the built-in configuration must run the practice console: practice=%v slack=%v teams=%v", c.Practice(), c.SlackEnabled(), c.TeamsEnabled())
+	}
+	if c.Env != EnvPractice || c.Addr != DefaultAddr || c.Preset != "west-sussex" || c.Policy.ID != "west-sussex" {
+		t.Errorf("env=%q addr=%q preset=%q id=%q", c.Env, c.Addr, c.Preset, c.Policy.ID)
+	}
+	wantPeople := map[workflow.UserID]struct {
+		name   string
+		agency string
+		role   workflow.Role
+	}{
+		"console:sw":    {"Sam Social Worker", "childrens-social-care", workflow.RolePractitioner},
+		"console:hv":    {"Holly Health Visitor", "community-health", workflow.RolePractitioner},
+		"console:sw-lm": {"", "childrens-social-care", workflow.RoleLineManager},
+		"console:hv-lm": {"", "community-health", workflow.RoleLineManager},
+		"console:sw-sm": {"", "childrens-social-care", workflow.RoleSeniorManager},
+		"console:hv-sm": {"", "community-health", workflow.RoleSeniorManager},
+		"console:chair": {"Partnership Chair", "", workflow.RoleChair},
+		"console:bt":    {"Business Team Officer", "", ""},
+	}
+	for id, want := range wantPeople {
+		p, ok := c.Directory.Person(id)
+		if !ok {
+			t.Errorf("%s is not in the practice directory", id)
+			continue
+		}
+		if (want.name != "" && p.Name != want.name) || p.Agency != want.agency || p.Role != want.role {
+			t.Errorf("%s = %+v, want %+v", id, p, want)
+		}
+	}
+	if len(c.Directory.People) != len(wantPeople) {
+		t.Errorf("West Sussex has no head-of-service tiers, so the practice people are the %d above; got %d: %+v", len(wantPeople), len(c.Directory.People), c.Directory.People)
+	}
+	if !c.Directory.IsChair("console:chair") || !c.Directory.InBusinessTeam("console:bt") || c.Directory.InBusinessTeam("console:sw") {
+		t.Errorf("chair %v, business team %v", c.Directory.Chair, c.Directory.BusinessTeam)
+	}
+	if got := c.Directory.Holders("community-health", workflow.RoleLineManager); !slices.Equal(got, []workflow.UserID{"console:hv-lm"}) {
+		t.Errorf("health line managers = %v", got)
+	}
+	for _, a := range []string{"childrens-social-care", "community-health", "police", "education"} {
+		if _, ok := c.Directory.Agency(a); !ok {
+			t.Errorf("agency %s missing", a)
+		}
+	}
+	if c.Directory.AgencyName("community-health") != "NHS Community Health (Health Visiting)" {
+		t.Errorf("community-health is %q", c.Directory.AgencyName("community-health"))
+	}
+	route := strings.Join(c.Emergency, "\n")
+	for _, want := range []string{"999", "MASH", "Out-of-hours", "PRACTICE"} {
+		if !strings.Contains(route, want) {
+			t.Errorf("the practice emergency route lacks %q:\n%s", want, route)
+		}
+	}
+	notFor := strings.Join(c.Scope.NotFor, "\n")
+	for _, want := range []string{"Complaints", "Whistleblowing", "conduct"} {
+		if !strings.Contains(notFor, want) {
+			t.Errorf("scope.not_for lacks %q: %q", want, notFor)
+		}
+	}
+	if len(c.Scope.For) == 0 || !strings.Contains(c.Scope.For[0], "a child's safety") {
+		t.Errorf("scope.for = %q (West Sussex covers children only)", c.Scope.For)
+	}
+	if c.DigestAt != 9*time.Hour || c.Tick != 30*time.Second || c.RetentionDays != DefaultRetentionDays {
+		t.Errorf("digest %v tick %v retention %d", c.DigestAt, c.Tick, c.RetentionDays)
+	}
+	if c.Teams.OpenIDMetadataURL != DefaultTeamsOpenIDURL || c.Teams.TokenURL != "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token" || c.Teams.ServiceURL != DefaultTeamsServiceURL || c.Slack.APIURL != DefaultSlackAPIURL {
+		t.Errorf("platform defaults: %+v %+v", c.Teams, c.Slack)
+	}
+	wenv, cal, err := c.WorkflowEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wenv.Policy != c.Policy || wenv.Directory.Name("console:hv") != "Holly Health Visitor" || cal.Location().String() != "Europe/London" || len(wenv.Emergency) != len(c.Emergency) {
+		t.Errorf("workflow env: %+v", wenv)
+	}
+	// The practice configuration raises a case end to end in the workflow.
+	res, err := workflow.Apply(wenv, nil, nil, workflow.Command{
+		Kind: workflow.CmdRaise, Actor: "console:sw", At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
+		Raise: &workflow.RaiseInput{
+			Ref: "ESC-2026-0001", SubjectType: workflow.SubjectChild, SubjectRef: "CSC-123", Category: workflow.CatThresholds,
+			Disagreement: "d", OutcomeSought: "o", Evidence: "e", ResponderAgency: "community-health", Responder: "console:hv",
+		},
+	})
+	if err != nil {
+		t.Fatalf("raise with the practice configuration: %v", err)
+	}
+	if want := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC); !res.Dispute.Deadline.Equal(want) {
+		t.Errorf("stage 1 deadline %v, want %v", res.Dispute.Deadline, want)
+	}
+}
+
+func TestNoFileOnAPlatform(t *testing.T) {
+	_, err := Load("", env(slackEnv...))
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || ps[0].Path != "ESCALATE_CONFIG" || !strings.Contains(ps[0].Message, "is required when Slack or Teams is configured") {
+		t.Errorf("Slack with no configuration file: %v", err)
+	}
+}
+
+func TestPracticePeopleFollowThePolicy(t *testing.T) {
+	// A file with a policy and nothing else, on no chat platform: the
+	// practice people, with the tiers the policy uses.
+	c, err := Parse([]byte("policy: {preset: coventry}\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []workflow.Role{workflow.RoleHeadOfService, workflow.RoleHeadOfSafeguarding} {
+		if len(c.Directory.Holders("childrens-social-care", role)) != 1 || len(c.Directory.Holders("community-health", role)) != 1 {
+			t.Errorf("Coventry practice directory lacks %s holders", role)
+		}
+	}
+	if c.Partnership != "Coventry Safeguarding Children Partnership (CSCP)" {
+		t.Errorf("partnership %q", c.Partnership)
+	}
+	if !strings.Contains(strings.Join(c.Emergency, " "), "PRACTICE") {
+		t.Errorf("a practice deployment with no emergency route gets the practice one: %q", c.Emergency)
+	}
+	// The same file on Slack must list its own people and route.
+	_, err = Parse([]byte("policy: {preset: coventry}\n"), env(slackEnv...))
+	msg := errString(err)
+	for _, want := range []string{"directory: is required when Slack or Teams is configured", "emergency: is required", "business_team.slack_channel: required when Slack is configured"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+func TestMinimalSlackFile(t *testing.T) {
+	c, err := Parse([]byte(minimalSlack), env(slackEnv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SlackEnabled() || c.Practice() || c.Slack.SocketMode() || c.Env != EnvDevelopment {
+		t.Errorf("slack=%v practice=%v socket=%v env=%q", c.SlackEnabled(), c.Practice(), c.Slack.SocketMode(), c.Env)
+	}
+	if c.Slack.FeedChannel != "C0001" || c.Slack.BotToken != "xoxb-1-2-abc" || c.Slack.SigningSecret != "shh" {
+		t.Errorf("slack = %+v", c.Slack)
+	}
+	if p, ok := c.Directory.Person("slack:U0001"); !ok || p.Role != workflow.RolePractitioner || p.Agency != "csc" || p.Name != "Sam" {
+		t.Errorf("slack:U0001 = %+v %v", p, ok)
+	}
+	if !c.Directory.IsChair("slack:U0002") || !c.Directory.InBusinessTeam("slack:U0003") {
+		t.Errorf("chair %v business team %v", c.Directory.Chair, c.Directory.BusinessTeam)
+	}
+	if c.Env == EnvPractice || len(c.Directory.People) != 3 {
+		t.Errorf("a real directory is used as written: %+v", c.Directory.People)
+	}
+}
+
+func TestEnvironmentOverridesTheFile(t *testing.T) {
+	file := minimalSlack + `
+env: staging
+addr: 127.0.0.1:9000
+slack: {api_url: "https://slack.example/api/"}
+teams:
+  app_id: from-file
+  tenant_id: file-tenant
+  service_url: https://smba.trafficmanager.net/emea/
+`
+	file = strings.Replace(file, "  slack_channel: C0001\n", "  slack_channel: C0001\n  teams_conversation: \"19:abc@thread.tacv2\"\n", 1)
+
+	tests := []struct {
+		name  string
+		env   []string
+		check func(t *testing.T, c *Config)
+	}{
+		{"file values stand without the environment", append([]string{"TEAMS_APP_PASSWORD", "pw"}, slackEnv...), func(t *testing.T, c *Config) {
+			if c.Env != EnvStaging || c.Addr != "127.0.0.1:9000" || c.Slack.APIURL != "https://slack.example/api/" || c.Teams.AppID != "from-file" || c.Teams.TenantID != "file-tenant" {
+				t.Errorf("%+v", c)
+			}
+			if c.Teams.TokenURL != "https://login.microsoftonline.com/file-tenant/oauth2/v2.0/token" {
+				t.Errorf("token URL %q", c.Teams.TokenURL)
+			}
+			if !c.TeamsEnabled() || c.Teams.AppPassword != "pw" {
+				t.Error("the app id from the file and the password from the environment configure Teams")
+			}
+		}},
+		{"the environment wins", append([]string{
+			"ESCALATE_ENV", "test", "ESCALATE_ADDR", "0.0.0.0:8443", "SLACK_API_URL", "http://127.0.0.1:1234/api/",
+			"TEAMS_APP_ID", "env-app", "TEAMS_APP_PASSWORD", "pw", "TEAMS_TENANT_ID", "env-tenant",
+			"TEAMS_OPENID_METADATA_URL", "http://127.0.0.1:1/openid", "REDIS_URL", "redis://127.0.0.1:6379/2",
+		}, slackEnv...), func(t *testing.T, c *Config) {
+			if c.Env != EnvTest || c.Addr != "0.0.0.0:8443" || c.Slack.APIURL != "http://127.0.0.1:1234/api/" {
+				t.Errorf("env %q addr %q api %q", c.Env, c.Addr, c.Slack.APIURL)
+			}
+			if c.Teams.AppID != "env-app" || c.Teams.AppPassword != "pw" || c.Teams.TenantID != "env-tenant" || c.Teams.OpenIDMetadataURL != "http://127.0.0.1:1/openid" {
+				t.Errorf("teams %+v", c.Teams)
+			}
+			if c.Teams.TokenURL != "https://login.microsoftonline.com/env-tenant/oauth2/v2.0/token" {
+				t.Errorf("token URL %q", c.Teams.TokenURL)
+			}
+			if c.Teams.ServiceURL != "https://smba.trafficmanager.net/emea/" || c.Teams.FeedConversation != "19:abc@thread.tacv2" {
+				t.Errorf("teams %+v", c.Teams)
+			}
+			if !c.TeamsEnabled() || !c.SlackEnabled() || c.Practice() || c.Redis.URL != "redis://127.0.0.1:6379/2" || !c.Redis.Configured() {
+				t.Errorf("teams=%v slack=%v redis=%+v", c.TeamsEnabled(), c.SlackEnabled(), c.Redis)
+			}
+		}},
+		{"TEAMS_TOKEN_URL replaces the default", append([]string{"TEAMS_TOKEN_URL", "http://127.0.0.1:2/token", "TEAMS_APP_PASSWORD", "pw"}, slackEnv...), func(t *testing.T, c *Config) {
+			if c.Teams.TokenURL != "http://127.0.0.1:2/token" {
+				t.Errorf("token URL %q", c.Teams.TokenURL)
+			}
+		}},
+		{"Socket Mode", []string{"SLACK_BOT_TOKEN", "xoxb-1", "SLACK_APP_TOKEN", "xapp-1", "TEAMS_APP_PASSWORD", "pw"}, func(t *testing.T, c *Config) {
+			if !c.SlackEnabled() || !c.Slack.SocketMode() {
+				t.Errorf("socket mode: enabled=%v socket=%v", c.SlackEnabled(), c.Slack.SocketMode())
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(file), env(tt.env...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestProduction(t *testing.T) {
+	prod := func(extra ...string) func(string) string {
+		return env(append([]string{"ESCALATE_ENV", "production", "REDIS_URL", "rediss://:pw@redis.internal:6380/0"}, append(extra, slackEnv...)...)...)
+	}
+	tests := []struct {
+		name string
+		env  func(string) string
+		want []string // substrings of the error; none means it loads
+	}{
+		{"no key", prod(), []string{"ESCALATE_ENCRYPTION_KEY: is required when ESCALATE_ENV=production"}},
+		{"not base64", prod("ESCALATE_ENCRYPTION_KEY", "not base64!"), []string{"ESCALATE_ENCRYPTION_KEY: is not valid base64"}},
+		{"16 bytes", prod("ESCALATE_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZg=="), []string{"ESCALATE_ENCRYPTION_KEY: must be 32 bytes", "this one is 16 bytes"}},
+		{"valid key", prod("ESCALATE_ENCRYPTION_KEY", validKey), nil},
+		{"no Redis", env(append([]string{"ESCALATE_ENV", "production", "ESCALATE_ENCRYPTION_KEY", validKey}, slackEnv...)...), []string{"REDIS_URL: is required when ESCALATE_ENV=production"}},
+		{"no platform", env("ESCALATE_ENV", "production", "ESCALATE_ENCRYPTION_KEY", validKey, "REDIS_URL", "redis://r:6379"), []string{"ESCALATE_ENV: is production but neither Slack nor Teams is configured"}},
+		{"a typo is not a way round", env(append([]string{"ESCALATE_ENV", "prod"}, slackEnv...)...), []string{`ESCALATE_ENV: unknown environment "prod"`}},
+		{"a bad key is refused outside production too", env("ESCALATE_ENCRYPTION_KEY", "c2hvcnQ="), []string{"ESCALATE_ENCRYPTION_KEY: must be 32 bytes"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(minimalSlack), tt.env)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !c.Production() || c.EncryptionKey != validKey {
+					t.Errorf("production=%v key=%q", c.Production(), c.EncryptionKey)
+				}
+				return
+			}
+			msg := errString(err)
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error lacks %q:\n%s", w, msg)
+				}
+			}
+			if strings.Contains(msg, ":pw@") {
+				t.Errorf("the error echoes the Redis password:\n%s", msg)
+			}
+		})
+	}
+}
+
+func TestSecretsInTheFileAreRefused(t *testing.T) {
+	tests := []struct {
+		yaml, path, envVar string
+	}{
+		{"slack:\n  bot_token: xoxb-SECRETVALUE\n", "slack.bot_token", "SLACK_BOT_TOKEN"},
+		{"slack:\n  signing_secret: SECRETVALUE\n", "slack.signing_secret", "SLACK_SIGNING_SECRET"},
+		{"slack:\n  app_token: xapp-SECRETVALUE\n", "slack.app_token", "SLACK_APP_TOKEN"},
+		{"teams:\n  app_password: SECRETVALUE\n", "teams.app_password", "TEAMS_APP_PASSWORD"},
+		{"encryption_key: SECRETVALUE\n", "encryption_key", "ESCALATE_ENCRYPTION_KEY"},
+		{"redis:\n  url: redis://:SECRETVALUE@host:6379\n", "redis.url", "REDIS_URL"},
+		{"redis:\n  password: SECRETVALUE\n", "redis.password", "REDIS_PASSWORD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			_, err := Parse([]byte("policy: {preset: west-sussex}\n"+tt.yaml), env())
+			msg := errString(err)
+			if !strings.Contains(msg, tt.path+": is a secret") || !strings.Contains(msg, "set the environment variable "+tt.envVar) {
+				t.Errorf("error does not name %s and %s:\n%s", tt.path, tt.envVar, msg)
+			}
+			if strings.Contains(msg, "SECRETVALUE") {
+				t.Errorf("the error repeats the secret:\n%s", msg)
+			}
+			if ps := problemsOf(t, err); ps[0].Line != 2 && ps[0].Line != 3 {
+				t.Errorf("line %d", ps[0].Line)
+			}
+		})
+	}
+}
+
+func TestHalfConfiguredPlatformsAreRefused(t *testing.T) {
+	tests := []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"SLACK_BOT_TOKEN", "xoxb-1"}, "SLACK_BOT_TOKEN: is set without SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)"},
+		{[]string{"SLACK_SIGNING_SECRET", "s"}, "SLACK_BOT_TOKEN: is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set"},
+		{[]string{"SLACK_BOT_TOKEN", "xoxp-user", "SLACK_SIGNING_SECRET", "s"}, "SLACK_BOT_TOKEN: must be a bot token"},
+		{[]string{"SLACK_BOT_TOKEN", "xoxb-1", "SLACK_APP_TOKEN", "xoxb-2"}, "SLACK_APP_TOKEN: must be an app-level token"},
+		{[]string{"TEAMS_APP_ID", "a"}, "TEAMS_APP_PASSWORD: is required when TEAMS_APP_ID is set"},
+		{[]string{"TEAMS_APP_PASSWORD", "p"}, "TEAMS_APP_ID: is required when TEAMS_APP_PASSWORD is set"},
+		{[]string{"SLACK_API_URL", "slack.com/api"}, "SLACK_API_URL / slack.api_url: must be an http(s) URL"},
+		{[]string{"ESCALATE_ADDR", "8080"}, `ESCALATE_ADDR / addr: must be host:port`},
+		{[]string{"REDIS_URL", "http://x"}, "REDIS_URL: must be a redis://, rediss:// or unix:// URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := Parse([]byte("policy: {preset: west-sussex}\n"), env(tt.env...))
+			if !strings.Contains(errString(err), tt.want) {
+				t.Errorf("error lacks %q:\n%v", tt.want, err)
+			}
+		})
+	}
+}
+
+func TestRedis(t *testing.T) {
+	sentinel := "redis:\n  sentinel: {master_name: escalate, addrs: [\"10.0.0.1:26379\", \"10.0.0.2:26379\"]}\n  tls: true\n"
+	c, err := Parse([]byte("policy: {preset: west-sussex}\n"+sentinel), env("REDIS_PASSWORD", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := c.Redis.Universal()
+	if u.MasterName != "escalate" || !slices.Equal(u.Addrs, []string{"10.0.0.1:26379", "10.0.0.2:26379"}) || u.Password != "pw" || u.TLSConfig == nil || u.IsClusterMode || !c.Redis.Configured() {
+		t.Errorf("sentinel options %+v", u)
+	}
+	c, err = Parse([]byte("policy: {preset: west-sussex}\nredis:\n  cluster_addrs: [\"10.0.0.9:6379\"]\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := c.Redis.Universal(); !u.IsClusterMode || !slices.Equal(u.Addrs, []string{"10.0.0.9:6379"}) || u.MasterName != "" || u.TLSConfig != nil {
+		t.Errorf("cluster options %+v", u)
+	}
+	if c, _ := Load("", env()); c.Redis.Configured() {
+		t.Error("no Redis configured means the embedded one")
+	}
+	_, err = Parse([]byte("policy: {preset: west-sussex}\n"+sentinel), env("REDIS_URL", "redis://x:6379"))
+	if !strings.Contains(errString(err), "redis: choose one of REDIS_URL") {
+		t.Errorf("two kinds of Redis at once: %v", err)
+	}
+}
+
+func TestWindows(t *testing.T) {
+	tests := []struct {
+		in   string
+		want workflow.Window
+		bad  bool
+	}{
+		{"1 working day", workflow.Window{Amount: 1, Unit: workflow.WorkingDays}, false},
+		{"3 working days", workflow.Window{Amount: 3, Unit: workflow.WorkingDays}, false},
+		{"a working day", workflow.Window{Amount: 1, Unit: workflow.WorkingDays}, false},
+		{"4 Working Hours", workflow.Window{Amount: 4, Unit: workflow.WorkingHours}, false},
+		{"48 hours", workflow.Window{Amount: 48, Unit: workflow.Hours}, false},
+		{"a working week", workflow.Window{Amount: 5, Unit: workflow.WorkingDays}, false},
+		{"2 working weeks", workflow.Window{Amount: 10, Unit: workflow.WorkingDays}, false},
+		{"{amount: 2, unit: working_days}", workflow.Window{Amount: 2, Unit: workflow.WorkingDays}, false},
+		{"two days", workflow.Window{}, true},
+		{"1 day", workflow.Window{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			file := fmt.Sprintf(`
+policy:
+  partnership: P
+  subjects: [child]
+  stages:
+    - {name: One, role: practitioner, window: %s}
+    - {name: Two, role: chair, window: 1 working day, final: chair_resolves}
+`, tt.in)
+			c, err := Parse([]byte(file), env())
+			if tt.bad {
+				if !strings.Contains(errString(err), "policy.stages[0].window: write a window as") {
+					t.Errorf("error %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Policy.Stages[0].Window; got != tt.want {
+				t.Errorf("window %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestOwnPolicy: a policy written out in the file is the policy run, with
+// derived id and labels.
+func TestOwnPolicy(t *testing.T) {
+	file := `
+policy:
+  partnership: Anyshire Safeguarding Adults Board
+  subjects: [adult]
+  within_agency: true
+  notify_on_resolution: true
+  immediate_risk_max_stage: 2
+  stages:
+    - {name: Practitioners, role: practitioner, window: 48 hours, remind: 4 hours}
+    - {name: Managers, role: line_manager, window: 2 working days, notify_business_team: true}
+    - {name: Board chair, role: chair, window: a working week, final: chair_resolves}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policy
+	if p.ID != "anyshire-safeguarding-adults-board" || c.Preset != "" || !p.Covers(workflow.SubjectAdult) || p.Covers(workflow.SubjectChild) || !p.WithinAgency || !p.NotifyOnResolution || p.ImmediateRiskMaxStage != 2 {
+		t.Errorf("policy %+v", p)
+	}
+	if p.Stages[0].Label != "1" || p.Stages[2].Label != "3" || p.FeedFrom() != 2 || p.Stages[0].Remind != (workflow.Window{Amount: 4, Unit: workflow.Hours}) {
+		t.Errorf("stages %+v", p.Stages)
+	}
+	if !strings.Contains(c.Scope.For[0], "an adult's safety") || !strings.Contains(c.Scope.For[0], "within one") {
+		t.Errorf("scope for an adults' policy: %q", c.Scope.For)
+	}
+}

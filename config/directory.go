@@ -1,0 +1,206 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// Platform prefixes of workflow.UserID.
+const (
+	platformSlack      = "slack"
+	platformTeams      = "teams"
+	platformConsole    = "console"
+	platformSlackGroup = "slackgroup"
+)
+
+var (
+	slackUserPattern  = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	slackGroupPattern = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
+	teamsAADPattern   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	consolePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+)
+
+// validSlackID reports whether s is a Slack id starting with one of the
+// letters in first ("C" channel, "G" private channel).
+func validSlackID(s, first string) bool {
+	return len(s) >= 3 && strings.ContainsRune(first, rune(s[0])) && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+}
+
+// directoryBuilder turns the file's directory into a workflow.Directory,
+// checking every entry and that no platform id is listed twice.
+type directoryBuilder struct {
+	dir    workflow.Directory
+	probs  *problems
+	seen   map[workflow.UserID]string // id → the path that first listed it
+	agency map[string]bool
+}
+
+// resolveDirectory builds the directory. A file with no directory on a
+// deployment with no chat platform gets the practice people, so a policy
+// can be tried out in the practice console before anyone is listed.
+func resolveDirectory(fc *fileConfig, c *Config, builtin bool, probs *problems) workflow.Directory {
+	df, members := fc.Directory, fc.BusinessTeam.Members
+	if df == nil {
+		if !c.Practice() {
+			probs.add("directory", "is required when Slack or Teams is configured: the agencies, and who holds each role in them")
+			return workflow.Directory{}
+		}
+		practice := practiceFile()
+		df, members, builtin = practice.Directory, practice.BusinessTeam.Members, true
+	}
+	b := &directoryBuilder{probs: probs, seen: map[workflow.UserID]string{}, agency: map[string]bool{}}
+	for i, a := range df.Agencies {
+		b.addAgency(fmt.Sprintf("directory.agencies[%d]", i), a)
+	}
+	if len(df.Agencies) < 2 && !(c.Policy != nil && c.Policy.WithinAgency) {
+		probs.add("directory.agencies", "list at least two agencies: this policy is for disagreements between agencies")
+	} else if len(df.Agencies) == 0 {
+		probs.add("directory.agencies", "list at least one agency")
+	}
+	for i, p := range df.People {
+		b.addPerson(fmt.Sprintf("directory.people[%d]", i), p)
+	}
+	for i, m := range df.Chair {
+		b.addMember(fmt.Sprintf("directory.chair[%d]", i), m, workflow.RoleChair)
+	}
+	for i, m := range members {
+		b.addMember(fmt.Sprintf("business_team.members[%d]", i), m, "")
+	}
+	if c.Policy != nil && c.Policy.Last() > 0 && c.Policy.Stage(c.Policy.Last()).Role == workflow.RoleChair && len(b.dir.Chair) == 0 {
+		probs.add("directory.chair", "is required: the last stage of the policy is held by the partnership chair")
+	}
+	if len(b.dir.BusinessTeam) == 0 && c.Policy != nil && (c.Policy.FeedFrom() > 0 || c.Policy.NotifyOnResolution) {
+		probs.add("business_team.members", "list at least one member: the policy tells the business team about cases")
+	}
+	if builtin && c.Policy != nil {
+		b.dir.People = keepUsedRoles(b.dir.People, c.Policy)
+	}
+	return b.dir
+}
+
+// keepUsedRoles drops practice people whose role the policy never uses, so
+// the practice console offers only the people a case can reach.
+func keepUsedRoles(people []workflow.Person, p *workflow.Policy) []workflow.Person {
+	used := map[workflow.Role]bool{workflow.RolePractitioner: true, "": true}
+	for _, s := range p.Stages {
+		used[s.Role] = true
+	}
+	var out []workflow.Person
+	for _, person := range people {
+		if used[person.Role] {
+			out = append(out, person)
+		}
+	}
+	return out
+}
+
+func (b *directoryBuilder) addAgency(path string, a agencyFile) {
+	id, name := strings.TrimSpace(a.ID), strings.TrimSpace(a.Name)
+	switch {
+	case id == "":
+		b.probs.add(path+".id", "is required (e.g. childrens-social-care)")
+	case !validSlug(id):
+		b.probs.add(path+".id", "must be lower-case letters, digits and dashes, not %q", id)
+	case b.agency[id]:
+		b.probs.add(path+".id", "%q is listed twice", id)
+	}
+	if name == "" {
+		b.probs.add(path+".name", "is required")
+	}
+	b.agency[id] = true
+	b.dir.Agencies = append(b.dir.Agencies, workflow.Agency{ID: id, Name: name})
+}
+
+func (b *directoryBuilder) addPerson(path string, pf personFile) {
+	role := workflow.Role(strings.TrimSpace(pf.Role))
+	agency := strings.TrimSpace(pf.Agency)
+	switch {
+	case role == "":
+		b.probs.add(path+".role", "is required: one of %s", roleList())
+	case !role.Valid():
+		b.probs.add(path+".role", "unknown role %q; use one of %s", pf.Role, roleList())
+	}
+	b.checkAgency(path, agency, role != workflow.RoleChair)
+	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup)
+	for _, id := range ids {
+		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role})
+		if role == workflow.RoleChair {
+			b.dir.Chair = append(b.dir.Chair, id)
+		}
+	}
+}
+
+// addMember adds a chair (role chair) or a business-team member (no role).
+func (b *directoryBuilder) addMember(path string, m memberFile, role workflow.Role) {
+	agency := strings.TrimSpace(m.Agency)
+	b.checkAgency(path, agency, false)
+	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "") {
+		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role})
+		if role == workflow.RoleChair {
+			b.dir.Chair = append(b.dir.Chair, id)
+		} else {
+			b.dir.BusinessTeam = append(b.dir.BusinessTeam, id)
+		}
+	}
+}
+
+func (b *directoryBuilder) checkAgency(path, agency string, required bool) {
+	switch {
+	case agency == "" && required:
+		b.probs.add(path+".agency", "is required: the id of one of directory.agencies")
+	case agency != "" && !b.agency[agency]:
+		b.probs.add(path+".agency", "unknown agency %q; list it under directory.agencies", agency)
+	}
+}
+
+// ids checks a person's name and platform ids and returns the
+// platform-qualified ids, one per platform the person is on.
+func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup string) []workflow.UserID {
+	slack, teams, console, slackGroup = strings.TrimSpace(slack), strings.TrimSpace(teams), strings.TrimSpace(console), strings.TrimSpace(slackGroup)
+	if strings.TrimSpace(name) == "" {
+		b.probs.add(path+".name", "is required")
+	}
+	var ids []workflow.UserID
+	add := func(key, platform, local string, valid bool, want string) {
+		if local == "" {
+			return
+		}
+		if !valid {
+			b.probs.add(path+"."+key, "must be %s, not %q", want, local)
+			return
+		}
+		id := workflow.UserID(platform + ":" + local)
+		if first, dup := b.seen[id]; dup {
+			b.probs.add(path+"."+key, "%s is already listed at %s", id, first)
+			return
+		}
+		b.seen[id] = path + "." + key
+		ids = append(ids, id)
+	}
+	add("slack", platformSlack, slack, slackUserPattern.MatchString(slack), "a Slack member id (U… or W…, from the person's profile)")
+	if teamsAADPattern.MatchString(teams) {
+		teams = strings.ToLower(teams) // Teams sends object ids in lower case
+	}
+	add("teams", platformTeams, teams, teamsAADPattern.MatchString(teams) || (strings.HasPrefix(teams, "29:") && len(teams) > 3), "a Microsoft Entra (Azure AD) object id, or a Teams user id (29:…)")
+	add("console", platformConsole, console, consolePattern.MatchString(console), "a practice-console id of lower-case letters, digits, - and _")
+	add("slack_group", platformSlackGroup, slackGroup, slackGroupPattern.MatchString(slackGroup), "a Slack user-group id (S…)")
+	if slack == "" && teams == "" && console == "" && slackGroup == "" {
+		keys := "slack, teams or console"
+		if !strings.HasPrefix(path, "business_team") && !strings.HasPrefix(path, "directory.chair") {
+			keys = "slack, teams, console or slack_group"
+		}
+		b.probs.add(path, "needs at least one platform id (%s)", keys)
+	}
+	return ids
+}
+
+func roleList() string {
+	names := make([]string, len(workflow.Roles))
+	for i, r := range workflow.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}

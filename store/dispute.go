@@ -1,0 +1,358 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// Load reads a dispute and its event log in one round trip (MULTI/EXEC, so
+// the two agree). It wraps engine.ErrNotFound when there is no such case.
+func (s *Store) Load(ctx context.Context, ref string) (*workflow.Dispute, []workflow.Event, error) {
+	var dj *redis.StringCmd
+	var evs *redis.StringSliceCmd
+	var texts *redis.MapStringStringCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		dj = p.HGet(ctx, s.key("d:", ref), "j")
+		evs = p.LRange(ctx, s.key("ev:", ref), 0, -1)
+		texts = p.HGetAll(ctx, s.key("ex:", ref))
+		return nil
+	})
+	if errors.Is(err, redis.Nil) || errors.Is(dj.Err(), redis.Nil) {
+		return nil, nil, fmt.Errorf("load %s: %w", ref, errNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	d, err := s.decodeDispute(dj.Val())
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	tx := texts.Val()
+	hist := make([]workflow.Event, 0, len(evs.Val()))
+	for i, pub := range evs.Val() {
+		e, err := s.decodeEvent(pub, tx[strconv.Itoa(i)])
+		if err != nil {
+			return nil, nil, fmt.Errorf("load %s: %w", ref, err)
+		}
+		hist = append(hist, e)
+	}
+	return d, hist, nil
+}
+
+// Disputes reads several disputes in one round trip; missing ones are
+// skipped.
+func (s *Store) Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.StringCmd, len(refs))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, ref := range refs {
+			cmds[i] = p.HGet(ctx, s.key("d:", ref), "j")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read %d disputes: %w", len(refs), err)
+	}
+	out := make([]*workflow.Dispute, 0, len(refs))
+	for _, c := range cmds {
+		if errors.Is(c.Err(), redis.Nil) {
+			continue
+		}
+		if c.Err() != nil {
+			return nil, fmt.Errorf("read disputes: %w", c.Err())
+		}
+		d, err := s.decodeDispute(c.Val())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Commit writes a transition in one atomic script: the dispute (checked
+// against res.PrevVersion; 0 means it must not exist yet), its events (to
+// its log and to the global stream), its timers, its outbox items, the
+// indexes and the idempotency key. A stale version wraps
+// engine.ErrConflict, a repeated idempotency key engine.ErrDuplicate; in
+// both cases nothing is written. When res.PurgeHistory is set the free text
+// of every event already logged is removed.
+func (s *Store) Commit(ctx context.Context, res *workflow.Result, idempotencyKey string) error {
+	args, err := s.commitArgs(res, idempotencyKey)
+	if err != nil {
+		return err
+	}
+	ref := res.Dispute.Ref
+	code, err := commitScript.Run(ctx, s.rdb, []string{s.key("d:", ref)}, args...).Int()
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", ref, err)
+	}
+	switch code {
+	case 1, 2:
+		return nil
+	case -1:
+		return fmt.Errorf("commit %s: %w", ref, errDuplicate)
+	case -2:
+		return fmt.Errorf("commit %s at version %d: %w", ref, res.PrevVersion, errConflict)
+	case -3:
+		return fmt.Errorf("commit %s: %w", ref, errNotFound)
+	}
+	return fmt.Errorf("commit %s: unexpected answer %d", ref, code)
+}
+
+// commitArgs checks a result and lays it out as the commit script's
+// arguments (see commitScript). Everything that can fail (encoding,
+// encryption, a malformed result) fails here, before Redis is asked.
+func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string) ([]any, error) {
+	if res == nil || res.Dispute == nil {
+		return nil, errors.New("commit: the result has no dispute")
+	}
+	d := res.Dispute
+	if d.Ref == "" {
+		return nil, errors.New("commit: the dispute has no reference")
+	}
+	if res.PrevVersion < 0 || d.Version <= res.PrevVersion {
+		return nil, fmt.Errorf("commit %s: version %d does not follow %d", d.Ref, d.Version, res.PrevVersion)
+	}
+	dj, err := s.encodeDispute(d)
+	if err != nil {
+		return nil, err
+	}
+	openStage, closedAt := strconv.Itoa(d.Stage), "0"
+	if d.State.Closed() {
+		openStage = "0"
+		closedAt = micros(d.ClosedAt)
+		if d.ClosedAt.IsZero() {
+			closedAt = micros(d.UpdatedAt)
+		}
+	} else if d.Stage < 1 {
+		openStage = "1"
+	}
+	created := d.CreatedAt
+	if created.IsZero() {
+		created = d.UpdatedAt
+	}
+	// The commit id lets the script recognise this very call when the
+	// client retries it after losing the reply.
+	commitID, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	args := []any{s.base, d.Ref, res.PrevVersion, d.Version, commitID, dj, idempotencyKey,
+		IdempotencyTTL.Milliseconds(), openStage, closedAt, micros(created),
+		flag(res.ClearTimers), flag(res.PurgeHistory)}
+
+	args = append(args, len(res.Events))
+	for _, e := range res.Events {
+		if e.Ref != d.Ref {
+			return nil, fmt.Errorf("commit %s: an event is for %s", d.Ref, e.Ref)
+		}
+		pub, text, err := s.encodeEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, pub, text)
+	}
+
+	members := memberships(d)
+	args = append(args, len(members))
+	for _, m := range members {
+		args = append(args, m)
+	}
+
+	targs, err := timerArgs(d.Ref, res.Timers)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, targs...)
+
+	at := d.UpdatedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	oargs, err := s.outboxArgs(res.Messages, at, false)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", d.Ref, err)
+	}
+	return append(args, oargs...), nil
+}
+
+// memberships are the per-person and per-agency index keys an open case
+// is in (a closed one is in none).
+func memberships(d *workflow.Dispute) []string {
+	if d.State.Closed() {
+		return nil
+	}
+	var m []string
+	for _, u := range d.Involved() {
+		m = append(m, "op:"+string(u))
+	}
+	for _, a := range []string{d.Raiser.Agency, d.Responder.Agency} {
+		if a != "" && !slices.Contains(m, "oa:"+a) {
+			m = append(m, "oa:"+a)
+		}
+	}
+	return m
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// OpenFor lists the references of the open cases a person is involved in.
+func (s *Store) OpenFor(ctx context.Context, user workflow.UserID) ([]string, error) {
+	return s.members(ctx, s.key("op:", string(user)), "open cases of a person")
+}
+
+// OpenByAgency lists the open cases an agency is party to (raiser's or
+// responder's side).
+func (s *Store) OpenByAgency(ctx context.Context, agency string) ([]string, error) {
+	return s.members(ctx, s.key("oa:", agency), "open cases of an agency")
+}
+
+func (s *Store) members(ctx context.Context, key, what string) ([]string, error) {
+	refs, err := s.rdb.SMembers(ctx, key).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	slices.SortFunc(refs, compareRefs)
+	return refs, nil
+}
+
+// OpenRefs lists every open case.
+func (s *Store) OpenRefs(ctx context.Context) ([]string, error) {
+	refs, err := s.rdb.ZRange(ctx, s.key("open"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open cases: %w", err)
+	}
+	slices.SortFunc(refs, compareRefs)
+	return refs, nil
+}
+
+// OpenByStage groups the open cases by the stage they are at.
+func (s *Store) OpenByStage(ctx context.Context) (map[int][]string, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.key("open"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open cases by stage: %w", err)
+	}
+	out := map[int][]string{}
+	for _, z := range zs {
+		st := int(z.Score)
+		out[st] = append(out[st], z.Member.(string))
+	}
+	for _, refs := range out {
+		slices.SortFunc(refs, compareRefs)
+	}
+	return out, nil
+}
+
+// ClosedSince lists the cases closed at or after since, in closing order.
+func (s *Store) ClosedSince(ctx context.Context, since time.Time) ([]string, error) {
+	refs, err := s.rdb.ZRangeByScore(ctx, s.key("closed"), &redis.ZRangeBy{Min: micros(since), Max: "+inf"}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("cases closed since: %w", err)
+	}
+	return refs, nil
+}
+
+// AllRefs lists every case ever raised, in the order they were raised.
+func (s *Store) AllRefs(ctx context.Context) ([]string, error) {
+	refs, err := s.rdb.ZRange(ctx, s.key("all"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("all cases: %w", err)
+	}
+	return refs, nil
+}
+
+// compareRefs orders ESC-2026-0042 before ESC-2026-10000 and by year.
+func compareRefs(a, b string) int {
+	ya, na := splitRef(a)
+	yb, nb := splitRef(b)
+	if ya != yb {
+		return strings.Compare(ya, yb)
+	}
+	if na != nb {
+		return na - nb
+	}
+	return strings.Compare(a, b)
+}
+
+func splitRef(r string) (string, int) {
+	i := strings.LastIndexByte(r, '-')
+	if i < 0 {
+		return r, 0
+	}
+	n, err := strconv.Atoi(r[i+1:])
+	if err != nil {
+		return r, 0
+	}
+	return r[:i], n
+}
+
+// StreamEntry is one event of the global stream.
+type StreamEntry struct {
+	// ID is the stream id; pass the last one seen as afterID to read on.
+	ID    string
+	Event workflow.Event
+}
+
+// Stream reads up to count events of every case after afterID ("" or "0"
+// from the beginning), oldest first. The stream itself holds no free text
+// (it cannot be edited, and retention must be able to remove free text);
+// the events' words are joined from their case's log, so a purged case's
+// events come back without them.
+func (s *Store) Stream(ctx context.Context, afterID string, count int64) ([]StreamEntry, error) {
+	start := "-"
+	if afterID != "" && afterID != "0" && afterID != "0-0" {
+		start = "(" + afterID
+	}
+	if count <= 0 {
+		count = 100
+	}
+	msgs, err := s.rdb.XRangeN(ctx, s.key("events"), start, "+", count).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read the event stream: %w", err)
+	}
+	texts := make([]*redis.StringCmd, len(msgs))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range msgs {
+			if m.Values["x"] == "1" {
+				ref, _ := m.Values["r"].(string)
+				idx, _ := m.Values["i"].(string)
+				texts[i] = p.HGet(ctx, s.key("ex:", ref), idx)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read the event stream's text: %w", err)
+	}
+	out := make([]StreamEntry, 0, len(msgs))
+	for i, m := range msgs {
+		pub, _ := m.Values["e"].(string)
+		text := ""
+		if texts[i] != nil {
+			text = texts[i].Val() // "" when purged
+		}
+		e, err := s.decodeEvent(pub, text)
+		if err != nil {
+			return nil, fmt.Errorf("stream entry %s: %w", m.ID, err)
+		}
+		out = append(out, StreamEntry{ID: m.ID, Event: e})
+	}
+	return out, nil
+}

@@ -1,0 +1,72 @@
+// Package store is Escalate's Redis persistence: disputes, their event
+// log, the timer index, the outbox, idempotency keys and platform
+// conversation references.
+//
+// # One hash tag, one slot
+//
+// Every key lives under one hash tag, "<prefix>{esc}:", so on Redis Cluster
+// all of Escalate's keys hash to the same slot (Sentinel and a single
+// server have one keyspace anyway). That is what makes a transition truly
+// all-or-nothing: one Lua script writes the dispute, appends its events to
+// the dispute's log and to the global stream, replaces its timers in the
+// global timer index, enqueues its notifications in the global outbox,
+// moves it between the open/closed/per-person/per-agency indexes and
+// records the idempotency key, and Redis runs a script as one isolated
+// step on one node. The global indexes can therefore never disagree with a
+// dispute: there is no second write to lose, nothing to repair.
+//
+// The trade-off: Cluster gives Escalate high availability and failover but
+// not sharding; all of a partnership's data sits on one primary. A
+// partnership raises hundreds to a few thousand disagreements a year and
+// each open case costs a few kilobytes (see the memory benchmark), so one
+// primary has room to spare by orders of magnitude. Spreading disputes over
+// slots ({ESC-2026-0042} per case) would need the cross-dispute indexes
+// (timers, outbox, open-by-stage) written in a second step and repaired
+// after a crash; that buys capacity Escalate does not need at the price of
+// the "a crash cannot leave a state change without its timers or its
+// notifications" guarantee.
+//
+// The scripts build their key names from the base prefix they are given
+// (KEYS[1] is always a key of the tag, so the call routes to the right
+// node); all of them are in the same slot, which Cluster requires.
+//
+// # Key layout (B = "<prefix>{esc}:")
+//
+//	B d:<ref>            hash   v = version, j = dispute JSON (free text encrypted),
+//	                            c = id of the commit that wrote it
+//	B ev:<ref>           list   the dispute's events, oldest first, without free text
+//	B ex:<ref>           hash   list index → the event's free text (JSON, encrypted)
+//	B events             stream every event of every dispute: r = ref, i = list index,
+//	                            e = event JSON without free text, x = 1 when it has text
+//	B mem:<ref>          set    the per-person / per-agency index keys the dispute is in
+//	B op:<user>          set    refs of the open cases a person is involved in
+//	B oa:<agency>        set    refs of the open cases an agency is party to
+//	B open               zset   open refs, score = stage
+//	B closed             zset   closed refs, score = closed at (µs)
+//	B all                zset   every ref, score = created at (µs)
+//	B ref:<year>         string the year's reference counter
+//	B timers             zset   timer id → due (µs); unclaimed timers only
+//	B timers:claimed     zset   timer id → lease expiry (µs)
+//	B timers:data        hash   timer id → timer JSON
+//	B timers:token       hash   timer id → token of the claim holding it
+//	B dt:<ref>           set    the dispute's timer ids
+//	B o:<id>             hash   outbox item: t target, m message (encrypted), a attempts,
+//	                            q enqueued, e last error (encrypted), k claim token,
+//	                            p parked at
+//	B ob                 zset   outbox item id → due; ready to send
+//	B ob:claimed         zset   outbox item id → lease expiry
+//	B ob:age             zset   undelivered, unparked item id → enqueued
+//	B ob:parked          zset   parked item id → parked at
+//	B ob:seq             string sequence that orders items within a millisecond
+//	B ob:done:<id>       string a delivered item (expires after a week), so the
+//	                            same message enqueued again is not sent twice
+//	B idem:<key>         string idempotency key of a transition (expires after 24h)
+//	B once:<key>         string Once keys
+//	B xref:<kind>        hash   platform conversation references: key → value
+//
+// Times in the timer and dispute scores are microseconds since the Unix
+// epoch (exact in a double until the year 2255). Outbox times are
+// milliseconds × 1000 plus a three-digit sequence, so items enqueued in one
+// millisecond (one transition's messages) keep their order and are all due
+// to a claimer whose clock reads that millisecond.
+package store

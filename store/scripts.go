@@ -1,0 +1,359 @@
+package store
+
+import "github.com/redis/go-redis/v9"
+
+// Every script follows one rule: read and validate everything first (the
+// argument shapes, the type of every key it will touch, the version), and
+// only then write, with commands that cannot fail on keys of the right
+// type. Redis runs a script in isolation but does not roll back one that
+// fails after a write, so "validate, then write" is what makes each script
+// all or nothing.
+
+// luaPrelude holds the helpers the scripts share. ARGV[1] is always the
+// base ("<prefix>{esc}:") every key name is built from.
+const luaPrelude = `
+local base = ARGV[1]
+local function want(k, t)
+  local got = redis.call('TYPE', k)['ok']
+  if got ~= 'none' and got ~= t then
+    error('ESCALATE key ' .. k .. ' holds a ' .. got .. ', not a ' .. t)
+  end
+end
+-- num checks a numeric argument. The error names the argument, never its
+-- value: a misaligned call could put free text where a number belongs.
+local function num(v, what)
+  if tonumber(v) == nil then error('ESCALATE ' .. what .. ' is not a number') end
+  return v
+end
+local tz, tc, td, tt = base .. 'timers', base .. 'timers:claimed', base .. 'timers:data', base .. 'timers:token'
+local oq, oc, oage, oparked = base .. 'ob', base .. 'ob:claimed', base .. 'ob:age', base .. 'ob:parked'
+local function wantTimerKeys()
+  want(tz, 'zset'); want(tc, 'zset'); want(td, 'hash'); want(tt, 'hash')
+end
+local function wantOutboxKeys()
+  want(oq, 'zset'); want(oc, 'zset'); want(oage, 'zset'); want(oparked, 'zset')
+end
+-- readTimers reads n timers (id, due, json) from ARGV at i.
+local function readTimers(i)
+  local n = tonumber(num(ARGV[i], 'timer count'))
+  local out = {}
+  for j = 1, n do
+    local at = i + 1 + (j - 1) * 3
+    out[j] = {id = ARGV[at], due = num(ARGV[at + 1], 'timer due'), json = ARGV[at + 2]}
+    if not out[j].json then error('ESCALATE timer arguments are short') end
+  end
+  return out, i + 1 + n * 3
+end
+-- setTimer (re)sets a timer: it is due again, and any claim on it is void,
+-- so acking the old claim leaves the new timer in place.
+local function setTimer(ref, t)
+  redis.call('ZADD', tz, t.due, t.id)
+  redis.call('HSET', td, t.id, t.json)
+  redis.call('SADD', base .. 'dt:' .. ref, t.id)
+  redis.call('ZREM', tc, t.id)
+  redis.call('HDEL', tt, t.id)
+end
+-- readOutbox reads n outbox items (id, target, message, ms) from ARGV at i.
+local function readOutbox(i)
+  local n = tonumber(num(ARGV[i], 'outbox count'))
+  local out = {}
+  for j = 1, n do
+    local at = i + 1 + (j - 1) * 4
+    out[j] = {id = ARGV[at], target = ARGV[at + 1], msg = ARGV[at + 2], ms = num(ARGV[at + 3], 'outbox time')}
+    want(base .. 'o:' .. out[j].id, 'hash')
+    want(base .. 'ob:done:' .. out[j].id, 'string')
+  end
+  want(base .. 'ob:seq', 'string')
+  return out, i + 1 + n * 4
+end
+-- enqueue adds an item unless it is already queued, claimed, parked or
+-- recently delivered: the same message enqueued twice is sent once. Its
+-- score is its millisecond followed by three digits of a sequence, so
+-- items keep the order they were enqueued in, and a claimer whose clock
+-- reads that millisecond already sees them (see outboxScore in Go).
+local function enqueue(it)
+  local k = base .. 'o:' .. it.id
+  if redis.call('EXISTS', k) == 1 or redis.call('EXISTS', base .. 'ob:done:' .. it.id) == 1 then
+    return
+  end
+  local seq = redis.call('INCR', base .. 'ob:seq') % 1000
+  local score = it.ms .. string.format('%03d', seq)
+  redis.call('HSET', k, 't', it.target, 'm', it.msg, 'a', 0, 'q', score)
+  redis.call('ZADD', oq, score, it.id)
+  redis.call('ZADD', oage, score, it.id)
+end
+-- dropOutboxOf removes every outbox item of a case (queued, claimed or
+-- parked): retention removes the case's free text, which its messages carry.
+local function dropOutboxOf(ref)
+  local p = ref .. '/'
+  for _, z in ipairs({oq, oc, oparked}) do
+    for _, id in ipairs(redis.call('ZRANGE', z, 0, -1)) do
+      if string.sub(id, 1, #p) == p then
+        redis.call('DEL', base .. 'o:' .. id)
+        redis.call('ZREM', oq, id); redis.call('ZREM', oc, id)
+        redis.call('ZREM', oage, id); redis.call('ZREM', oparked, id)
+      end
+    end
+  end
+end
+`
+
+// commitScript writes one transition. Returns 1 written, 2 already written
+// (this very call, retried by the client after a lost reply: the dispute
+// is at the new version and carries this call's commit id), -1 duplicate
+// idempotency key, -2 version conflict, -3 no such dispute.
+//
+// ARGV: base, ref, prev version, new version, commit id, dispute JSON, idempotency key
+// ("" for none), idempotency TTL (ms), open stage (0 when closed), closed at
+// (µs, 0 when open), created at (µs), clear timers (0/1), purge history
+// (0/1); then counted sections: events (public JSON, text), index
+// memberships (key suffixes), timers (id, due µs, JSON), outbox items (id,
+// target, message, enqueued ms). Purging also drops the case's outbox items.
+var commitScript = redis.NewScript(luaPrelude + `
+local ref = ARGV[2]
+local prev = tonumber(num(ARGV[3], 'previous version'))
+local ver = tonumber(num(ARGV[4], 'version'))
+local commit, dispute, idem, idemTTL = ARGV[5], ARGV[6], ARGV[7], num(ARGV[8], 'idempotency TTL')
+local openStage, closedAt, createdAt = num(ARGV[9], 'stage'), num(ARGV[10], 'closed at'), num(ARGV[11], 'created at')
+local clear, purge = ARGV[12] == '1', ARGV[13] == '1'
+
+local i = 14
+local nev = tonumber(num(ARGV[i], 'event count'))
+local events = {}
+for j = 1, nev do
+  events[j] = {pub = ARGV[i + 1 + (j - 1) * 2], text = ARGV[i + 2 + (j - 1) * 2]}
+  if not events[j].text then error('ESCALATE event arguments are short') end
+end
+i = i + 1 + nev * 2
+local nmem = tonumber(num(ARGV[i], 'membership count'))
+local members = {}
+for j = 1, nmem do members[j] = ARGV[i + j] end
+i = i + 1 + nmem
+local timers
+timers, i = readTimers(i)
+local items
+items, i = readOutbox(i)
+if i - 1 ~= #ARGV then error('ESCALATE expected ' .. (i - 1) .. ' arguments, got ' .. #ARGV) end
+
+local dk, evk, exk, memk, dtk = KEYS[1], base .. 'ev:' .. ref, base .. 'ex:' .. ref, base .. 'mem:' .. ref, base .. 'dt:' .. ref
+local stream, open, closed, all = base .. 'events', base .. 'open', base .. 'closed', base .. 'all'
+local idemk = base .. 'idem:' .. idem
+want(dk, 'hash'); want(evk, 'list'); want(exk, 'hash'); want(memk, 'set'); want(dtk, 'set')
+want(stream, 'stream'); want(open, 'zset'); want(closed, 'zset'); want(all, 'zset'); want(idemk, 'string')
+wantTimerKeys(); wantOutboxKeys()
+local old = redis.call('SMEMBERS', memk)
+for _, k in ipairs(old) do want(base .. k, 'set') end
+for _, k in ipairs(members) do want(base .. k, 'set') end
+
+local cur = redis.call('HMGET', dk, 'v', 'c')
+if cur[1] and tonumber(cur[1]) == ver and cur[2] == commit then return 2 end
+if idem ~= '' and redis.call('EXISTS', idemk) == 1 then return -1 end
+if prev == 0 then
+  if cur[1] or redis.call('EXISTS', dk) == 1 then return -2 end
+else
+  if not cur[1] then return -3 end
+  if tonumber(cur[1]) ~= prev then return -2 end
+end
+
+-- Everything is checked: from here on the script only writes.
+redis.call('HSET', dk, 'v', ver, 'c', commit, 'j', dispute)
+if purge then
+  redis.call('DEL', exk)
+  dropOutboxOf(ref)
+end
+for _, e in ipairs(events) do
+  local idx = redis.call('RPUSH', evk, e.pub) - 1
+  if e.text ~= '' then
+    redis.call('HSET', exk, idx, e.text)
+    redis.call('XADD', stream, '*', 'r', ref, 'i', idx, 'e', e.pub, 'x', '1')
+  else
+    redis.call('XADD', stream, '*', 'r', ref, 'i', idx, 'e', e.pub)
+  end
+end
+if clear then
+  for _, id in ipairs(redis.call('SMEMBERS', dtk)) do
+    redis.call('ZREM', tz, id); redis.call('ZREM', tc, id)
+    redis.call('HDEL', td, id); redis.call('HDEL', tt, id)
+  end
+  redis.call('DEL', dtk)
+end
+for _, t in ipairs(timers) do setTimer(ref, t) end
+local keep = {}
+for _, k in ipairs(members) do keep[k] = true end
+for _, k in ipairs(old) do
+  if not keep[k] then redis.call('SREM', base .. k, ref) end
+end
+redis.call('DEL', memk)
+for _, k in ipairs(members) do
+  redis.call('SADD', base .. k, ref)
+  redis.call('SADD', memk, k)
+end
+if tonumber(openStage) > 0 then redis.call('ZADD', open, openStage, ref) else redis.call('ZREM', open, ref) end
+if tonumber(closedAt) > 0 then redis.call('ZADD', closed, closedAt, ref) else redis.call('ZREM', closed, ref) end
+redis.call('ZADD', all, createdAt, ref)
+for _, it in ipairs(items) do enqueue(it) end
+if idem ~= '' then redis.call('SET', idemk, ver, 'PX', idemTTL) end
+return 1
+`)
+
+// setTimersScript sets timers outside a transition (the auditor's repair).
+// ARGV: base, then timers (id, due µs, JSON) with each timer's ref after
+// its JSON: count, (id, due, json)…, count, ref….
+var setTimersScript = redis.NewScript(luaPrelude + `
+local timers, i = readTimers(2)
+local refs = {}
+local n = tonumber(num(ARGV[i], 'ref count'))
+for j = 1, n do refs[j] = ARGV[i + j]; want(base .. 'dt:' .. refs[j], 'set') end
+if n ~= #timers or i + n ~= #ARGV then error('ESCALATE timer arguments do not match') end
+wantTimerKeys()
+for j, t in ipairs(timers) do setTimer(refs[j], t) end
+return #timers
+`)
+
+// claimTimersScript claims up to limit due timers: first those whose claim
+// expired, then the due ones, soonest first. The cost is that of the
+// timers taken, however many are pending. Returns id, JSON pairs.
+// ARGV: base, now µs, limit, lease expiry µs, token.
+var claimTimersScript = redis.NewScript(luaPrelude + `
+local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
+wantTimerKeys()
+local ids, seen = {}, {}
+local function collect(list)
+  for _, id in ipairs(list) do
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+end
+collect(redis.call('ZRANGEBYSCORE', tc, '-inf', now, 'LIMIT', 0, limit))
+if #ids < limit then collect(redis.call('ZRANGEBYSCORE', tz, '-inf', now, 'LIMIT', 0, limit - #ids)) end
+local out = {}
+for _, id in ipairs(ids) do
+  local j = redis.call('HGET', td, id)
+  redis.call('ZREM', tz, id)
+  if not j then
+    -- An index entry without its timer (cannot happen through this
+    -- package): drop it.
+    redis.call('ZREM', tc, id); redis.call('HDEL', tt, id)
+  else
+    redis.call('ZADD', tc, lease, id)
+    redis.call('HSET', tt, id, token)
+    out[#out + 1] = id
+    out[#out + 1] = j
+  end
+end
+return out
+`)
+
+// ackTimersScript removes claimed timers, except those a transition
+// re-set since the claim (their token no longer matches, and the new timer
+// stays). ARGV: base, then (id, token, ref) per timer. Returns how many
+// were removed.
+var ackTimersScript = redis.NewScript(luaPrelude + `
+if (#ARGV - 1) % 3 ~= 0 then error('ESCALATE ack arguments come in threes') end
+wantTimerKeys()
+for i = 2, #ARGV, 3 do want(base .. 'dt:' .. ARGV[i + 2], 'set') end
+local n = 0
+for i = 2, #ARGV, 3 do
+  local id, token, ref = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if token ~= '' and redis.call('HGET', tt, id) == token then
+    redis.call('ZREM', tc, id); redis.call('HDEL', tt, id); redis.call('HDEL', td, id)
+    redis.call('SREM', base .. 'dt:' .. ref, id)
+    n = n + 1
+  end
+end
+return n
+`)
+
+// deferTimerScript puts a claimed timer back with a new due time.
+// ARGV: base, id, token, due µs, JSON.
+var deferTimerScript = redis.NewScript(luaPrelude + `
+local id, token, due, json = ARGV[2], ARGV[3], num(ARGV[4], 'due'), ARGV[5]
+wantTimerKeys()
+if redis.call('HGET', tt, id) ~= token then return 0 end
+redis.call('ZREM', tc, id); redis.call('HDEL', tt, id)
+redis.call('ZADD', tz, due, id); redis.call('HSET', td, id, json)
+return 1
+`)
+
+// enqueueScript adds outbox items outside a transition.
+// ARGV: base, then items (id, target, message, enqueued ms).
+var enqueueScript = redis.NewScript(luaPrelude + `
+local items, i = readOutbox(2)
+if i - 1 ~= #ARGV then error('ESCALATE outbox arguments do not match') end
+wantOutboxKeys()
+for _, it in ipairs(items) do enqueue(it) end
+return #items
+`)
+
+// claimOutboxScript claims up to limit items ready to send: first those
+// whose claim expired, then the due ones, earliest first. Returns six
+// values per item: id, target, message, attempts, enqueued score, last
+// error. ARGV: base, now score, limit, lease expiry score, token.
+var claimOutboxScript = redis.NewScript(luaPrelude + `
+local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
+wantOutboxKeys()
+local ids, seen = {}, {}
+local function collect(list)
+  for _, id in ipairs(list) do
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+end
+collect(redis.call('ZRANGEBYSCORE', oc, '-inf', now, 'LIMIT', 0, limit))
+if #ids < limit then collect(redis.call('ZRANGEBYSCORE', oq, '-inf', now, 'LIMIT', 0, limit - #ids)) end
+for _, id in ipairs(ids) do want(base .. 'o:' .. id, 'hash') end
+local out = {}
+for _, id in ipairs(ids) do
+  local k = base .. 'o:' .. id
+  local f = redis.call('HMGET', k, 't', 'm', 'a', 'q', 'e')
+  redis.call('ZREM', oq, id)
+  if not f[1] or not f[2] then
+    -- An index entry without its item (cannot happen through this
+    -- package): drop the entry rather than hand out nothing.
+    redis.call('ZREM', oc, id); redis.call('ZREM', oage, id)
+  else
+    redis.call('ZADD', oc, lease, id)
+    redis.call('HSET', k, 'k', token)
+    local at = #out
+    out[at + 1] = id; out[at + 2] = f[1]; out[at + 3] = f[2]
+    out[at + 4] = f[3] or '0'; out[at + 5] = f[4] or '0'; out[at + 6] = f[5] or ''
+  end
+end
+return out
+`)
+
+// settleOutboxScript ends a claim on an outbox item: ack (delivered),
+// retry (again at a time) or park (for an operator). A claim that is no
+// longer the holder's (lease expired and claimed again, or already
+// settled) is left alone. ARGV: base, id, token, action, time score, error,
+// sent TTL (ms).
+var settleOutboxScript = redis.NewScript(luaPrelude + `
+local id, token, action, at, errText, sentTTL = ARGV[2], ARGV[3], ARGV[4], num(ARGV[5], 'time'), ARGV[6], num(ARGV[7], 'sent TTL')
+local k = base .. 'o:' .. id
+wantOutboxKeys(); want(k, 'hash'); want(base .. 'ob:done:' .. id, 'string')
+if action ~= 'ack' and action ~= 'retry' and action ~= 'park' then error('ESCALATE unknown outbox action ' .. action) end
+if token == '' or redis.call('HGET', k, 'k') ~= token then return 0 end
+redis.call('ZREM', oc, id)
+if action == 'ack' then
+  redis.call('DEL', k); redis.call('ZREM', oage, id)
+  redis.call('SET', base .. 'ob:done:' .. id, '1', 'PX', sentTTL)
+elseif action == 'retry' then
+  redis.call('HINCRBY', k, 'a', 1); redis.call('HSET', k, 'e', errText); redis.call('HDEL', k, 'k')
+  redis.call('ZADD', oq, at, id)
+else
+  redis.call('HINCRBY', k, 'a', 1); redis.call('HSET', k, 'e', errText, 'p', at); redis.call('HDEL', k, 'k')
+  redis.call('ZREM', oage, id); redis.call('ZADD', oparked, at, id)
+end
+return 1
+`)
+
+// replayScript puts a parked item back in the queue with its attempts
+// reset. ARGV: base, id, now score.
+var replayScript = redis.NewScript(luaPrelude + `
+local id, now = ARGV[2], num(ARGV[3], 'now')
+local k = base .. 'o:' .. id
+wantOutboxKeys(); want(k, 'hash')
+if not redis.call('ZSCORE', oparked, id) or redis.call('EXISTS', k) == 0 then return 0 end
+redis.call('ZREM', oparked, id)
+redis.call('HSET', k, 'a', 0); redis.call('HDEL', k, 'p', 'k')
+redis.call('ZADD', oq, now, id); redis.call('ZADD', oage, now, id)
+return 1
+`)

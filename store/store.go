@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// IdempotencyTTL is how long a transition's idempotency key is remembered:
+// long enough for any platform retry or a person's double click.
+const IdempotencyTTL = 24 * time.Hour
+
+// sentTTL is how long a delivered outbox item is remembered, so the same
+// message enqueued again within it is not sent twice.
+const sentTTL = 7 * 24 * time.Hour
+
+// The store's errors wrap the engine's sentinels, so callers test them with
+// errors.Is(err, engine.ErrNotFound) and so on.
+var (
+	errNotFound  = engine.ErrNotFound
+	errConflict  = engine.ErrConflict
+	errDuplicate = engine.ErrDuplicate
+)
+
+// Options configures a Store.
+type Options struct {
+	// Prefix starts every key, e.g. "esc:" (tests use a unique one).
+	Prefix string
+	// Cipher encrypts free text at rest; nil stores it in clear.
+	Cipher *Cipher
+	// FeedPlatforms get business-team feed posts, e.g. {"slack"}: a feed
+	// message is enqueued once per platform here (none: it is not enqueued).
+	FeedPlatforms []string
+	// Now is the clock for Enqueue's timestamps; nil means time.Now. A
+	// transition's messages are stamped with the transition's own time.
+	Now func() time.Time
+}
+
+// Store is Escalate's Redis persistence. It is safe for concurrent use.
+type Store struct {
+	rdb  redis.UniversalClient
+	opts Options
+	base string
+	now  func() time.Time
+}
+
+var _ engine.Store = (*Store)(nil)
+
+// Open connects to the Redis at redisURL (redis://[:password@]host:port/db,
+// or rediss:// for TLS) and checks that it answers.
+func Open(ctx context.Context, redisURL string, opts Options) (*Store, error) {
+	o, err := redis.ParseURL(redisURL)
+	if err != nil {
+		// The URL may carry a password: say what is wrong without it.
+		return nil, errors.New("REDIS_URL is not a redis:// or rediss:// URL")
+	}
+	return connect(ctx, redis.NewClient(o), opts)
+}
+
+// OpenUniversal connects to Redis Sentinel (MasterName set) or Cluster
+// (several Addrs, or IsClusterMode) and checks that it answers.
+func OpenUniversal(ctx context.Context, uo *redis.UniversalOptions, opts Options) (*Store, error) {
+	if uo == nil || len(uo.Addrs) == 0 {
+		return nil, errors.New("no Redis addresses configured")
+	}
+	return connect(ctx, redis.NewUniversalClient(uo), opts)
+}
+
+func connect(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, error) {
+	s := New(c, opts)
+	if err := s.Ping(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New wraps a client the caller made.
+func New(client redis.UniversalClient, opts Options) *Store {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{rdb: client, opts: opts, base: opts.Prefix + "{esc}:", now: now}
+}
+
+// Client is the underlying Redis client (for admin tools and tests).
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// key names one key under the store's hash tag.
+func (s *Store) key(parts ...string) string {
+	k := s.base
+	for _, p := range parts {
+		k += p
+	}
+	return k
+}
+
+// micros is a time as a sorted-set score: microseconds since the epoch.
+func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+// NextRef allocates the next reference of the year: ESC-2026-0042.
+func (s *Store) NextRef(ctx context.Context, year int) (string, error) {
+	n, err := s.rdb.Incr(ctx, s.key("ref:", strconv.Itoa(year))).Result()
+	if err != nil {
+		return "", fmt.Errorf("next reference of %d: %w", year, err)
+	}
+	return workflow.FormatRef(year, int(n)), nil
+}
+
+// Once reports whether key is seen for the first time in ttl, for requests
+// that are not transitions (a platform retrying a slash command, say).
+func (s *Store) Once(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if key == "" {
+		return false, errors.New("once: empty key")
+	}
+	first, err := s.rdb.SetNX(ctx, s.key("once:", key), "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("once: %w", err)
+	}
+	return first, nil
+}
+
+// SetRef records a platform conversation reference, e.g.
+// ("slack-thread", "ESC-2026-0042", "1700000000.000100").
+func (s *Store) SetRef(ctx context.Context, kind, key, value string) error {
+	if err := s.rdb.HSet(ctx, s.key("xref:", kind), key, value).Err(); err != nil {
+		return fmt.Errorf("set %s reference: %w", kind, err)
+	}
+	return nil
+}
+
+// GetRef reads a platform conversation reference.
+func (s *Store) GetRef(ctx context.Context, kind, key string) (string, bool, error) {
+	v, err := s.rdb.HGet(ctx, s.key("xref:", kind), key).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("get %s reference: %w", kind, err)
+	}
+	return v, true, nil
+}

@@ -1,0 +1,37 @@
+package workflow
+
+// CheckAction says whether person u may press button k, drawn when the case
+// was at stage, on case d now. Adapters call it before opening a follow-up
+// form, so nobody fills in a form for a case that has moved on or that they
+// do not hold; the command itself is checked again when it is submitted.
+func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, stage int) error {
+	a := &applier{env: env, old: d, d: d, history: history, cmd: Command{Actor: u}}
+	if k == ActShow {
+		if !CanView(d, env.Directory, u) {
+			return refuse(RefuseUnknownCase, "there is no case %s that you can see", d.Ref)
+		}
+		return nil
+	}
+	if d.State.Closed() && k != ActDebrief {
+		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
+	}
+	if stage != 0 && stage != d.Stage {
+		return a.movedOn()
+	}
+	for _, act := range ActionsFor(env, d, u) {
+		if act.Kind == k {
+			return nil
+		}
+	}
+	switch {
+	case !CanView(d, env.Directory, u):
+		return refuse(RefuseNotHolder, "you don't hold %s, so you can't act on it", d.Ref)
+	case d.State == StateProposed && (k == ActConfirm || k == ActReject):
+		return refuse(RefuseNotAllowed, "the other side answers the proposed resolution of %s", d.Ref)
+	case d.State == StateProposed:
+		return refuse(RefuseState, "a resolution of %s is waiting for the other side's answer", d.Ref)
+	case !d.Holds(u):
+		return refuse(RefuseNotHolder, "you don't hold %s at %s; the people holding it are %s", d.Ref, env.Policy.StageName(d.Stage), a.names(d.Current().All()))
+	}
+	return refuse(RefuseState, "that is not possible on %s now", d.Ref)
+}
