@@ -13,7 +13,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -47,7 +46,7 @@ func TestConcurrentCommitsOneWinnerPerVersion(t *testing.T) {
 				switch {
 				case err == nil:
 					wins++
-				case errors.Is(err, engine.ErrConflict):
+				case errors.Is(err, ErrConflict):
 					conflicts++
 				default:
 					t.Error(err)
@@ -79,7 +78,7 @@ func TestConcurrentCommitsOneWinnerPerVersion(t *testing.T) {
 					return
 				}
 				err = s.Commit(ctx, noted(d, fmt.Sprintf("worker %d", w), t0.Add(time.Hour)), "")
-				if errors.Is(err, engine.ErrConflict) {
+				if errors.Is(err, ErrConflict) {
 					continue
 				}
 				if err != nil {
@@ -126,7 +125,7 @@ func TestConcurrentRaisesOfOneReferenceOneWins(t *testing.T) {
 	for range 100 {
 		wg.Go(func() {
 			err := s.Commit(ctx, raised("ESC-2026-0007", t0), "")
-			if err != nil && !errors.Is(err, engine.ErrConflict) {
+			if err != nil && !errors.Is(err, ErrConflict) {
 				t.Error(err)
 			}
 			if err == nil {
@@ -172,7 +171,7 @@ func TestFailingCommitWritesNothing(t *testing.T) {
 			}
 			before := s.dump(t)
 			err := s.Commit(ctx, next, "key-1")
-			if err == nil || errors.Is(err, engine.ErrConflict) {
+			if err == nil || errors.Is(err, ErrConflict) {
 				t.Fatalf("commit over a corrupt %s: %v", bad, err)
 			}
 			if after := s.dump(t); after != before {

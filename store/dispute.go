@@ -15,7 +15,7 @@ import (
 )
 
 // Load reads a dispute and its event log in one round trip (MULTI/EXEC, so
-// the two agree). It wraps engine.ErrNotFound when there is no such case.
+// the two agree). It wraps ErrNotFound when there is no such case.
 func (s *Store) Load(ctx context.Context, ref string) (*workflow.Dispute, []workflow.Event, error) {
 	var dj *redis.StringCmd
 	var evs *redis.StringSliceCmd
@@ -85,7 +85,7 @@ func (s *Store) Disputes(ctx context.Context, refs []string) ([]*workflow.Disput
 // against res.PrevVersion; 0 means it must not exist yet), its events (to
 // its log and to the global stream), its timers, its outbox items, the
 // indexes and the idempotency key. A stale version wraps
-// engine.ErrConflict, a repeated idempotency key engine.ErrDuplicate; in
+// ErrConflict, a repeated idempotency key ErrDuplicate; in
 // both cases nothing is written. When res.PurgeHistory is set the free text
 // of every event already logged is removed.
 func (s *Store) Commit(ctx context.Context, res *workflow.Result, idempotencyKey string) error {

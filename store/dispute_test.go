@@ -11,7 +11,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -83,7 +82,7 @@ func TestRaiseWritesEverythingAndLoadReadsItBack(t *testing.T) {
 	// Raising the same reference again is a conflict and changes nothing.
 	again := raised(ref, t0.Add(time.Hour))
 	again.Dispute.Evidence = "other"
-	if err := s.Commit(ctx, again, ""); !errors.Is(err, engine.ErrConflict) {
+	if err := s.Commit(ctx, again, ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second raise: %v", err)
 	}
 	d2, hist2, _ := s.Load(ctx, ref)
@@ -106,7 +105,7 @@ func normal(d *workflow.Dispute) *workflow.Dispute {
 func TestLoadMissingIsNotFound(t *testing.T) {
 	s := newTestStore(t, Options{})
 	_, _, err := s.Load(context.Background(), "ESC-2026-0404")
-	if !errors.Is(err, engine.ErrNotFound) {
+	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v", err)
 	}
 	ds, err := s.Disputes(context.Background(), []string{"ESC-2026-0404"})
@@ -115,7 +114,7 @@ func TestLoadMissingIsNotFound(t *testing.T) {
 	}
 	// A transition of a case that was never raised is refused too.
 	res := noted(raised("ESC-2026-0404", t0).Dispute, "x", t0)
-	if err := s.Commit(context.Background(), res, ""); !errors.Is(err, engine.ErrNotFound) {
+	if err := s.Commit(context.Background(), res, ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("commit on a missing case: %v", err)
 	}
 }
@@ -129,7 +128,7 @@ func TestStaleVersionConflictsAndWritesNothing(t *testing.T) {
 	second := noted(r.Dispute, "second note", t0.Add(2*time.Minute)) // also built on version 1
 	must(t, s.Commit(ctx, first, ""))
 	before := s.dump(t)
-	if err := s.Commit(ctx, second, ""); !errors.Is(err, engine.ErrConflict) {
+	if err := s.Commit(ctx, second, ""); !errors.Is(err, ErrConflict) {
 		t.Fatalf("stale commit: %v", err)
 	}
 	if after := s.dump(t); after != before {
@@ -149,7 +148,7 @@ func TestIdempotencyKeyActsOnce(t *testing.T) {
 	before := s.dump(t)
 	d, _, _ = s.Load(ctx, r.Dispute.Ref)
 	retry := noted(d, "a note", t0.Add(time.Minute))
-	if err := s.Commit(ctx, retry, "slack:note-1"); !errors.Is(err, engine.ErrDuplicate) {
+	if err := s.Commit(ctx, retry, "slack:note-1"); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("retried request: %v", err)
 	}
 	if after := s.dump(t); after != before {

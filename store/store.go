@@ -9,7 +9,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -21,12 +20,20 @@ const IdempotencyTTL = 24 * time.Hour
 // message enqueued again within it is not sent twice.
 const sentTTL = 7 * 24 * time.Hour
 
-// The store's errors wrap the engine's sentinels, so callers test them with
-// errors.Is(err, engine.ErrNotFound) and so on.
+// The store's sentinel errors; callers test them with errors.Is. The engine
+// re-exports them, so adapters need not import the store to tell people
+// what happened.
 var (
-	errNotFound  = engine.ErrNotFound
-	errConflict  = engine.ErrConflict
-	errDuplicate = engine.ErrDuplicate
+	ErrNotFound  = errors.New("no such case")
+	ErrConflict  = errors.New("the case changed while you were acting on it")
+	ErrDuplicate = errors.New("this request was already handled")
+)
+
+// Short names used throughout the package.
+var (
+	errNotFound  = ErrNotFound
+	errConflict  = ErrConflict
+	errDuplicate = ErrDuplicate
 )
 
 // Options configures a Store.
@@ -50,8 +57,6 @@ type Store struct {
 	base string
 	now  func() time.Time
 }
-
-var _ engine.Store = (*Store)(nil)
 
 // Open connects to the Redis at redisURL (redis://[:password@]host:port/db,
 // or rediss:// for TLS) and checks that it answers.

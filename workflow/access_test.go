@@ -130,3 +130,74 @@ func TestTheSystemActsOnlyByTimer(t *testing.T) {
 		}
 	}
 }
+
+// CheckAction answers a button press before its form opens, as Apply will
+// answer the command.
+func TestCheckAction(t *testing.T) {
+	type press struct {
+		who   UserID
+		k     ActionKind
+		stage int
+		code  RefusalCode // "" accepted
+		msg   string
+	}
+	check := func(name string, c *tcase, presses []press) {
+		t.Helper()
+		for _, p := range presses {
+			err := CheckAction(c.env, c.d, c.hist, p.who, p.k, p.stage)
+			switch r, _ := err.(*Refusal); {
+			case p.code == "" && err != nil:
+				t.Errorf("%s: %s pressing %s refused: %v", name, p.who, p.k, err)
+			case p.code != "" && (r == nil || r.Code != p.code):
+				t.Errorf("%s: %s pressing %s: %v, want %s", name, p.who, p.k, err, p.code)
+			case r != nil && p.msg != "" && r.Message != p.msg:
+				t.Errorf("%s: %s pressing %s: %q, want %q", name, p.who, p.k, r.Message, p.msg)
+			case r != nil:
+				for _, prob := range refusalProblems(c.env, r) {
+					t.Errorf("%s: %s pressing %s: %s", name, p.who, p.k, prob)
+				}
+			}
+		}
+	}
+	c := raised(t)
+	check("stage 1", c, []press{
+		{sw, ActWithdraw, 1, "", ""},
+		{sw, ActResolved, 1, "", ""},
+		{hv, ActEscalate, 1, "", ""},
+		{hv, ActWithdraw, 1, RefuseState, "that is not possible on ESC-2026-0001 now"},
+		{sw, ActShow, 0, "", ""},
+		{bt, ActShow, 0, "", ""},
+		{stranger, ActShow, 0, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
+		{stranger, ActNote, 1, RefuseNotHolder, "you don't hold ESC-2026-0001, so you can't act on it"},
+		{sw, ActConfirm, 1, RefuseState, ""},
+		{sw, ActPanel, 1, RefuseState, ""},
+	})
+	c.do(Command{Kind: CmdPropose, Actor: hv, At: t0.Add(time.Minute), Proposal: proposal()})
+	check("proposed", c, []press{
+		{sw, ActConfirm, 1, "", ""},
+		{sw, ActEscalate, 1, "", ""}, // offered again when the window lapses
+		{hv, ActConfirm, 1, RefuseNotAllowed, "the other side answers the proposed resolution of ESC-2026-0001"},
+		{hv, ActResolved, 1, RefuseState, "a resolution of ESC-2026-0001 is waiting for the other side's answer"},
+	})
+	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
+	check("stage 2", c, []press{
+		{sw, ActEscalate, 2, "", ""},
+		{sw, ActWithdraw, 2, "", ""},
+		{hv, ActNote, 2, "", ""},
+		{hv, ActResolved, 2, RefuseNotHolder, "you don't hold ESC-2026-0001 at Stage 2 (Manager to manager); the people holding it are Lena Marsh, Laura Bell"},
+		{lmA, ActResolved, 1, RefuseMovedOn, "ESC-2026-0001 was escalated to Stage 2 (Manager to manager) by Sam Walker at Mon 2 Mar 2026, 11:00; reload it"},
+	})
+	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
+	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
+	check("stage 4", c, []press{
+		{chair, ActPanel, 4, "", ""},
+		{chair, ActResolve, 4, "", ""},
+		{sw, ActEscalate, 4, RefuseNotHolder, ""},
+	})
+	c.do(Command{Kind: CmdResolve, Actor: chair, At: t0.Add(2 * time.Hour), Proposal: proposal()})
+	check("closed", c, []press{
+		{sw, ActDebrief, 4, "", ""},
+		{sw, ActNote, 4, RefuseClosed, "ESC-2026-0001 is closed (resolved on Mon 2 Mar 2026, 12:00); nothing more can be done on it"},
+		{stranger, ActDebrief, 4, RefuseNotHolder, ""},
+	})
+}

@@ -23,6 +23,16 @@ func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, s
 			return nil
 		}
 	}
+	// Withdraw is not among ActionsFor's buttons, but the raiser gets one
+	// with the acknowledgement of the raise, and it must open its form.
+	if k == ActWithdraw && u == d.Raiser.Person {
+		return nil
+	}
+	// While a resolution waits ActionsFor leaves Escalate out, but a lapsed
+	// window offers it to the raiser's side and the workflow accepts it.
+	if side, held := d.SideOf(u); k == ActEscalate && d.Stage < env.Policy.Last() && side != SideChair && (held || u == d.Raiser.Person) {
+		return nil
+	}
 	switch {
 	case !CanView(d, env.Directory, u):
 		return refuse(RefuseNotHolder, "you don't hold %s, so you can't act on it", d.Ref)

@@ -426,6 +426,10 @@ func acceptedProblems(env Env, old *Dispute, cmd Command, res *Result, secrets [
 			if a.Ref != d.Ref || a.Stage != d.Stage {
 				add("button %+v does not carry the case's stage %d", a, d.Stage)
 			}
+			// Every button drawn opens its form for the person it was sent to.
+			if err := CheckAction(env, d, nil, m.To, a.Kind, a.Stage); err != nil {
+				add("%s's %s button on a %s message is refused: %v", m.To, a.Kind, m.Kind, err)
+			}
 		}
 		if m.Feed {
 			p = append(p, feedLeaks(m, secrets)...)

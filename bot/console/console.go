@@ -364,7 +364,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 		}
 		c.inbox.MarkDone(me, ref)
 		c.drain(r.Context())
-		c.setFlash(me, fmt.Sprintf("Done: %s.", strings.ToLower(actionLabel(kind))))
+		c.setFlash(me, actionDone(kind))
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
@@ -380,11 +380,12 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/form?"+q.Encode(), http.StatusSeeOther)
 }
 
-func actionLabel(k workflow.ActionKind) string {
+// actionDone tells the person what their click did.
+func actionDone(k workflow.ActionKind) string {
 	if k == workflow.ActConfirm {
-		return "Resolution confirmed"
+		return "Resolution confirmed. The case is closed and everyone involved has the written record."
 	}
-	return string(k)
+	return "Done."
 }
 
 func (c *Console) actionForm(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -32,12 +33,15 @@ type Store interface {
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
 }
 
-// Sentinel errors the store wraps, so adapters can tell people what happened.
+// The store's sentinel errors, re-exported so adapters can tell people
+// what happened without knowing the store.
 var (
-	ErrNotFound  = errors.New("no such case")
-	ErrConflict  = errors.New("the case changed while you were acting on it")
-	ErrDuplicate = errors.New("this request was already handled")
+	ErrNotFound  = store.ErrNotFound
+	ErrConflict  = store.ErrConflict
+	ErrDuplicate = store.ErrDuplicate
 )
+
+var _ Store = (*store.Store)(nil)
 
 // Metrics receives one count per command outcome ("accepted", "refused",
 // "conflict", "duplicate", "error"); nil means none.

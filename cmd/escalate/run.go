@@ -86,11 +86,12 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 		con.Register(mux)
 		log.Info("practice console: no Slack or Teams is configured, so Escalate runs its practice console", "url", "http://"+cfg.Addr+"/")
 	} else {
-		// The practice clock only moves by hand; everywhere else cron
-		// drives the scheduler on real time.
-		background = append(background, sched.Run)
+		// In practice the console delivers and ticks as each page is
+		// served, so a person sees the result on the next page; everywhere
+		// else cron drives the scheduler on real time and the sender drains
+		// the outbox continuously.
+		background = append(background, sched.Run, func(ctx context.Context) { sender.Run(ctx, 2*time.Second) })
 	}
-	background = append(background, func(ctx context.Context) { sender.Run(ctx, 2*time.Second) })
 
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,4 +1,4 @@
-package store
+package engine_test
 
 import (
 	"context"
@@ -10,11 +10,28 @@ import (
 	"time"
 
 	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/store"
+	"github.com/escalate-app/escalate/store/storetest"
 	"github.com/escalate-app/escalate/workflow"
 )
 
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+const (
+	raiser    workflow.UserID = "slack:U1"
+	responder workflow.UserID = "teams:29:abc"
+	manager   workflow.UserID = "slack:U9"
+)
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // alwaysWorking is a calendar where every hour is a working hour: the
-// store does not care about working days, only that the workflow's
+// engine test does not care about working days, only that the workflow's
 // results are written as they are.
 type alwaysWorking struct{}
 
@@ -55,7 +72,7 @@ func TestEngineOverTheStore(t *testing.T) {
 	ctx := context.Background()
 	now := t0
 	clock := func() time.Time { return now }
-	s := newTestStore(t, Options{FeedPlatforms: []string{"slack"}, Now: clock})
+	s := storetest.New(t, store.Options{FeedPlatforms: []string{"slack"}, Now: clock})
 	e := engine.New(s, testEnv(), clock, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 
 	in := workflow.RaiseInput{SubjectType: workflow.SubjectChild, SubjectRef: "CASE-1234", Category: workflow.CatThresholds,
@@ -128,8 +145,8 @@ func TestEngineOverTheStore(t *testing.T) {
 	// for the business team included (stage 2 notifies them).
 	items, err := s.ClaimOutbox(ctx, now, 100, time.Minute)
 	must(t, err)
-	feed := slices.ContainsFunc(items, func(it OutboxItem) bool { return it.Message.Feed && it.Target == "slack" })
-	toManager := slices.ContainsFunc(items, func(it OutboxItem) bool { return it.Message.To == manager })
+	feed := slices.ContainsFunc(items, func(it store.OutboxItem) bool { return it.Message.Feed && it.Target == "slack" })
+	toManager := slices.ContainsFunc(items, func(it store.OutboxItem) bool { return it.Message.To == manager })
 	if !feed || !toManager {
 		t.Errorf("outbox: feed %v, to the manager %v (%d items)", feed, toManager, len(items))
 	}
