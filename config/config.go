@@ -10,7 +10,6 @@
 package config
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -18,8 +17,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/escalate-app/escalate/workflow"
 	"github.com/escalate-app/escalate/workflow/calendar"
@@ -170,24 +167,6 @@ type Sentinel struct {
 // embedded one).
 func (r Redis) Configured() bool {
 	return r.URL != "" || len(r.Sentinel.Addrs) > 0 || len(r.ClusterAddrs) > 0
-}
-
-// Universal is the go-redis universal-client options for Sentinel or
-// Cluster (a single server is opened from URL instead).
-func (r Redis) Universal() *redis.UniversalOptions {
-	o := &redis.UniversalOptions{Password: r.Password}
-	switch {
-	case len(r.Sentinel.Addrs) > 0:
-		o.Addrs = append([]string(nil), r.Sentinel.Addrs...)
-		o.MasterName = r.Sentinel.MasterName
-	case len(r.ClusterAddrs) > 0:
-		o.Addrs = append([]string(nil), r.ClusterAddrs...)
-		o.IsClusterMode = true
-	}
-	if r.TLS {
-		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	return o
 }
 
 // SlackEnabled reports whether Slack is configured: a bot token with a

@@ -387,16 +387,16 @@ func TestRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := c.Redis.Universal()
-	if u.MasterName != "escalate" || !slices.Equal(u.Addrs, []string{"10.0.0.1:26379", "10.0.0.2:26379"}) || u.Password != "pw" || u.TLSConfig == nil || u.IsClusterMode || !c.Redis.Configured() {
-		t.Errorf("sentinel options %+v", u)
+	r := c.Redis
+	if r.Sentinel.MasterName != "escalate" || !slices.Equal(r.Sentinel.Addrs, []string{"10.0.0.1:26379", "10.0.0.2:26379"}) || r.Password != "pw" || !r.TLS || len(r.ClusterAddrs) > 0 || !r.Configured() {
+		t.Errorf("sentinel options %+v", r)
 	}
 	c, err = Parse([]byte("policy: {preset: west-sussex}\nredis:\n  cluster_addrs: [\"10.0.0.9:6379\"]\n"), env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u := c.Redis.Universal(); !u.IsClusterMode || !slices.Equal(u.Addrs, []string{"10.0.0.9:6379"}) || u.MasterName != "" || u.TLSConfig != nil {
-		t.Errorf("cluster options %+v", u)
+	if r := c.Redis; !slices.Equal(r.ClusterAddrs, []string{"10.0.0.9:6379"}) || r.Sentinel.MasterName != "" || r.TLS {
+		t.Errorf("cluster options %+v", r)
 	}
 	if c, _ := Load("", env()); c.Redis.Configured() {
 		t.Error("no Redis configured means the embedded one")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/metrics"
@@ -81,7 +84,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	case url != "":
 		st, err = store.Open(ctx, url, opts)
 	default:
-		st, err = store.OpenUniversal(ctx, cfg.Redis.Universal(), opts)
+		st, err = store.OpenUniversal(ctx, universalOptions(cfg.Redis), opts)
 	}
 	if err != nil {
 		a.Close()
@@ -161,4 +164,22 @@ func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, 
 		return nil
 	}
 	return err
+}
+
+// universalOptions are go-redis's options for a Sentinel-managed primary or
+// a Cluster (a single server is opened from REDIS_URL instead).
+func universalOptions(r config.Redis) *redis.UniversalOptions {
+	o := &redis.UniversalOptions{Password: r.Password}
+	switch {
+	case len(r.Sentinel.Addrs) > 0:
+		o.Addrs = append([]string(nil), r.Sentinel.Addrs...)
+		o.MasterName = r.Sentinel.MasterName
+	case len(r.ClusterAddrs) > 0:
+		o.Addrs = append([]string(nil), r.ClusterAddrs...)
+		o.IsClusterMode = true
+	}
+	if r.TLS {
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return o
 }

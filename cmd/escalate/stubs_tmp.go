@@ -9,9 +9,6 @@ import (
 
 var timeNow = time.Now
 
-func outboxCmd(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
-	return nil
-}
 func recordCmd(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
 	return nil
 }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/escalate-app/escalate/config"
+	"github.com/escalate-app/escalate/store"
+	"github.com/escalate-app/escalate/store/storetest"
+	"github.com/escalate-app/escalate/workflow"
+)
+
+func TestUniversalOptions(t *testing.T) {
+	s := universalOptions(config.Redis{Sentinel: config.Sentinel{MasterName: "escalate", Addrs: []string{"10.0.0.1:26379"}}, Password: "pw", TLS: true})
+	if s.MasterName != "escalate" || !slices.Equal(s.Addrs, []string{"10.0.0.1:26379"}) || s.Password != "pw" || s.TLSConfig == nil || s.IsClusterMode {
+		t.Errorf("sentinel: %+v", s)
+	}
+	c := universalOptions(config.Redis{ClusterAddrs: []string{"10.0.0.9:6379"}})
+	if !c.IsClusterMode || c.MasterName != "" || c.TLSConfig != nil {
+		t.Errorf("cluster: %+v", c)
+	}
+}
+
+func TestCheckConfigOnEveryPreset(t *testing.T) {
+	for _, p := range config.Presets() {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"check-config", "--at", "2026-12-24T10:00:00Z", p}, &out, func(string) string { return "" }, nil); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if !strings.Contains(out.String(), "stage 1: 2026-12-29T10:00:00Z") {
+			t.Errorf("%s: stage 1 of a case raised on Christmas Eve closes on the 29th:\n%s", p, out.String())
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check-config", "no-such-file.yaml"}, &out, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "not a preset") {
+		t.Errorf("a missing file should say so: %v", err)
+	}
+}
+
+func TestOutboxAdminListsParkedWithoutTheirWords(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	st := storetest.New(t, store.Options{Now: func() time.Time { return now }})
+	secret := "words only the recipient may read"
+	if err := st.Enqueue(ctx, []workflow.Message{{ID: "ESC-2026-0007/3/1", Kind: workflow.MsgNote, Ref: "ESC-2026-0007", To: "slack:U1", Title: "t", Lines: []string{secret}}}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.ClaimOutbox(ctx, now, 10, time.Minute)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claim: %v %d", err, len(items))
+	}
+	if err := st.ParkOutbox(ctx, items[0], "user_not_found"); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := outboxAdmin(ctx, st, []string{"list"}, &out, now); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "ESC-2026-0007") || !strings.Contains(out.String(), "user_not_found") || !strings.Contains(out.String(), "parked:  1") {
+		t.Errorf("list:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Error("the operator's list must not show what a message says")
+	}
+	out.Reset()
+	if err := outboxAdmin(ctx, st, []string{"replay", items[0].ID}, &out, now); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.ClaimOutbox(ctx, now, 10, time.Minute)
+	if err != nil || len(again) != 1 || again[0].ID != items[0].ID {
+		t.Fatalf("replayed message not claimable: %v %+v", err, again)
+	}
+	if err := outboxAdmin(ctx, st, []string{"replay", "nope"}, &out, now); err == nil || !errors.Is(err, store.ErrNotParked) {
+		t.Errorf("replaying an unknown id: %v", err)
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/escalate-app/escalate/store"
+)
+
+// outboxCmd: escalate outbox [list|replay ID]. Parked messages are ones
+// that kept failing; an operator fixes the cause (a user who left, a
+// channel the bot was removed from) and replays them. Only the reference,
+// kind and recipient are shown: never what the message says.
+func outboxCmd(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
+	a, err := adminApp(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return outboxAdmin(ctx, a.store, args, out, time.Now())
+}
+
+func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Writer, now time.Time) error {
+	verb := "list"
+	if len(args) > 0 {
+		verb = args[0]
+	}
+	switch verb {
+	case "list":
+		depth, oldest, parked, err := st.OutboxStats(ctx, now)
+		if err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		fmt.Fprintf(out, "waiting: %d (oldest %s)\nparked:  %d\n", depth, oldest.Round(time.Second), parked)
+		items, err := st.Parked(ctx)
+		if err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "\nID\tCASE\tKIND\tTO\tATTEMPTS\tPARKED\tLAST ERROR")
+		for _, it := range items {
+			to := string(it.Message.To)
+			if it.Message.Feed {
+				to = "business-team feed"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%s)\t%d\t%s\t%s\n", it.ID, it.Message.Ref, it.Message.Kind, to, it.Target, it.Attempts, it.ParkedAt.Format(time.RFC3339), it.LastError)
+		}
+		return tw.Flush()
+	case "replay":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: escalate outbox replay ID (see escalate outbox list)")
+		}
+		if err := st.Replay(ctx, args[1]); err != nil {
+			return fmt.Errorf("replay %s: %w", args[1], err)
+		}
+		fmt.Fprintf(out, "%s is queued again; the running service sends it within seconds\n", args[1])
+		return nil
+	}
+	return fmt.Errorf("usage: escalate outbox [list|replay ID]")
+}
