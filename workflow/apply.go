@@ -247,7 +247,7 @@ func (a *applier) propose() error {
 	a.event("Resolution proposed by the "+string(side)+" side", "", &p)
 	for _, u := range a.d.Current().Side(side.Other()) {
 		a.dm(u, MsgProposal, fmt.Sprintf("%s proposes a resolution of %s", a.name(a.cmd.Actor), a.d.Ref), proposalLines(p),
-			[]Action{a.action(ActConfirm, "Confirm", "primary"), a.action(ActReject, "Not agreed", "danger")})
+			a.actionsFor(u))
 	}
 	a.dm(a.cmd.Actor, MsgProposalAck, fmt.Sprintf("Your proposed resolution of %s was sent to %s", a.d.Ref, a.names(a.d.Current().Side(side.Other()))), nil, nil)
 	a.feedIfFollowed("Resolution proposed by " + a.name(a.cmd.Actor))
@@ -300,6 +300,9 @@ func (a *applier) confirm() error {
 	}
 	if side == a.d.Proposal.ProposedBySide {
 		return refuse(RefuseNotAllowed, "the other side confirms a resolution; your side proposed this one")
+	}
+	if e := a.cmd.ExpectProposal; e != 0 && e != a.d.Proposal.ProposedAt.UnixMicro() {
+		return refuse(RefuseMovedOn, "the resolution you saw for %s was replaced by a newer one from %s at %s; read it before you confirm", a.d.Ref, a.name(a.d.Proposal.ProposedBy), a.when(a.d.Proposal.ProposedAt))
 	}
 	p := *a.d.Proposal
 	p.ConfirmedBy, p.ConfirmedAt = a.cmd.Actor, a.cmd.At

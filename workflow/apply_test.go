@@ -138,7 +138,7 @@ func TestPropose(t *testing.T) {
 		if e := res.Events[0]; e.Summary != "Resolution proposed by the responder side" || e.Text != "" || e.Proposal == nil || *e.Proposal != want {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW proposal [confirm reject]", "teams:29:hv proposal_ack []"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW proposal [confirm reject note]", "teams:29:hv proposal_ack []"})
 		m := msgTo(t, res, sw)
 		sameStrings(t, "proposal", append([]string{m.Title}, m.Lines...), append([]string{"Harriet Vale proposes a resolution of ESC-2026-0001"}, proposalText...))
 		if ack := msgTo(t, res, hv); ack.Title != "Your proposed resolution of ESC-2026-0001 was sent to Sam Walker" {
@@ -148,7 +148,7 @@ func TestPropose(t *testing.T) {
 	t.Run("managers at stage 2 are fed", func(t *testing.T) {
 		c := atStage(t, 2)
 		res := c.do(Command{Kind: CmdPropose, Actor: lmA, At: c.d.UpdatedAt.Add(time.Minute), Proposal: &Proposal{Outcome: secretAgreed}})
-		sameStrings(t, "messages", msgs(res), []string{"teams:29:lmb proposal [confirm reject]", "slack:ULMA proposal_ack []", "feed"})
+		sameStrings(t, "messages", msgs(res), []string{"teams:29:lmb proposal [confirm reject note]", "slack:ULMA proposal_ack []", "feed"})
 		if f := feedOf(res)[0]; f.Title != "ESC-2026-0001: Resolution proposed by Lena Marsh" {
 			t.Errorf("feed %q", f.Title)
 		}
@@ -554,4 +554,48 @@ func TestWithdraw(t *testing.T) {
 			t.Errorf("refusal %+v", r)
 		}
 	})
+}
+
+// An old Confirm button, drawn for a proposal that was rejected and
+// replaced, must not confirm the newer proposal unseen; the button drawn
+// for the newer one does.
+func TestOldConfirmNeverConfirmsANewerProposal(t *testing.T) {
+	c := raised(t)
+	c.do(Command{Kind: CmdPropose, Actor: sw, At: t0.Add(time.Hour), Proposal: &Proposal{Outcome: "first"}})
+	old := msgTo(t, c.last, hv)
+	var oldConfirm Action
+	for _, a := range old.Actions {
+		if a.Kind == ActConfirm {
+			oldConfirm = a
+		}
+	}
+	target, ok := ParseAction(oldConfirm.Value())
+	if !ok || target.Proposal == 0 {
+		t.Fatalf("the Confirm button should carry its proposal: %q", oldConfirm.Value())
+	}
+	c.do(Command{Kind: CmdReject, Actor: hv, At: t0.Add(2 * time.Hour), Text: secretReject, ExpectStage: 1})
+	c.do(Command{Kind: CmdPropose, Actor: sw, At: t0.Add(3 * time.Hour), Proposal: &Proposal{Outcome: "second"}})
+
+	stale, _ := CommandForValue(ActConfirm, target)
+	stale.Actor, stale.At = hv, t0.Add(4*time.Hour)
+	r := c.refused(stale, RefuseMovedOn)
+	if !strings.Contains(r.Message, "replaced by a newer one") {
+		t.Errorf("refusal: %q", r.Message)
+	}
+	// The reject form shows the proposal it answers.
+	if f, ok := ActionForm(c.env, c.d, ActReject); !ok || !strings.Contains(strings.Join(f.Intro, " "), "second") {
+		t.Errorf("reject form intro: %v", f.Intro)
+	}
+	var current Action
+	for _, a := range msgTo(t, c.last, hv).Actions {
+		if a.Kind == ActConfirm {
+			current = a
+		}
+	}
+	tg, _ := ParseAction(current.Value())
+	fresh, _ := CommandForValue(ActConfirm, tg)
+	fresh.Actor, fresh.At = hv, t0.Add(5*time.Hour)
+	if res := c.do(fresh); res.Dispute.State != StateResolved || res.Dispute.Outcome.Outcome != "second" {
+		t.Errorf("confirming the current proposal: %s %+v", res.Dispute.State, res.Dispute.Outcome)
+	}
 }

@@ -50,7 +50,9 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 		}
 		return append(acts, note)
 	case holds && d.State == StateProposed && d.Proposal != nil && side != d.Proposal.ProposedBySide:
-		return []Action{act(ActConfirm, "Confirm", "primary"), act(ActReject, "Not agreed", "danger"), note}
+		confirm := act(ActConfirm, "Confirm", "primary")
+		confirm.Proposal = d.Proposal.ProposedAt.UnixMicro()
+		return []Action{confirm, act(ActReject, "Not agreed", "danger"), note}
 	case holds && d.State == StateProposed:
 		return []Action{note}
 	case holds:

@@ -61,6 +61,9 @@ type Command struct {
 	// ExpectStage, when set, is the stage the person saw (from a button):
 	// if the case has moved on the command is refused and changes nothing.
 	ExpectStage int `json:"expect_stage,omitempty"`
+	// ExpectProposal, on Confirm, is the proposed resolution the person saw
+	// (Action.Proposal): a newer one is never confirmed unseen.
+	ExpectProposal int64 `json:"expect_proposal,omitempty"`
 
 	Raise    *RaiseInput `json:"raise,omitempty"`
 	Text     string      `json:"text,omitempty"` // note, reason, debrief

@@ -244,6 +244,11 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 		base.Fields = []FormField{text("Note", "It goes on the written record and to the people holding the case.")}
 	case ActReject:
 		base.Kind, base.Title, base.Submit = FormReject, "Not agreed", "Send"
+		// The form shows the proposal it answers, so nobody rejects one
+		// they have not read.
+		if d.Proposal != nil {
+			base.Intro = append([]string{"The proposed resolution:"}, proposalLines(*d.Proposal)...)
+		}
 		base.Fields = []FormField{text("What is not agreed, and why?", "")}
 	case ActWithdraw:
 		base.Kind, base.Title, base.Submit = FormWithdraw, "Withdraw", "Withdraw"
@@ -318,9 +323,17 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 }
 
 // CommandForAction is the command a button runs at once (no form), if any.
+// Prefer CommandForValue, which also carries the proposal a Confirm was
+// drawn for.
 func CommandForAction(k ActionKind, stage int) (Command, bool) {
+	return CommandForValue(k, ActionTarget{Stage: stage})
+}
+
+// CommandForValue is the command a button runs at once (no form), if any,
+// from the button's parsed value.
+func CommandForValue(k ActionKind, t ActionTarget) (Command, bool) {
 	if k == ActConfirm {
-		return Command{Kind: CmdConfirm, ExpectStage: stage}, true
+		return Command{Kind: CmdConfirm, ExpectStage: t.Stage, ExpectProposal: t.Proposal}, true
 	}
 	return Command{}, false
 }

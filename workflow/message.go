@@ -1,6 +1,10 @@
 package workflow
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // MessageKind says what a message is for; renderers may style by it.
 type MessageKind string
@@ -84,32 +88,57 @@ const (
 
 // Action is a button on a message. Stage is the stage the case was at when
 // the button was drawn: a click after the case moved on is refused.
+// Proposal, on Confirm, identifies the proposed resolution the button was
+// drawn for, so an old Confirm can never confirm a newer proposal unseen.
 type Action struct {
-	Kind  ActionKind `json:"kind"`
-	Label string     `json:"label"`
-	Ref   string     `json:"ref"`
-	Stage int        `json:"stage"`
-	Style string     `json:"style,omitempty"` // "primary", "danger" or ""
+	Kind     ActionKind `json:"kind"`
+	Label    string     `json:"label"`
+	Ref      string     `json:"ref"`
+	Stage    int        `json:"stage"`
+	Style    string     `json:"style,omitempty"` // "primary", "danger" or ""
+	Proposal int64      `json:"proposal,omitempty"`
 }
 
-// ActionValue is what a button carries back: "ESC-2026-0042|3".
-func (a Action) Value() string { return a.Ref + "|" + itoa(a.Stage) }
+// Value is what a button carries back: "ESC-2026-0042|3", or
+// "ESC-2026-0042|3|<proposal>" on Confirm.
+func (a Action) Value() string {
+	v := a.Ref + "|" + itoa(a.Stage)
+	if a.Proposal != 0 {
+		v += "|" + strconv.FormatInt(a.Proposal, 10)
+	}
+	return v
+}
 
-// ParseActionValue reverses Action.Value.
-func ParseActionValue(v string) (ref string, stage int, ok bool) {
-	for i := len(v) - 1; i >= 0; i-- {
-		if v[i] == '|' {
-			n := 0
-			for _, c := range v[i+1:] {
-				if c < '0' || c > '9' {
-					return "", 0, false
-				}
-				n = n*10 + int(c-'0')
-			}
-			return v[:i], n, i > 0 && i+1 < len(v)
+// ActionTarget is what a button's value says.
+type ActionTarget struct {
+	Ref      string
+	Stage    int
+	Proposal int64
+}
+
+// ParseAction reverses Action.Value.
+func ParseAction(v string) (ActionTarget, bool) {
+	parts := strings.Split(v, "|")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" {
+		return ActionTarget{}, false
+	}
+	stage, err := strconv.Atoi(parts[1])
+	if err != nil || stage < 0 || !digits(parts[1]) {
+		return ActionTarget{}, false
+	}
+	t := ActionTarget{Ref: parts[0], Stage: stage}
+	if len(parts) == 3 {
+		if t.Proposal, err = strconv.ParseInt(parts[2], 10, 64); err != nil || !digits(parts[2]) {
+			return ActionTarget{}, false
 		}
 	}
-	return "", 0, false
+	return t, true
+}
+
+// ParseActionValue reverses Action.Value (reference and stage only).
+func ParseActionValue(v string) (ref string, stage int, ok bool) {
+	t, ok := ParseAction(v)
+	return t.Ref, t.Stage, ok
 }
 
 func itoa(n int) string {

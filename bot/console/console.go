@@ -345,7 +345,8 @@ func (c *Console) drain(ctx context.Context) {
 // follow-up form.
 func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 	me := c.me(r)
-	ref, stage, ok := workflow.ParseActionValue(r.FormValue("value"))
+	target, ok := workflow.ParseAction(r.FormValue("value"))
+	ref, stage := target.Ref, target.Stage
 	kind := workflow.ActionKind(r.FormValue("action"))
 	if !ok {
 		c.setFlash(me, "That button is not valid any more.")
@@ -356,7 +357,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/case/"+url.PathEscape(ref), http.StatusSeeOther)
 		return
 	}
-	if cmd, ok := workflow.CommandForAction(kind, stage); ok {
+	if cmd, ok := workflow.CommandForValue(kind, target); ok {
 		cmd.Actor = me
 		if _, err := c.eng.Do(r.Context(), ref, cmd, ""); err != nil {
 			c.fail(w, r, me, err)

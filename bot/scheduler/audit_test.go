@@ -52,7 +52,9 @@ func TestAuditorRepairsADeletedTimer(t *testing.T) {
 	if fixed := rep.Repaired[0]; fixed.Ref != ref || fixed.Kind != workflow.TimerLapse || fixed.Stage != 1 || !fixed.Due.Equal(r.at(2027, 1, 5, 10, 0)) {
 		t.Fatalf("repaired %+v", fixed)
 	}
-	if got := r.timers(ref); !slices.EqualFunc(got, want, func(a, b workflow.Timer) bool { return a.ID() == b.ID() && a.StageVersion == b.StageVersion && a.Due.Equal(b.Due) }) {
+	if got := r.timers(ref); !slices.EqualFunc(got, want, func(a, b workflow.Timer) bool {
+		return a.ID() == b.ID() && a.StageVersion == b.StageVersion && a.Due.Equal(b.Due)
+	}) {
 		t.Fatalf("timers after repair %v, want %v", r.describe(got), r.describe(want))
 	}
 	if len(r.timers(healthy)) != 2 {

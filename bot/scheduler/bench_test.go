@@ -8,14 +8,14 @@ import (
 	"github.com/escalate-app/escalate/workflow"
 )
 
-// seedQuiet commits n open cases whose only timer is months away: the bulk
-// of a busy partnership's open cases, which a tick must not pay for. They
-// are built by hand (one event, one timer, no messages) and committed
+// seedQuiet commits n open cases whose timers are months away: the bulk of
+// a busy partnership's open cases, which a tick must not pay for. They are
+// built by hand (one event, the stage's timers, no messages) and committed
 // several at once, which is much faster than raising them.
 func (r *rig) seedQuiet(tb testing.TB, n int, year int) {
 	tb.Helper()
 	now := r.clock.Now()
-	far := now.AddDate(0, 6, 0)
+	far := r.cal.AddWorkingDays(now, 120)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 8 {
@@ -31,7 +31,7 @@ func (r *rig) seedQuiet(tb testing.TB, n int, year int) {
 					StageVersion: 1, StageStarted: now, Deadline: far, Version: 1, CreatedAt: now, UpdatedAt: now,
 				}
 				res := &workflow.Result{Dispute: d, Events: []workflow.Event{{Ref: d.Ref, Seq: 1, Kind: workflow.CmdRaise, Actor: raiser, At: now, Stage: 1, Summary: "Raised"}},
-					ClearTimers: true, Timers: []workflow.Timer{{Ref: d.Ref, Kind: workflow.TimerLapse, Stage: 1, StageVersion: 1, Due: far}}}
+					ClearTimers: true, Timers: workflow.StageTimers(r.cal, d, r.env.Policy, now)}
 				if err := r.st.Commit(r.ctx, res, ""); err != nil {
 					errs <- err
 					return
@@ -46,23 +46,34 @@ func (r *rig) seedQuiet(tb testing.TB, n int, year int) {
 	}
 }
 
+const (
+	busyOpen = 100_000
+	busyDue  = 1_000
+)
+
+// busyRig holds 100,000 open cases: 1,000 raised through the engine at
+// Monday 4 January 2027 10:00 (their reminders fall due at 16:00, their
+// lapses on Tuesday at 10:00) and the rest quiet for months.
+func busyRig(b *testing.B) *rig {
+	r := newRig(b, time.Date(2027, 1, 4, 10, 0, 0, 0, london(b)), 1, Options{DigestOff: true})
+	start := time.Now()
+	r.raiseMany(busyDue)
+	r.seedQuiet(b, busyOpen-busyDue, 2026)
+	b.Logf("seeded %d open cases in %s", busyOpen, time.Since(start).Round(time.Millisecond))
+	r.waiting()
+	refs, err := r.st.OpenRefs(r.ctx)
+	if err != nil || len(refs) != busyOpen {
+		b.Fatalf("seeded %d open cases (%v), want %d", len(refs), err, busyOpen)
+	}
+	return r
+}
+
 // BenchmarkTick: one tick over a store holding 100,000 open cases, 1,000
 // of them with a timer due (reminders on the first tick, lapses on the
 // second, daily prompts after). Set REDIS_URL to measure against a real
 // Redis; the embedded one runs scripts in an interpreter and is far slower.
 func BenchmarkTick(b *testing.B) {
-	const open, due = 100_000, 1_000
-	r := newRig(b, time.Date(2027, 1, 4, 10, 0, 0, 0, london(b)), 1, Options{DigestOff: true})
-	start := time.Now()
-	r.raiseMany(due)
-	r.seedQuiet(b, open-due, 2026)
-	b.Logf("seeded %d open cases in %s", open, time.Since(start).Round(time.Millisecond))
-	r.waiting()
-	refs, err := r.st.OpenRefs(r.ctx)
-	if err != nil || len(refs) != open {
-		b.Fatalf("seeded %d open cases (%v), want %d", len(refs), err, open)
-	}
-
+	r := busyRig(b)
 	// Each tick finds the 1,000 cases' next timers due.
 	next := []time.Time{r.at(2027, 1, 4, 16, 0), r.at(2027, 1, 5, 10, 0)}
 	var total time.Duration
@@ -77,10 +88,35 @@ func BenchmarkTick(b *testing.B) {
 		rep := r.tick()
 		total += time.Since(t0)
 		ticks++
-		if rep.Ran != due {
-			b.Fatalf("tick %d at %s ran %d timers, want %d", ticks, r.clock.Now(), rep.Ran, due)
+		if rep.Ran != busyDue {
+			b.Fatalf("tick %d at %s ran %d timers, want %d", ticks, r.clock.Now(), rep.Ran, busyDue)
 		}
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(ticks), "ms/tick")
-	b.ReportMetric(float64(due*ticks)/total.Seconds(), "timers/s")
+	b.ReportMetric(float64(busyDue*ticks)/total.Seconds(), "timers/s")
+}
+
+// BenchmarkAudit: the auditor checking the timers of 100,000 open cases
+// (none missing).
+func BenchmarkAudit(b *testing.B) {
+	r := busyRig(b)
+	r.clock.Set(r.at(2027, 1, 4, 11, 0))
+	for b.Loop() {
+		rep, err := r.s.Audit(r.ctx)
+		if err != nil || rep.Open != busyOpen || len(rep.Repaired) != 0 {
+			b.Fatalf("audit: %d open, %d repaired, %v", rep.Open, len(rep.Repaired), err)
+		}
+	}
+}
+
+// BenchmarkDigest: building the daily digest over 100,000 open cases.
+func BenchmarkDigest(b *testing.B) {
+	r := busyRig(b)
+	r.clock.Set(r.at(2027, 1, 5, 9, 0))
+	for b.Loop() {
+		m, _, err := r.s.buildDigest(r.ctx, r.clock.Now())
+		if err != nil || m.Facts[0].Value != "100000" {
+			b.Fatalf("digest: %v, %v", m.Facts, err)
+		}
+	}
 }

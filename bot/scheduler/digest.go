@@ -118,7 +118,7 @@ func isOverdue(d *workflow.Dispute, now time.Time) bool {
 	return d.Lapsed || (!d.Deadline.IsZero() && !now.Before(d.Deadline))
 }
 
-// overdueFor says how long ago the window closed, in working days.
+// overdueFor says how long ago the window closed, in whole working days.
 func overdueFor(cal Calendar, deadline, now time.Time) string {
 	switch n := int(cal.WorkingDaysBetween(deadline, now)); {
 	case n <= 0:

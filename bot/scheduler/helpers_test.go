@@ -16,6 +16,7 @@ import (
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/store/storetest"
 	"github.com/escalate-app/escalate/workflow"
+	"github.com/escalate-app/escalate/workflow/calendar"
 )
 
 // fakeClock is moved by the test; nothing sleeps.
@@ -45,6 +46,17 @@ func london(t testing.TB) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// newCal is the real working-day clock: 09:00–17:00 Europe/London with the
+// bank holidays of England and Wales.
+func newCal(t testing.TB) Calendar {
+	t.Helper()
+	cal, err := calendar.New(calendar.Config{Region: calendar.EnglandAndWales, Location: london(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
 }
 
 // policy is West Sussex's shape: four stages of one working day each, a

@@ -54,7 +54,9 @@ type Runner interface {
 type Calendar interface {
 	workflow.Calendar
 	IsWorkingDay(t time.Time) bool
-	WorkingDaysBetween(from, to time.Time) float64
+	// WorkingDaysBetween is the working time between two instants, in
+	// working days (fractional).
+	WorkingDaysBetween(a, b time.Time) float64
 }
 
 // Metrics counts auditor repairs by kind ("timer_lapse", "timer_prompt",
