@@ -27,6 +27,20 @@ local function num(v, what)
 end
 local tz, tc, td, tt = base .. 'timers', base .. 'timers:claimed', base .. 'timers:data', base .. 'timers:token'
 local oq, oc, oage, oparked = base .. 'ob', base .. 'ob:claimed', base .. 'ob:age', base .. 'ob:parked'
+-- claimable lists up to limit ids to claim: first those whose claim (in the
+-- claimed set) expired, then due ones from the queue, soonest first. Its
+-- cost is that of the ids taken, however many are pending.
+local function claimable(claimed, queue, now, limit)
+  local ids, seen = {}, {}
+  local function collect(list)
+    for _, id in ipairs(list) do
+      if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+    end
+  end
+  collect(redis.call('ZRANGEBYSCORE', claimed, '-inf', now, 'LIMIT', 0, limit))
+  if #ids < limit then collect(redis.call('ZRANGEBYSCORE', queue, '-inf', now, 'LIMIT', 0, limit - #ids)) end
+  return ids
+end
 local function wantTimerKeys()
   want(tz, 'zset'); want(tc, 'zset'); want(td, 'hash'); want(tt, 'hash')
 end
@@ -217,14 +231,7 @@ return #timers
 var claimTimersScript = redis.NewScript(luaPrelude + `
 local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
 wantTimerKeys()
-local ids, seen = {}, {}
-local function collect(list)
-  for _, id in ipairs(list) do
-    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
-  end
-end
-collect(redis.call('ZRANGEBYSCORE', tc, '-inf', now, 'LIMIT', 0, limit))
-if #ids < limit then collect(redis.call('ZRANGEBYSCORE', tz, '-inf', now, 'LIMIT', 0, limit - #ids)) end
+local ids = claimable(tc, tz, now, limit)
 local out = {}
 for _, id in ipairs(ids) do
   local j = redis.call('HGET', td, id)
@@ -291,14 +298,7 @@ return #items
 var claimOutboxScript = redis.NewScript(luaPrelude + `
 local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
 wantOutboxKeys()
-local ids, seen = {}, {}
-local function collect(list)
-  for _, id in ipairs(list) do
-    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
-  end
-end
-collect(redis.call('ZRANGEBYSCORE', oc, '-inf', now, 'LIMIT', 0, limit))
-if #ids < limit then collect(redis.call('ZRANGEBYSCORE', oq, '-inf', now, 'LIMIT', 0, limit - #ids)) end
+local ids = claimable(oc, oq, now, limit)
 for _, id in ipairs(ids) do want(base .. 'o:' .. id, 'hash') end
 local out = {}
 for _, id in ipairs(ids) do
