@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,9 +56,8 @@ func (in *Inbox) Send(_ context.Context, it store.OutboxItem) error {
 		if key == "" {
 			key = "digest"
 		}
-		if _, ok := in.feed[key]; !ok {
-			in.order = append(in.order, key)
-		}
+		// The thread with the latest post goes to the end of the order.
+		in.order = append(slices.DeleteFunc(in.order, func(k string) bool { return k == key }), key)
 		in.feed[key] = append(in.feed[key], d)
 		return nil
 	}
