@@ -36,7 +36,7 @@ Configuration: ESCALATE_CONFIG (YAML file) and the environment (see README.md).
 `
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := newLogger(os.Stderr, os.Getenv("ESCALATE_ENV"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv, log); err != nil {
@@ -46,6 +46,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "escalate:", err)
 		os.Exit(1)
 	}
+}
+
+// newLogger writes JSON lines where logs are collected (production and
+// staging) and readable text elsewhere. Nothing Escalate logs carries free
+// text or a subject reference: references, commands, stages and counts only.
+func newLogger(w io.Writer, env string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if env == "production" || env == "staging" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // run dispatches a subcommand; it is main without the process, for tests.
