@@ -2,12 +2,46 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
+	"github.com/escalate-app/escalate/bot/slack"
 	"github.com/escalate-app/escalate/config"
 )
 
-// chatAdapters wires Slack and Teams when they are configured.
+// chatAdapters wires the chat platforms that are configured: their routes,
+// their outbox transports and, for Slack's Socket Mode, the connection
+// that runs beside the HTTP server.
 func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.ServeMux, kick func()) ([]adapter, error) {
-	return nil, nil
+	var out []adapter
+	if cfg.SlackEnabled() {
+		sc := cfg.Slack
+		ad, err := slack.New(slack.Config{
+			BotToken: sc.BotToken, SigningSecret: sc.SigningSecret, AppToken: sc.AppToken,
+			APIURL: sc.APIURL, FeedChannel: sc.FeedChannel,
+			Help: slack.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
+		}, a.engine, a.store, a.log.With("platform", "slack"), kick)
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		registerSubcommands(ad, a)
+		w := adapter{transport: ad.Transport()}
+		if sc.SocketMode() {
+			// Socket Mode needs no public URL: what most council networks allow.
+			w.run = func(ctx context.Context) {
+				if err := ad.RunSocketMode(ctx); err != nil && ctx.Err() == nil {
+					a.log.Error("slack socket mode stopped", "err", err)
+				}
+			}
+		}
+		// The HTTP routes are served either way: Slack signs every request,
+		// and an app may move between the two modes.
+		ad.Register(mux)
+		out = append(out, w)
+		a.log.Info("slack connected", "socket_mode", sc.SocketMode())
+	}
+	return out, nil
 }
+
+// registerSubcommands adds the record and report subcommands to Slack.
+func registerSubcommands(ad *slack.Adapter, a *app) {}

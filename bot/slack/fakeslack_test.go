@@ -1,0 +1,581 @@
+package slack
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+)
+
+// fakeSlack is a Slack Web API that answers like Slack: form-encoded and
+// JSON requests, {"ok":false,"error":…} for what Slack refuses (including
+// Block Kit it would not accept), single-use trigger ids, view hashes, and
+// HTTP 429 with Retry-After when told to rate-limit.
+type fakeSlack struct {
+	t     testing.TB
+	token string
+	srv   *httptest.Server
+
+	mu         sync.Mutex
+	calls      []apiCall
+	messages   map[string]*postedMsg // "channel|ts" → current content
+	posts      []*postedMsg          // every accepted chat.postMessage, in order
+	updates    []*postedMsg          // every accepted chat.update
+	ephemerals []*postedMsg
+	responses  []map[string]any // bodies posted to response_urls
+	views      map[string]*fakeView
+	opened     []*fakeView // every accepted views.open, in order
+	viewUpd    []*fakeView // every accepted views.update
+	homes      map[string]map[string]any
+	publishes  []string // users whose Home tab was published, in order
+	triggers   map[string]string
+	groups     map[string][]string
+	users      map[string]fakeUser
+	feed       string
+	limited    map[string][]int
+	seq        int
+}
+
+type fakeUser struct {
+	bot, deleted bool
+}
+
+type apiCall struct {
+	Method string
+	Status int
+	Error  string
+	Params map[string]any
+}
+
+type postedMsg struct {
+	Channel, TS, ThreadTS, User, Text string
+	Blocks                            []any
+	Raw                               string // the blocks as sent
+}
+
+type fakeView struct {
+	ID, Hash, User, Trigger string
+	View                    map[string]any
+}
+
+func newFakeSlack(t testing.TB, token, feed string) *fakeSlack {
+	f := &fakeSlack{t: t, token: token, feed: feed,
+		messages: map[string]*postedMsg{}, views: map[string]*fakeView{}, homes: map[string]map[string]any{},
+		triggers: map[string]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}}
+	f.srv = httptest.NewServer(f)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// rateLimit makes the next n calls of method answer 429 with Retry-After.
+func (f *fakeSlack) rateLimit(method string, n, retryAfter int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.limited[method] = append(f.limited[method], retryAfter)
+	}
+}
+
+// trigger issues a trigger id, as Slack does with every command and click.
+func (f *fakeSlack) trigger(user string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	id := fmt.Sprintf("trig-%d", f.seq)
+	f.triggers[id] = user
+	return id
+}
+
+func (f *fakeSlack) responseURL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	return fmt.Sprintf("%s/response/%d", f.srv.URL, f.seq)
+}
+
+func (f *fakeSlack) nextTS() string {
+	f.seq++
+	return fmt.Sprintf("1773136800.%06d", f.seq)
+}
+
+func reply(w http.ResponseWriter, v map[string]any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if strings.HasPrefix(r.URL.Path, "/response/") {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		f.responses = append(f.responses, m)
+		reply(w, map[string]any{"ok": true})
+		return
+	}
+	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	params := map[string]any{}
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if len(body) == 0 {
+			body = []byte("{}")
+		}
+		if err := json.Unmarshal(body, &params); err != nil {
+			reply(w, map[string]any{"ok": false, "error": "invalid_json"})
+			return
+		}
+	} else {
+		form, _ := url.ParseQuery(string(body))
+		for k := range form {
+			params[k] = form.Get(k)
+		}
+		if tok := form.Get("token"); tok != "" {
+			token = tok
+		}
+	}
+	call := apiCall{Method: method, Params: params, Status: http.StatusOK}
+	defer func() { f.calls = append(f.calls, call) }()
+	if q := f.limited[method]; len(q) > 0 {
+		f.limited[method] = q[1:]
+		call.Status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", strconv.Itoa(q[0]))
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	fail := func(code string) {
+		call.Error = code
+		reply(w, map[string]any{"ok": false, "error": code})
+	}
+	if token != f.token {
+		fail("invalid_auth")
+		return
+	}
+	str := func(k string) string { s, _ := params[k].(string); return s }
+	switch method {
+	case "chat.postMessage", "chat.update", "chat.postEphemeral":
+		blocks, raw, problem := decodeBlocks(params["blocks"])
+		if problem != "" {
+			f.t.Errorf("%s: Slack would refuse these blocks: %s\n%s", method, problem, raw)
+			fail("invalid_blocks")
+			return
+		}
+		if str("text") == "" && len(blocks) == 0 {
+			fail("no_text")
+			return
+		}
+		m := &postedMsg{Channel: str("channel"), ThreadTS: str("thread_ts"), Text: str("text"), Blocks: blocks, Raw: raw, User: str("user")}
+		switch method {
+		case "chat.postMessage":
+			switch ch := m.Channel; {
+			case strings.HasPrefix(ch, "U"):
+				u, known := f.users[ch]
+				if !known || u.deleted {
+					fail("channel_not_found")
+					return
+				}
+				m.User, m.Channel = ch, "D"+ch[1:]
+			case ch == f.feed:
+			case strings.HasPrefix(ch, "C"):
+				fail("not_in_channel")
+				return
+			default:
+				fail("channel_not_found")
+				return
+			}
+			m.TS = f.nextTS()
+			f.messages[m.Channel+"|"+m.TS] = m
+			f.posts = append(f.posts, m)
+			reply(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "message": map[string]any{"ts": m.TS, "text": m.Text}})
+		case "chat.update":
+			key := m.Channel + "|" + str("ts")
+			old, exists := f.messages[key]
+			if !exists {
+				fail("message_not_found")
+				return
+			}
+			m.TS, m.User = old.TS, old.User
+			f.messages[key] = m
+			f.updates = append(f.updates, m)
+			reply(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "text": m.Text})
+		default:
+			if m.User == "" {
+				fail("user_not_found")
+				return
+			}
+			m.TS = f.nextTS()
+			f.ephemerals = append(f.ephemerals, m)
+			reply(w, map[string]any{"ok": true, "message_ts": m.TS})
+		}
+	case "views.open":
+		trig := str("trigger_id")
+		user, valid := f.triggers[trig]
+		if !valid {
+			fail("invalid_trigger_id")
+			return
+		}
+		delete(f.triggers, trig) // a trigger opens one view
+		view, _ := params["view"].(map[string]any)
+		if problem := checkModal(view); problem != "" {
+			f.t.Errorf("views.open: Slack would refuse this view: %s", problem)
+			fail("invalid_arguments")
+			return
+		}
+		f.seq++
+		v := &fakeView{ID: fmt.Sprintf("V%04d", f.seq), Hash: fmt.Sprintf("h%d", f.seq), User: user, Trigger: trig, View: view}
+		f.views[v.ID] = v
+		f.opened = append(f.opened, v)
+		reply(w, map[string]any{"ok": true, "view": v.response()})
+	case "views.update":
+		v, exists := f.views[str("view_id")]
+		if !exists {
+			fail("not_found")
+			return
+		}
+		if h := str("hash"); h != "" && h != v.Hash {
+			fail("hash_conflict")
+			return
+		}
+		view, _ := params["view"].(map[string]any)
+		if problem := checkModal(view); problem != "" {
+			f.t.Errorf("views.update: Slack would refuse this view: %s", problem)
+			fail("invalid_arguments")
+			return
+		}
+		f.seq++
+		nv := &fakeView{ID: v.ID, Hash: fmt.Sprintf("h%d", f.seq), User: v.User, View: view}
+		f.views[v.ID] = nv
+		f.viewUpd = append(f.viewUpd, nv)
+		reply(w, map[string]any{"ok": true, "view": nv.response()})
+	case "views.publish":
+		view, _ := params["view"].(map[string]any)
+		blocks, _ := view["blocks"].([]any)
+		if view["type"] != "home" || len(blocks) > maxViewBlocks {
+			f.t.Errorf("views.publish: Slack would refuse this view (%v, %d blocks)", view["type"], len(blocks))
+			fail("invalid_arguments")
+			return
+		}
+		if problem := checkBlocks(blocks, maxViewBlocks); problem != "" {
+			f.t.Errorf("views.publish: %s", problem)
+			fail("invalid_blocks")
+			return
+		}
+		f.homes[str("user_id")] = view
+		f.publishes = append(f.publishes, str("user_id"))
+		reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "VHOME", "hash": "hh"}})
+	case "usergroups.users.list":
+		members, exists := f.groups[str("usergroup")]
+		if !exists {
+			fail("no_such_subteam")
+			return
+		}
+		reply(w, map[string]any{"ok": true, "users": members})
+	case "users.info":
+		id := str("user")
+		u, exists := f.users[id]
+		if !exists {
+			fail("user_not_found")
+			return
+		}
+		reply(w, map[string]any{"ok": true, "user": map[string]any{"id": id, "name": strings.ToLower(id), "is_bot": u.bot, "deleted": u.deleted}})
+	default:
+		fail("unknown_method")
+	}
+}
+
+func (v *fakeView) response() map[string]any {
+	out := map[string]any{}
+	for k, val := range v.View {
+		out[k] = val
+	}
+	out["id"], out["hash"], out["state"] = v.ID, v.Hash, map[string]any{"values": map[string]any{}}
+	return out
+}
+
+// decodeBlocks reads chat.* blocks (a JSON string in a form) and checks
+// them as Slack would.
+func decodeBlocks(p any) ([]any, string, string) {
+	s, _ := p.(string)
+	if s == "" {
+		return nil, "", ""
+	}
+	var blocks []any
+	if err := json.Unmarshal([]byte(s), &blocks); err != nil {
+		return nil, s, "not JSON: " + err.Error()
+	}
+	return blocks, allText(blocks), checkBlocks(blocks, maxMessageBlocks)
+}
+
+func textOf(o any) (typ, text string) {
+	m, _ := o.(map[string]any)
+	typ, _ = m["type"].(string)
+	text, _ = m["text"].(string)
+	return typ, text
+}
+
+// checkBlocks applies Block Kit's limits.
+func checkBlocks(blocks []any, max int) string {
+	if len(blocks) > max {
+		return fmt.Sprintf("%d blocks (at most %d)", len(blocks), max)
+	}
+	ids := map[string]bool{}
+	for i, b := range blocks {
+		m, _ := b.(map[string]any)
+		if id, _ := m["block_id"].(string); id != "" {
+			if ids[id] {
+				return "duplicate block_id " + id
+			}
+			ids[id] = true
+		}
+		switch m["type"] {
+		case "header":
+			typ, text := textOf(m["text"])
+			if typ != "plain_text" || utf8.RuneCountInString(text) > maxHeaderText || text == "" {
+				return fmt.Sprintf("block %d: header must be plain_text of 1–150 characters", i)
+			}
+		case "section":
+			if m["text"] == nil && m["fields"] == nil {
+				return fmt.Sprintf("block %d: empty section", i)
+			}
+			if _, text := textOf(m["text"]); utf8.RuneCountInString(text) > maxSectionText {
+				return fmt.Sprintf("block %d: section text of %d characters", i, utf8.RuneCountInString(text))
+			}
+			fields, _ := m["fields"].([]any)
+			if len(fields) > maxFields {
+				return fmt.Sprintf("block %d: %d fields", i, len(fields))
+			}
+			for _, fl := range fields {
+				if _, text := textOf(fl); utf8.RuneCountInString(text) > maxFieldText {
+					return fmt.Sprintf("block %d: a field of %d characters", i, utf8.RuneCountInString(text))
+				}
+			}
+		case "context":
+			els, _ := m["elements"].([]any)
+			if len(els) == 0 || len(els) > 10 {
+				return fmt.Sprintf("block %d: context with %d elements", i, len(els))
+			}
+		case "actions":
+			els, _ := m["elements"].([]any)
+			if len(els) == 0 || len(els) > maxButtons {
+				return fmt.Sprintf("block %d: actions with %d elements", i, len(els))
+			}
+			aids := map[string]bool{}
+			for _, e := range els {
+				em, _ := e.(map[string]any)
+				aid, _ := em["action_id"].(string)
+				if aids[aid] {
+					return "duplicate action_id " + aid
+				}
+				aids[aid] = true
+				if _, text := textOf(em["text"]); utf8.RuneCountInString(text) > maxButtonText {
+					return "button text too long"
+				}
+				if v, _ := em["value"].(string); len(v) > 2000 {
+					return "button value too long"
+				}
+			}
+		case "divider", "input":
+		default:
+			return fmt.Sprintf("block %d: unexpected type %v", i, m["type"])
+		}
+	}
+	return ""
+}
+
+// checkModal applies the limits of a modal view.
+func checkModal(view map[string]any) string {
+	if view["type"] != "modal" {
+		return "not a modal"
+	}
+	for _, k := range []string{"title", "submit", "close"} {
+		if view[k] == nil {
+			if k == "title" {
+				return "no title"
+			}
+			continue
+		}
+		typ, text := textOf(view[k])
+		if typ != "plain_text" || text == "" || utf8.RuneCountInString(text) > maxModalTitle {
+			return fmt.Sprintf("%s %q must be plain_text of 1–24 characters", k, text)
+		}
+	}
+	if pm, _ := view["private_metadata"].(string); len(pm) > 3000 {
+		return "private_metadata over 3000 characters"
+	}
+	blocks, _ := view["blocks"].([]any)
+	if p := checkBlocks(blocks, maxViewBlocks); p != "" {
+		return p
+	}
+	inputs := 0
+	for _, b := range blocks {
+		m, _ := b.(map[string]any)
+		if m["type"] != "input" {
+			continue
+		}
+		inputs++
+		if typ, text := textOf(m["label"]); typ != "plain_text" || text == "" || utf8.RuneCountInString(text) > 2000 {
+			return "input label must be plain_text"
+		}
+		el, _ := m["element"].(map[string]any)
+		if el["action_id"] == nil {
+			return "input element without action_id"
+		}
+		opts, _ := el["options"].([]any)
+		if len(opts) > 100 {
+			return "more than 100 options"
+		}
+		for _, o := range opts {
+			om, _ := o.(map[string]any)
+			if _, text := textOf(om["text"]); utf8.RuneCountInString(text) > maxOptionText {
+				return fmt.Sprintf("option text %q over 75 characters", text)
+			}
+		}
+		if el["type"] == "plain_text_input" {
+			if ml, ok := el["max_length"].(float64); ok && ml > 3000 {
+				return "max_length over 3000"
+			}
+		}
+	}
+	if inputs > 0 && view["submit"] == nil {
+		return "a modal with inputs needs a submit button"
+	}
+	return ""
+}
+
+// --- what the tests look at ---
+
+func (f *fakeSlack) snapshotCalls() []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]apiCall(nil), f.calls...)
+}
+
+func (f *fakeSlack) countCalls(method string) int {
+	n := 0
+	for _, c := range f.snapshotCalls() {
+		if c.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+// dms are the messages Escalate posted to a person, in order.
+func (f *fakeSlack) dms(user string) []*postedMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*postedMsg
+	for _, m := range f.posts {
+		if m.User == user {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (f *fakeSlack) channelPosts(channel string) []*postedMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*postedMsg
+	for _, m := range f.posts {
+		if m.Channel == channel {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (f *fakeSlack) lastOpened() *fakeView {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.opened) == 0 {
+		return nil
+	}
+	return f.opened[len(f.opened)-1]
+}
+
+func (f *fakeSlack) current(id string) *fakeView {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.views[id]
+}
+
+func (f *fakeSlack) message(channel, ts string) *postedMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.messages[channel+"|"+ts]
+}
+
+func (f *fakeSlack) ephemeralsFor(user string) []*postedMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*postedMsg
+	for _, m := range f.ephemerals {
+		if m.User == user {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// buttons are the action ids of a message's buttons.
+func buttons(blocks []any) []string {
+	var out []string
+	for _, b := range blocks {
+		m, _ := b.(map[string]any)
+		if m["type"] != "actions" {
+			continue
+		}
+		els, _ := m["elements"].([]any)
+		for _, e := range els {
+			em, _ := e.(map[string]any)
+			id, _ := em["action_id"].(string)
+			out = append(out, strings.TrimPrefix(id, actionPrefix))
+		}
+	}
+	return out
+}
+
+// button finds a button of a message by its kind.
+func button(blocks []any, kind string) (blockID, value string, ok bool) {
+	for _, b := range blocks {
+		m, _ := b.(map[string]any)
+		if m["type"] != "actions" {
+			continue
+		}
+		els, _ := m["elements"].([]any)
+		for _, e := range els {
+			em, _ := e.(map[string]any)
+			if em["action_id"] == actionPrefix+kind {
+				bid, _ := m["block_id"].(string)
+				v, _ := em["value"].(string)
+				return bid, v, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// allText is everything a value shows, as JSON without HTML escaping,
+// for searching.
+func allText(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return b.String()
+}
