@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serveWith runs the real binary's serve with this environment.
+func serveWith(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
+	}()
+	select {
+	case a := <-addr:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+		return "http://" + a.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	return ""
+}
+
+const slackConfig = `
+partnership: Test Partnership
+policy: {preset: west-sussex}
+emergency:
+  - "Immediate danger: call 999"
+  - "Children's front door (MASH): 01632 960000"
+directory:
+  agencies:
+    - {id: csc, name: Children's Social Care}
+    - {id: nhs, name: NHS Trust}
+  people:
+    - {name: Sam Social Worker, agency: csc, role: practitioner, slack: U0SAMSW01}
+    - {name: Holly Health Visitor, agency: nhs, role: practitioner, slack: U0HOLLY01}
+    - {name: Lee Manager, agency: csc, role: line_manager, slack: U0LEEMGR1}
+    - {name: Linda Manager, agency: nhs, role: line_manager, slack: U0LINDA01}
+    - {name: Selma Senior, agency: csc, role: senior_manager, slack: U0SELMA01}
+    - {name: Simon Senior, agency: nhs, role: senior_manager, slack: U0SIMON01}
+  chair:
+    - {name: Chris Chair, slack: U0CHAIR01}
+business_team:
+  slack_channel: C0FEED0001
+  members:
+    - {name: Bea Business, slack: U0BEABT01}
+`
+
+// With Slack configured, the binary serves Slack's routes, refuses what
+// Slack did not sign, and is ready when Redis answers.
+func TestServeWithSlack(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "escalate.yaml")
+	if err := os.WriteFile(file, []byte(slackConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := serveWith(t, map[string]string{
+		"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0",
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": "http://127.0.0.1:1/api/",
+	})
+	for _, route := range []string{"/slack/commands", "/slack/interactivity", "/slack/events"} {
+		resp, err := http.Post(base+route, "application/x-www-form-urlencoded", strings.NewReader("command=%2Fescalate&user_id=U0SAMSW01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("unsigned POST %s: %d, want 401", route, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"redis":"ok"`) {
+		t.Errorf("readyz: %d %s", resp.StatusCode, body)
+	}
+	// The practice console is not served when a chat platform is configured.
+	resp, err = http.Get(base + "/raise")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the practice console must not run beside Slack: /raise answered %d", resp.StatusCode)
+	}
+}
+
+// A broken configuration names the field and the binary does not start.
+func TestBrokenConfigNamesTheField(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(file, []byte("policy:\n  preset: west-sussex\ncalendar:\n  region: wales-only\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := serve(context.Background(), func(k string) string {
+		return map[string]string{"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0"}[k]
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "calendar.region") {
+		t.Fatalf("want an error naming calendar.region, got %v", err)
+	}
+}
+
+// Production without an encryption key refuses to start, naming the variable.
+func TestProductionNeedsAnEncryptionKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "escalate.yaml")
+	if err := os.WriteFile(file, []byte(slackConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := serve(context.Background(), func(k string) string {
+		return map[string]string{"ESCALATE_CONFIG": file, "ESCALATE_ENV": "production", "REDIS_URL": "redis://127.0.0.1:6379/0",
+			"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s3cret"}[k]
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "ESCALATE_ENCRYPTION_KEY") {
+		t.Fatalf("want an error naming ESCALATE_ENCRYPTION_KEY, got %v", err)
+	}
+}
