@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/escalate-app/escalate/bot/slack"
+	"github.com/escalate-app/escalate/bot/teams"
 	"github.com/escalate-app/escalate/config"
 )
 
@@ -39,6 +40,21 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 		ad.Register(mux)
 		out = append(out, w)
 		a.log.Info("slack connected", "socket_mode", sc.SocketMode())
+	}
+	if cfg.TeamsEnabled() {
+		tc := cfg.Teams
+		ad, err := teams.New(teams.Config{
+			AppID: tc.AppID, AppPassword: tc.AppPassword, TenantID: tc.TenantID,
+			OpenIDMetadataURL: tc.OpenIDMetadataURL, TokenURL: tc.TokenURL, ServiceURL: tc.ServiceURL,
+			FeedConversation: tc.FeedConversation,
+			Help:             teams.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
+		}, a.engine, a.store, a.log.With("platform", "teams"), kick)
+		if err != nil {
+			return nil, fmt.Errorf("teams: %w", err)
+		}
+		ad.Register(mux)
+		out = append(out, adapter{transport: ad.Transport()})
+		a.log.Info("teams connected")
 	}
 	return out, nil
 }

@@ -136,3 +136,31 @@ func TestProductionNeedsAnEncryptionKey(t *testing.T) {
 		t.Fatalf("want an error naming ESCALATE_ENCRYPTION_KEY, got %v", err)
 	}
 }
+
+// With Teams configured, /api/messages takes only activities whose JWT
+// validates: an unsigned one gets 401.
+func TestServeWithTeams(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "escalate.yaml")
+	cfg := strings.Replace(slackConfig, "  slack_channel: C0FEED0001\n", "  teams_conversation: \"19:feed@thread.tacv2\"\n", 1)
+	cfg = strings.ReplaceAll(cfg, "slack: U0", "teams: 00000000-0000-0000-0000-0000000000")
+	// Give each person a distinct Teams object id.
+	for i, name := range []string{"SAMSW01", "HOLLY01", "LEEMGR1", "LINDA01", "SELMA01", "SIMON01", "CHAIR01", "BEABT01"} {
+		cfg = strings.Replace(cfg, "0000000000"+name, "0000000000"+string("123456789abcdef"[i])+"1", 1)
+	}
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := serveWith(t, map[string]string{
+		"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0",
+		"TEAMS_APP_ID": "11111111-2222-3333-4444-555555555555", "TEAMS_APP_PASSWORD": "pw", "TEAMS_TENANT_ID": "66666666-7777-8888-9999-000000000000",
+		"TEAMS_OPENID_METADATA_URL": "http://127.0.0.1:1/openid", "TEAMS_TOKEN_URL": "http://127.0.0.1:1/token",
+	})
+	resp, err := http.Post(base+"/api/messages", "application/json", strings.NewReader(`{"type":"message","text":"escalate","serviceUrl":"http://127.0.0.1:1/"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned activity: %d, want 401", resp.StatusCode)
+	}
+}

@@ -1,0 +1,439 @@
+package teams
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/bot/outbox"
+	"github.com/escalate-app/escalate/config"
+	"github.com/escalate-app/escalate/store"
+	"github.com/escalate-app/escalate/store/storetest"
+	"github.com/escalate-app/escalate/workflow"
+	"github.com/escalate-app/escalate/workflow/calendar"
+)
+
+const (
+	appID     = "a1b2c3d4-0000-4000-8000-00000000b07a"
+	appSecret = "test-app-password"
+	tenantID  = "t0000000-0000-4000-8000-000000000001"
+	feedConv  = "19:feed0001@thread.tacv2"
+	keyID     = "test-key-1"
+)
+
+// Teams people: AAD object ids (as Teams sends them, upper case for the
+// raiser to prove ids are lower-cased).
+const (
+	aadRaiser    = "AAAA0001-0000-4000-8000-000000000001"
+	aadResponder = "aaaa0002-0000-4000-8000-000000000002"
+	aadLM1       = "aaaa0003-0000-4000-8000-000000000003"
+	aadLM2       = "aaaa0004-0000-4000-8000-000000000004"
+)
+
+func uid(aad string) workflow.UserID { return workflow.UserID("teams:" + strings.ToLower(aad)) }
+
+// teamsID is the Teams (29:) id the connector knows a person by.
+func teamsID(aad string) string { return "29:" + strings.ToLower(aad) }
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// identity is the fake Bot Framework login: OpenID metadata, JWKS, and the
+// token endpoint.
+type identity struct {
+	srv          *httptest.Server
+	key          *rsa.PrivateKey
+	metaFetches  atomic.Int64
+	jwksFetches  atomic.Int64
+	tokenFetches atomic.Int64
+	token        string
+}
+
+func newIdentity(t *testing.T) *identity {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := &identity{key: key, token: "connector-token-1"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openid", func(w http.ResponseWriter, r *http.Request) {
+		id.metaFetches.Add(1)
+		json.NewEncoder(w).Encode(map[string]any{"issuer": botFrameworkIssuer, "jwks_uri": id.srv.URL + "/keys"})
+	})
+	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		id.jwksFetches.Add(1)
+		b64 := base64.RawURLEncoding.EncodeToString
+		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]any{{
+			"kty": "RSA", "use": "sig", "kid": keyID, "alg": "RS256",
+			"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
+		}}})
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		id.tokenFetches.Add(1)
+		r.ParseForm()
+		if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != appID ||
+			r.PostForm.Get("client_secret") != appSecret || r.PostForm.Get("scope") != connectorScope {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client"})
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // long enough for concurrent callers to pile up
+		json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": id.token})
+	})
+	id.srv = httptest.NewServer(mux)
+	t.Cleanup(id.srv.Close)
+	return id
+}
+
+// sign makes the token the Bot Framework sends with an activity.
+func sign(t testing.TB, key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func goodClaims(serviceURL string) jwt.MapClaims {
+	now := time.Now()
+	return jwt.MapClaims{"iss": botFrameworkIssuer, "aud": appID, "serviceurl": serviceURL,
+		"nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
+}
+
+// call is one request the fake connector received.
+type call struct {
+	Method, Conversation, Activity string // Activity: the id in the path, if any
+	Op                             string // "create", "send", "reply", "update"
+	Body                           map[string]any
+	Raw                            string
+	ID                             string // the id answered
+}
+
+// fakeConnector behaves like the Bot Framework connector.
+type fakeConnector struct {
+	t        *testing.T
+	srv      *httptest.Server
+	token    string
+	mu       sync.Mutex
+	calls    []call
+	n        int
+	limitOne atomic.Bool // answer the next send 429 with Retry-After
+}
+
+func newFakeConnector(t *testing.T, token string) *fakeConnector {
+	f := &fakeConnector{t: t, token: token}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	raw, _ := io.ReadAll(r.Body)
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v3/conversations")
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	c := call{Method: r.Method, Body: body, Raw: string(raw)}
+	switch {
+	case rest == "" && r.Method == http.MethodPost:
+		c.Op = "create"
+	default:
+		conv, act, found := strings.Cut(strings.TrimPrefix(rest, "/"), "/activities")
+		if !found {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		c.Conversation, c.Activity = conv, strings.TrimPrefix(act, "/")
+		switch {
+		case r.Method == http.MethodPost && c.Activity == "":
+			c.Op = "send"
+		case r.Method == http.MethodPost:
+			c.Op = "reply"
+		case r.Method == http.MethodPut && c.Activity != "":
+			c.Op = "update"
+		default:
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+	}
+	if c.Op == "send" && f.limitOne.CompareAndSwap(true, false) {
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	f.mu.Lock()
+	f.n++
+	switch c.Op {
+	case "create":
+		members, _ := body["members"].([]any)
+		m, _ := members[0].(map[string]any)
+		c.ID = "a:dm-" + fmt.Sprint(m["id"])
+	case "update":
+		c.ID = c.Activity
+	default:
+		c.ID = fmt.Sprintf("1700000000%03d", f.n)
+	}
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	json.NewEncoder(w).Encode(map[string]string{"id": c.ID})
+}
+
+func (f *fakeConnector) all() []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]call(nil), f.calls...)
+}
+
+func (f *fakeConnector) ops(op string) []call {
+	var out []call
+	for _, c := range f.all() {
+		if c.Op == op {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// card is the Adaptive Card a call carried.
+func (c call) card() map[string]any {
+	atts, _ := c.Body["attachments"].([]any)
+	if len(atts) == 0 {
+		return nil
+	}
+	a, _ := atts[0].(map[string]any)
+	card, _ := a["content"].(map[string]any)
+	return card
+}
+
+type harness struct {
+	t      *testing.T
+	id     *identity
+	conn   *fakeConnector
+	clock  *fakeClock
+	st     *store.Store
+	eng    *engine.Engine
+	a      *Adapter
+	srv    *httptest.Server
+	sender *outbox.Sender
+	kicks  atomic.Int64
+	seq    atomic.Int64
+}
+
+func testEnv(t testing.TB) workflow.Env {
+	p, err := config.Preset("west-sussex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := calendar.New(calendar.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &workflow.Directory{
+		Agencies: []workflow.Agency{{ID: "csc", Name: "Children's Social Care"}, {ID: "health", Name: "Community Health"}},
+		People: []workflow.Person{
+			{ID: uid(aadRaiser), Name: "Pat Practitioner", Agency: "csc", Role: workflow.RolePractitioner},
+			{ID: uid(aadResponder), Name: "Hana Visitor", Agency: "health", Role: workflow.RolePractitioner},
+			{ID: uid(aadLM1), Name: "Lee Manager", Agency: "csc", Role: workflow.RoleLineManager},
+			{ID: uid(aadLM2), Name: "Mo Manager", Agency: "health", Role: workflow.RoleLineManager},
+			{ID: "slack:UOTHER", Name: "Sol Slack", Agency: "csc", Role: workflow.RolePractitioner},
+		},
+	}
+	return workflow.Env{Policy: p, Directory: dir, Calendar: cal, Emergency: []string{"Call 999 if a child is in immediate danger", "Children's front door (MASH): 01403 229900"}}
+}
+
+func newHarness(t *testing.T) *harness {
+	london, _ := time.LoadLocation("Europe/London")
+	h := &harness{t: t, clock: &fakeClock{t: time.Date(2026, 3, 10, 10, 0, 0, 0, london)}}
+	h.id = newIdentity(t)
+	h.conn = newFakeConnector(t, h.id.token)
+	h.st = storetest.New(t, store.Options{FeedPlatforms: []string{"teams"}, Now: h.clock.Now})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.eng = engine.New(h.st, testEnv(t), h.clock.Now, log, nil)
+	a, err := New(Config{AppID: appID, AppPassword: appSecret, TenantID: tenantID,
+		OpenIDMetadataURL: h.id.srv.URL + "/openid", TokenURL: h.id.srv.URL + "/token",
+		ServiceURL: h.conn.srv.URL, FeedConversation: feedConv,
+		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}}},
+		h.eng, h.st, log, func() { h.kicks.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.a = a
+	mux := http.NewServeMux()
+	a.Register(mux)
+	h.srv = httptest.NewServer(mux)
+	t.Cleanup(h.srv.Close)
+	h.sender = outbox.New(h.st, []outbox.Transport{a.Transport()}, h.clock.Now, log, nil, outbox.Options{})
+	return h
+}
+
+// post sends an activity to /api/messages with the given token ("" for none).
+func (h *harness) post(act map[string]any, token string) int {
+	h.t.Helper()
+	buf, _ := json.Marshal(act)
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/messages", bytes.NewReader(buf))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// activity builds a message activity from a person in their 1:1 chat.
+func (h *harness) activity(aad string, text string, value map[string]any, replyTo string) map[string]any {
+	n := h.seq.Add(1)
+	act := map[string]any{
+		"type": "message", "id": fmt.Sprintf("in-%d", n), "serviceUrl": h.conn.srv.URL, "channelId": "msteams",
+		"from":         map[string]any{"id": teamsID(aad), "name": "someone", "aadObjectId": aad},
+		"conversation": map[string]any{"id": "a:personal-" + strings.ToLower(aad), "conversationType": "personal", "tenantId": tenantID},
+		"recipient":    map[string]any{"id": "28:" + appID},
+	}
+	if text != "" {
+		act["text"] = text
+	}
+	if value != nil {
+		act["value"] = value
+	}
+	if replyTo != "" {
+		act["replyToId"] = replyTo
+	}
+	return act
+}
+
+// send posts a properly signed activity and expects 200.
+func (h *harness) send(act map[string]any) {
+	h.t.Helper()
+	if code := h.post(act, sign(h.t, h.id.key, keyID, goodClaims(h.conn.srv.URL))); code != http.StatusOK {
+		h.t.Fatalf("activity answered %d", code)
+	}
+}
+
+func (h *harness) deliver() {
+	h.t.Helper()
+	for range 5 {
+		n, err := h.sender.RunOnce(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// lastReply is the last card replied to a person's conversation.
+func (h *harness) lastReply(aad string) call {
+	h.t.Helper()
+	conv := "a:personal-" + strings.ToLower(aad)
+	calls := h.conn.all()
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Op == "reply" && calls[i].Conversation == conv {
+			return calls[i]
+		}
+	}
+	h.t.Fatalf("no reply to %s", aad)
+	return call{}
+}
+
+// lastDM is the last card sent (by the outbox) to a person's conversation.
+func (h *harness) lastDM(conv string) call {
+	h.t.Helper()
+	calls := h.conn.all()
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Op == "send" && calls[i].Conversation == conv {
+			return calls[i]
+		}
+	}
+	h.t.Fatalf("no DM in %s", conv)
+	return call{}
+}
+
+// button finds the submit data of a card's button of an action kind.
+func button(t testing.TB, card map[string]any, kind string) map[string]any {
+	t.Helper()
+	var found map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["type"] == "Action.Submit" {
+				if d, _ := x["data"].(map[string]any); d != nil && (d[dataAction] == kind || (kind == "submit" && d[dataForm] != nil)) {
+					found = d
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(card)
+	if found == nil {
+		t.Fatalf("no %q button on the card: %v", kind, card)
+	}
+	return found
+}
+
+func raiseValues(data map[string]any) map[string]any {
+	v := map[string]any{}
+	for k, x := range data {
+		v[k] = x
+	}
+	for k, x := range map[string]any{
+		workflow.FieldSubjectType: "child", workflow.FieldSubjectRef: "CSC-4471-XQ",
+		workflow.FieldCategory: string(workflow.CatThresholds), workflow.FieldRaiserAgency: "csc",
+		workflow.FieldResponderAgency: "health", workflow.FieldResponder: string(uid(aadResponder)),
+		workflow.FieldDisagreement:  "Health visitor declined the strategy discussion despite bruising",
+		workflow.FieldOutcomeSought: "A strategy discussion within one working day",
+		workflow.FieldEvidence:      "Two unexplained bruises recorded on the home visit",
+		workflow.FieldImmediateRisk: "false",
+	} {
+		v[k] = x
+	}
+	return v
+}
