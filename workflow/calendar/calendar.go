@@ -3,21 +3,21 @@
 // weekends, the bank holidays of the configured UK nation and the
 // partnership's closure days.
 //
-// Bank holiday rules come from github.com/rickar/cal/v2 (its gb package has
-// England and Wales). What that package lacks is built here from the
-// library's own holiday types, not from a list of dates: Scotland's
-// 2 January and St Andrew's Day, Northern Ireland's St Patrick's Day and
-// Battle of the Boyne, and the substitute-day rules for each. One-off bank
-// holidays the library does not know (the State Funeral of 19 September
-// 2022, say, or any future one) come from configuration as closures.
+// Bank holiday rules come from github.com/rickar/cal/v2. Its gb package
+// only describes England and Wales, so Scotland's and Northern Ireland's
+// extra days are built here from the library's own holiday types, as rules
+// rather than lists of dates. One-off bank holidays the library does not
+// know (the State Funeral of 19 September 2022, or any future one) come from
+// configuration as closures.
 package calendar
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"time"
-	_ "time/tzdata" // Europe/London must work on machines without zoneinfo
+	_ "time/tzdata" // Europe/London must resolve on hosts without zoneinfo
 
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/gb"
@@ -32,7 +32,8 @@ const (
 	NorthernIreland Region = "northern-ireland"
 )
 
-// Date is a civil date, for closure days.
+// Date is a civil date with no time zone: closure days are whole days
+// wherever the partnership is.
 type Date struct {
 	Year  int
 	Month time.Month
@@ -43,20 +44,33 @@ type Date struct {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+		return Date{}, fmt.Errorf("%q is not a date as YYYY-MM-DD", s)
 	}
-	return Date{t.Year(), t.Month(), t.Day()}, nil
+	return dateOf(t), nil
 }
 
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
 
 func dateOf(t time.Time) Date { return Date{t.Year(), t.Month(), t.Day()} }
 
+// noon in UTC keeps day arithmetic clear of DST and of the library's
+// DefaultLoc.
+func (d Date) noon() time.Time { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC) }
+
+func (d Date) addDays(n int) Date { return dateOf(d.noon().AddDate(0, 0, n)) }
+
+func (d Date) valid() bool { return d.Year > 0 && dateOf(d.noon()) == d }
+
+func compareDates(a, b Date) int {
+	return cmp.Or(cmp.Compare(a.Year, b.Year), cmp.Compare(a.Month, b.Month), cmp.Compare(a.Day, b.Day))
+}
+
 // Config describes a partnership's working time.
 type Config struct {
 	Region   Region         // "" means England and Wales
 	Location *time.Location // nil means Europe/London
-	// DayStart and DayEnd are offsets from midnight; both zero means 09:00–17:00.
+	// DayStart and DayEnd are wall-clock offsets from midnight; both zero
+	// means 09:00–17:00.
 	DayStart, DayEnd time.Duration
 	// Closures are extra non-working days: partnership closures and
 	// one-off bank holidays.
@@ -69,55 +83,85 @@ type Holiday struct {
 	Name string
 }
 
+// closureName is what a configured closure is called when it is not also
+// a bank holiday; configuration gives dates only.
+const closureName = "Closure day"
+
 // Calendar answers working-time questions. It is safe for concurrent use.
 type Calendar struct {
 	loc        *time.Location
 	start, end time.Duration
 	rules      []*cal.Holiday
-	closures   map[Date]string
+	closures   map[Date]bool
 
 	mu    sync.Mutex
 	years map[int]map[Date]string // holidays by year, computed on first use
 }
 
-// weekendToMonday moves a holiday on a Saturday or Sunday to the Monday.
-var weekendToMonday = []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 1}}
+// Substitute-day rules. They are functions, not package variables, so no
+// caller can alter them for everyone.
 
-// secondDayObserved is the rule for the second of two consecutive holidays
-// (Boxing Day; Scotland's 2 January): it moves past the first one's
-// substitute.
-var secondDayObserved = []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 2}, {Day: time.Monday, Offset: 1}}
+// toMonday moves a lone holiday that falls at the weekend to the Monday.
+func toMonday() []cal.AltDay {
+	return []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 1}}
+}
 
-func fixed(name string, m time.Month, day int, observed []cal.AltDay) *cal.Holiday {
+// christmasPair is for Christmas and Boxing Day: either one at the weekend
+// moves two days on, so the pair always ends up on two working days. The
+// library gets the dates right but, when Christmas is a Sunday, calls
+// Monday 26th "Christmas Day" and Tuesday 27th "Boxing Day"; gov.uk has
+// Boxing Day on the 26th and the Christmas substitute on the 27th, which
+// this rule gives.
+func christmasPair() []cal.AltDay {
+	return []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 2}}
+}
+
+// afterNewYear is for Scotland's 2 January. Unlike Christmas, gov.uk gives
+// New Year's Day the first free Monday and moves 2 January past it, even
+// when 2 January is itself that Monday.
+func afterNewYear() []cal.AltDay {
+	return []cal.AltDay{{Day: time.Saturday, Offset: 2}, {Day: time.Sunday, Offset: 2}, {Day: time.Monday, Offset: 1}}
+}
+
+func fixedDay(name string, m time.Month, day int, observed []cal.AltDay) *cal.Holiday {
 	return &cal.Holiday{Name: name, Type: cal.ObservanceBank, Month: m, Day: day, Func: cal.CalcDayOfMonth, Observed: observed}
 }
 
+// rulesFor builds a fresh rule list per calendar. The gb one-offs (VE Day
+// 2020, the 2022 moved Spring holiday and Platinum Jubilee, the 2023
+// Coronation) stay in: gb.EarlyMay and gb.SpringHoliday skip 2020 and 2022
+// on the understanding that they do, and all of them were UK-wide.
 func rulesFor(r Region) ([]*cal.Holiday, error) {
+	christmas := gb.ChristmasDay.Clone(&cal.Holiday{Observed: christmasPair()})
+	boxing := gb.BoxingDay.Clone(&cal.Holiday{Observed: christmasPair()})
+	shared := []*cal.Holiday{
+		gb.NewYear, gb.GoodFriday, gb.EarlyMay, gb.VEDay, gb.CoronationDay,
+		gb.SpringHoliday, gb.SpringHoliday2022, gb.PlatinumJubilee,
+		christmas, boxing,
+	}
 	switch r {
 	case EnglandAndWales, "":
-		return gb.Holidays, nil
+		return append(shared, gb.EasterMonday, gb.SummerHoliday), nil
 	case Scotland:
-		// Scotland: 2 January and St Andrew's Day; no Easter Monday; the
-		// summer holiday is the first Monday of August, not the last.
-		return []*cal.Holiday{
-			gb.NewYear,
-			fixed("2nd January", time.January, 2, secondDayObserved),
-			gb.GoodFriday, gb.EarlyMay, gb.VEDay, gb.CoronationDay,
-			gb.SpringHoliday, gb.SpringHoliday2022, gb.PlatinumJubilee,
+		// No Easter Monday, and the summer holiday is the first Monday of
+		// August rather than the last.
+		return append(shared,
 			gb.SummerHolidayScotland,
-			fixed("St Andrew's Day", time.November, 30, weekendToMonday),
-			gb.ChristmasDay, gb.BoxingDay,
-		}, nil
+			fixedDay("2nd January", time.January, 2, afterNewYear()),
+			fixedDay("St Andrew's Day", time.November, 30, toMonday()),
+		), nil
 	case NorthernIreland:
-		return append(append([]*cal.Holiday(nil), gb.Holidays...),
-			fixed("St Patrick's Day", time.March, 17, weekendToMonday),
-			fixed("Battle of the Boyne (Orangemen's Day)", time.July, 12, weekendToMonday),
+		return append(shared,
+			gb.EasterMonday, gb.SummerHoliday,
+			fixedDay("St Patrick's Day", time.March, 17, toMonday()),
+			fixedDay("Battle of the Boyne (Orangemen's Day)", time.July, 12, toMonday()),
 		), nil
 	}
-	return nil, fmt.Errorf("region: must be england-and-wales, scotland or northern-ireland, not %q", r)
+	return nil, fmt.Errorf("region: must be %s, %s or %s, not %q", EnglandAndWales, Scotland, NorthernIreland, r)
 }
 
-// New builds a calendar; its errors name the field at fault.
+// New builds a calendar; its errors start with the name of the field at
+// fault so configuration can point at it.
 func New(cfg Config) (*Calendar, error) {
 	rules, err := rulesFor(cfg.Region)
 	if err != nil {
@@ -134,20 +178,20 @@ func New(cfg Config) (*Calendar, error) {
 		start, end = 9*time.Hour, 17*time.Hour
 	}
 	if start < 0 || end > 24*time.Hour || start >= end {
-		return nil, fmt.Errorf("working_hours: the day must start before it ends, within 00:00–24:00")
+		return nil, fmt.Errorf("working_hours: the day must start before it ends, within 00:00–24:00 (got %v–%v)", start, end)
 	}
-	c := &Calendar{loc: loc, start: start, end: end, rules: rules, closures: map[Date]string{}, years: map[int]map[Date]string{}}
+	closures := make(map[Date]bool, len(cfg.Closures))
 	for _, d := range cfg.Closures {
-		c.closures[d] = "Closure day"
+		if !d.valid() {
+			return nil, fmt.Errorf("closures: %s is not a calendar date", d)
+		}
+		closures[d] = true
 	}
-	return c, nil
+	return &Calendar{loc: loc, start: start, end: end, rules: rules, closures: closures, years: map[int]map[Date]string{}}, nil
 }
 
 // Location is the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
-
-// DayLength is the length of one working day.
-func (c *Calendar) DayLength() time.Duration { return c.end - c.start }
 
 func (c *Calendar) holidays(year int) map[Date]string {
 	c.mu.Lock()
@@ -156,197 +200,223 @@ func (c *Calendar) holidays(year int) map[Date]string {
 		return h
 	}
 	h := map[Date]string{}
-	// A holiday observed in January can come from the previous year's
-	// rules (a substitute for 26 December never crosses the year, but
-	// guard anyway by looking at both years).
+	// Substitutes only ever move forwards, so the previous year's rules are
+	// consulted in case one lands in early January.
 	for _, y := range []int{year - 1, year} {
 		for _, r := range c.rules {
-			_, observed := r.Calc(y)
-			if !observed.IsZero() && observed.Year() == year {
-				h[dateOf(observed)] = r.Name
+			actual, observed := r.Calc(y)
+			if observed.IsZero() || observed.Year() != year {
+				continue
 			}
+			name := r.Name
+			if dateOf(observed) != dateOf(actual) {
+				name += " (substitute day)"
+			}
+			h[dateOf(observed)] = name
 		}
 	}
-	for d, name := range c.closures {
-		if d.Year == year {
-			if _, ok := h[d]; !ok {
-				h[d] = name
-			}
+	for d := range c.closures {
+		if _, ok := h[d]; !ok && d.Year == year {
+			h[d] = closureName
 		}
 	}
 	c.years[year] = h
 	return h
 }
 
-// IsHoliday reports whether t's day (in the calendar's zone) is a bank
+// IsHoliday reports whether t's day, in the calendar's zone, is a bank
 // holiday or closure day.
 func (c *Calendar) IsHoliday(t time.Time) (Holiday, bool) {
-	d := dateOf(t.In(c.loc))
+	d := c.dateIn(t)
 	name, ok := c.holidays(d.Year)[d]
 	return Holiday{Date: d, Name: name}, ok
 }
 
-// Holidays lists the bank holidays and closure days of a year, in order.
+// Holidays lists a year's bank holidays (as observed, so a Saturday Boxing
+// Day appears as its Monday substitute) and closure days, in date order.
 func (c *Calendar) Holidays(year int) []Holiday {
 	var out []Holiday
 	for d, n := range c.holidays(year) {
 		out = append(out, Holiday{Date: d, Name: n})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Date.String() < out[j].Date.String() })
+	slices.SortFunc(out, func(a, b Holiday) int { return compareDates(a.Date, b.Date) })
 	return out
 }
 
-// IsWorkingDay reports whether t's day is a working day.
-func (c *Calendar) IsWorkingDay(t time.Time) bool {
-	t = t.In(c.loc)
-	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+func (c *Calendar) dateIn(t time.Time) Date { return dateOf(t.In(c.loc)) }
+
+func (c *Calendar) workingDate(d Date) bool {
+	if wd := d.noon().Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return false
 	}
-	_, hol := c.IsHoliday(t)
+	_, hol := c.holidays(d.Year)[d]
 	return !hol
 }
 
-// at is the instant of clock offset off on t's day (DST-aware: a wall
-// clock time, not a duration since midnight).
-func (c *Calendar) at(t time.Time, off time.Duration) time.Time {
-	t = t.In(c.loc)
-	h, m := int(off/time.Hour), int(off%time.Hour/time.Minute)
-	s := int(off % time.Minute / time.Second)
-	return time.Date(t.Year(), t.Month(), t.Day(), h, m, s, 0, c.loc)
+func (c *Calendar) nextWorkingDate(d Date) Date {
+	for d = d.addDays(1); !c.workingDate(d); d = d.addDays(1) {
+	}
+	return d
 }
 
-// clock is t's wall-clock offset from midnight.
+func (c *Calendar) prevWorkingDate(d Date) Date {
+	for d = d.addDays(-1); !c.workingDate(d); d = d.addDays(-1) {
+	}
+	return d
+}
+
+// at is the instant the wall clock on day d reads off. Building it from
+// the civil date, not by adding off to midnight, keeps 09:00 at 09:00 on
+// the days the clocks change. An off of 24h is the next midnight.
+func (c *Calendar) at(d Date, off time.Duration) time.Time {
+	return time.Date(d.Year, d.Month, d.Day,
+		int(off/time.Hour), int(off%time.Hour/time.Minute), int(off%time.Minute/time.Second), int(off%time.Second), c.loc)
+}
+
+// clock is t's wall-clock offset from midnight in the calendar's zone.
 func (c *Calendar) clock(t time.Time) time.Duration {
-	t = t.In(c.loc)
-	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
+	h, m, s := t.In(c.loc).Clock()
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(t.Nanosecond())
 }
 
-func (c *Calendar) nextDay(t time.Time) time.Time {
-	t = t.In(c.loc)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 12, 0, 0, 0, c.loc)
-}
+// IsWorkingDay reports whether t's day, in the calendar's zone, is a
+// working day.
+func (c *Calendar) IsWorkingDay(t time.Time) bool { return c.workingDate(c.dateIn(t)) }
 
 // IsWorkingTime reports whether t is inside working hours on a working day.
 func (c *Calendar) IsWorkingTime(t time.Time) bool {
-	if !c.IsWorkingDay(t) {
-		return false
-	}
 	k := c.clock(t)
-	return k >= c.start && k < c.end
+	return k >= c.start && k < c.end && c.IsWorkingDay(t)
 }
 
 // NextWorkingStart is t itself when it is working time, else the start of
-// the next working period.
+// the next working period: a case raised out of hours opens then.
 func (c *Calendar) NextWorkingStart(t time.Time) time.Time {
-	if c.IsWorkingTime(t) {
-		return t
-	}
-	if c.IsWorkingDay(t) && c.clock(t) < c.start {
-		return c.at(t, c.start)
-	}
-	d := c.nextDay(t)
-	for !c.IsWorkingDay(d) {
-		d = c.nextDay(d)
-	}
-	return c.at(d, c.start)
+	_, t = c.nextWorking(t)
+	return t
 }
 
-// AddWorkingDays is the same clock time n working days after t (t first
-// moved to the next working instant).
-func (c *Calendar) AddWorkingDays(t time.Time, n int) time.Time {
-	t = c.NextWorkingStart(t)
-	k := c.clock(t)
-	d := t
-	for i := 0; i < n; i++ {
-		d = c.nextDay(d)
-		for !c.IsWorkingDay(d) {
-			d = c.nextDay(d)
+// nextWorking is NextWorkingStart with the working day it falls on, which
+// callers need because with a 24:00 day end the instant alone is ambiguous.
+func (c *Calendar) nextWorking(t time.Time) (Date, time.Time) {
+	d, k := c.dateIn(t), c.clock(t)
+	if c.workingDate(d) {
+		if k < c.start {
+			return d, c.at(d, c.start)
 		}
+		if k < c.end {
+			return d, t
+		}
+	}
+	d = c.nextWorkingDate(d)
+	return d, c.at(d, c.start)
+}
+
+// AddWorkingDays is the same wall-clock time n working days after t, once t
+// is moved to the next working instant. A negative n counts back.
+func (c *Calendar) AddWorkingDays(t time.Time, n int) time.Time {
+	d, t := c.nextWorking(t)
+	k := c.clock(t)
+	for ; n > 0; n-- {
+		d = c.nextWorkingDate(d)
+	}
+	for ; n < 0; n++ {
+		d = c.prevWorkingDate(d)
 	}
 	return c.at(d, k)
 }
 
-// AddWorkingHours advances d of working time from t (t first moved to the
-// next working instant), spilling across days.
-func (c *Calendar) AddWorkingHours(t time.Time, d time.Duration) time.Time {
-	t = c.NextWorkingStart(t)
+// AddWorkingHours advances dur of working time from t, once t is moved to
+// the next working instant, spilling across days. Landing exactly on the
+// end of a day gives that day's end, not the next morning: the same
+// working instant, but the one a reader expects for "by 17:00".
+func (c *Calendar) AddWorkingHours(t time.Time, dur time.Duration) time.Time {
+	if dur < 0 {
+		return c.SubWorkingHours(t, -dur)
+	}
+	d, t := c.nextWorking(t)
 	for {
-		left := c.at(t, c.end).Sub(t)
-		if d <= left {
-			return t.Add(d)
+		end := c.at(d, c.end)
+		if left := end.Sub(t); dur <= left {
+			return t.Add(dur)
 		}
-		d -= left
-		t = c.NextWorkingStart(c.at(t, c.end))
+		dur -= end.Sub(t)
+		d = c.nextWorkingDate(d)
+		t = c.at(d, c.start)
 	}
 }
 
-// SubWorkingHours goes back d of working time from t: "remind two working
-// hours before the deadline". A t outside working time counts from the end
-// of the last working period before it.
-func (c *Calendar) SubWorkingHours(t time.Time, d time.Duration) time.Time {
-	t = c.prevWorkingEnd(t)
+// SubWorkingHours goes back dur of working time from t, for "remind two
+// working hours before the deadline". A t outside working time counts from
+// the end of the last working period before it.
+func (c *Calendar) SubWorkingHours(t time.Time, dur time.Duration) time.Time {
+	if dur < 0 {
+		return c.AddWorkingHours(t, -dur)
+	}
+	d, t := c.lastWorking(t)
 	for {
-		avail := t.Sub(c.at(t, c.start))
-		if d <= avail {
-			return t.Add(-d)
+		begin := c.at(d, c.start)
+		if avail := t.Sub(begin); dur <= avail {
+			return t.Add(-dur)
 		}
-		d -= avail
-		t = c.prevWorkingEnd(c.at(t, c.start).Add(-time.Nanosecond))
+		dur -= t.Sub(begin)
+		d = c.prevWorkingDate(d)
+		t = c.at(d, c.end)
 	}
 }
 
-// prevWorkingEnd is t when t is working time or the end of a working day,
-// else the end of the last working period before t.
-func (c *Calendar) prevWorkingEnd(t time.Time) time.Time {
-	if c.IsWorkingDay(t) {
-		k := c.clock(t)
-		if k >= c.start && k <= c.end {
-			return t
-		}
+// lastWorking is t when t is working time or exactly a day's end, else the
+// end of the last working period before t; with the day it belongs to.
+func (c *Calendar) lastWorking(t time.Time) (Date, time.Time) {
+	d, k := c.dateIn(t), c.clock(t)
+	if c.workingDate(d) {
 		if k > c.end {
-			return c.at(t, c.end)
+			return d, c.at(d, c.end)
+		}
+		if k >= c.start {
+			return d, t
 		}
 	}
-	d := t.In(c.loc)
-	for {
-		d = time.Date(d.Year(), d.Month(), d.Day()-1, 12, 0, 0, 0, c.loc)
-		if c.IsWorkingDay(d) {
-			return c.at(d, c.end)
-		}
-	}
+	d = c.prevWorkingDate(d)
+	return d, c.at(d, c.end)
 }
 
-// WorkingHoursBetween is the working time in [a, b).
+// WorkingHoursBetween is the working time in [a, b), in real elapsed time.
 func (c *Calendar) WorkingHoursBetween(a, b time.Time) time.Duration {
 	var total time.Duration
-	for t := c.NextWorkingStart(a); t.Before(b); t = c.NextWorkingStart(c.at(t, c.end)) {
-		end := c.at(t, c.end)
-		if b.Before(end) {
-			end = b
+	for d, last := c.dateIn(a), c.dateIn(b); compareDates(d, last) <= 0; d = d.addDays(1) {
+		if !c.workingDate(d) {
+			continue
 		}
-		total += end.Sub(t)
+		from, to := c.at(d, c.start), c.at(d, c.end)
+		if a.After(from) {
+			from = a
+		}
+		if b.Before(to) {
+			to = b
+		}
+		if to.After(from) {
+			total += to.Sub(from)
+		}
 	}
 	return total
 }
 
-// WorkingDaysBetween is WorkingHoursBetween in working days.
+// WorkingDaysBetween is WorkingHoursBetween in working days of the
+// configured length.
 func (c *Calendar) WorkingDaysBetween(a, b time.Time) float64 {
-	return float64(c.WorkingHoursBetween(a, b)) / float64(c.DayLength())
+	return float64(c.WorkingHoursBetween(a, b)) / float64(c.end-c.start)
 }
 
 // NextWorkingDayAt is the first instant strictly after t that is on a
-// working day at the given clock time (the daily digest, daily prompts).
+// working day at the given wall-clock time (the daily digest, daily
+// prompts).
 func (c *Calendar) NextWorkingDayAt(t time.Time, clock time.Duration) time.Time {
-	d := t.In(c.loc)
-	if c.IsWorkingDay(d) {
+	d := c.dateIn(t)
+	if c.workingDate(d) {
 		if x := c.at(d, clock); x.After(t) {
 			return x
 		}
 	}
-	for {
-		d = c.nextDay(d)
-		if c.IsWorkingDay(d) {
-			return c.at(d, clock)
-		}
-	}
+	return c.at(c.nextWorkingDate(d), clock)
 }
