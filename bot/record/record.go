@@ -1,0 +1,268 @@
+// Package record builds a case's complete written record: what the
+// disagreement was, who held it at each stage, every step in order with the
+// people's own words, the agreed outcome and how outstanding issues will be
+// pursued. Every policy Escalate implements asks for this record, shared
+// with the worker who raised the concern and put on the child's or adult's
+// file. It is written as Markdown, JSON or PDF.
+//
+// The record carries free text and the subject reference: it goes only to
+// people allowed to see the case (ForViewer) or to an operator at the
+// command line (Write), never to a channel.
+package record
+
+import (
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// Record is the written record of one case, with every name, label and time
+// already resolved for reading (times in the partnership's time zone).
+type Record struct {
+	Ref         string `json:"ref"`
+	Partnership string `json:"partnership"`
+	PolicyID    string `json:"policy_id"`
+	// TimeZone names the zone every time of the record is in.
+	TimeZone string `json:"time_zone"`
+
+	SubjectType      string `json:"subject_type"`
+	SubjectRef       string `json:"subject_ref"`
+	Plan             string `json:"plan"`
+	Category         string `json:"category"`
+	DecisionDisputed string `json:"decision_disputed,omitempty"`
+	DecisionDate     string `json:"decision_date,omitempty"`
+	Disagreement     string `json:"disagreement"`
+	OutcomeSought    string `json:"outcome_sought"`
+	Evidence         string `json:"evidence"`
+
+	Raiser    Party `json:"raiser"`
+	Responder Party `json:"responder"`
+
+	ImmediateRisk bool   `json:"immediate_risk"`
+	StartStage    string `json:"start_stage"`
+	StartReason   string `json:"start_reason,omitempty"`
+	// StageReached is the furthest stage the case went to.
+	StageReached string    `json:"stage_reached"`
+	State        string    `json:"state"`
+	Raised       time.Time `json:"raised"`
+	Closed       time.Time `json:"closed,omitzero"`
+	// LapsedWindows counts the stage windows that closed without a resolution.
+	LapsedWindows int `json:"lapsed_windows"`
+
+	// Stages are the people who held the case at each stage it reached.
+	Stages []Stage `json:"stages"`
+	// Events are every step, in order.
+	Events []Event `json:"events"`
+
+	// Outcome is the agreed (or the chair's) outcome of a resolved case.
+	Outcome *Outcome `json:"outcome,omitempty"`
+	// WithdrawReason is the raiser's reason for withdrawing a withdrawn case.
+	WithdrawReason string    `json:"withdraw_reason,omitempty"`
+	Panel          []string  `json:"panel,omitempty"` // agencies on the resolution panel
+	Debriefs       []Debrief `json:"debriefs,omitempty"`
+	Themes         []string  `json:"themes,omitempty"`
+
+	// Purged says retention removed the case's free text: the record keeps
+	// its steps, people and dates, not its words.
+	Purged bool `json:"purged,omitempty"`
+}
+
+// Party is one side of the disagreement as it was raised.
+type Party struct {
+	Agency string `json:"agency"`
+	Person string `json:"person"`
+}
+
+// Stage is who held the case at one stage.
+type Stage struct {
+	Number int       `json:"number"`
+	Name   string    `json:"name"`
+	Role   string    `json:"role"`
+	Window string    `json:"window"`
+	Since  time.Time `json:"since"`
+	// The people on each side (the chair's stage has only Chair).
+	Raiser    []string `json:"raiser,omitempty"`
+	Responder []string `json:"responder,omitempty"`
+	Chair     []string `json:"chair,omitempty"`
+	// RaiserAgency and ResponderAgency name the agencies of the two sides.
+	RaiserAgency    string `json:"raiser_agency,omitempty"`
+	ResponderAgency string `json:"responder_agency,omitempty"`
+}
+
+// Event is one step of the case.
+type Event struct {
+	Seq     int       `json:"seq"`
+	At      time.Time `json:"at"`
+	Stage   string    `json:"stage"`
+	Actor   string    `json:"actor"`
+	Kind    string    `json:"kind"`
+	Summary string    `json:"summary"`
+	// WordsLabel says what Words are ("Reason for escalating", "Note").
+	WordsLabel string `json:"words_label,omitempty"`
+	Words      string `json:"words,omitempty"`
+	// Proposal is a proposed, confirmed or chair's resolution.
+	Proposal *Outcome `json:"proposal,omitempty"`
+}
+
+// Outcome is a resolution: the written confirmation between the parties
+// of the agreed outcome and how any outstanding issues will be pursued.
+type Outcome struct {
+	Agreed          string    `json:"agreed"`
+	Outstanding     string    `json:"outstanding,omitempty"`
+	HowPursued      string    `json:"how_pursued,omitempty"`
+	RecordedOnFile  bool      `json:"recorded_on_file"`
+	ProposedBy      string    `json:"proposed_by"`
+	ProposedAt      time.Time `json:"proposed_at"`
+	ConfirmedBy     string    `json:"confirmed_by,omitempty"`
+	ConfirmedAt     time.Time `json:"confirmed_at,omitzero"`
+	ResolvedByChair bool      `json:"resolved_by_chair,omitempty"`
+}
+
+// Debrief is a party's reflection after the case closed.
+type Debrief struct {
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
+}
+
+// Build makes the record of d from its event log. Names come from the
+// directory (for events, the name the person had when they acted); times
+// are put in the calendar's time zone.
+func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Record {
+	loc := location(env)
+	p, dir := env.Policy, env.Directory
+	in := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return t
+		}
+		return t.In(loc)
+	}
+	names := func(ids []workflow.UserID) []string {
+		var n []string
+		for _, id := range ids {
+			n = append(n, dir.Name(id))
+		}
+		return n
+	}
+	outcome := func(o *workflow.Proposal) *Outcome {
+		if o == nil {
+			return nil
+		}
+		r := &Outcome{
+			Agreed: o.Outcome, Outstanding: o.Outstanding, HowPursued: o.HowPursued, RecordedOnFile: o.RecordedOnFile,
+			ProposedBy: dir.Name(o.ProposedBy), ProposedAt: in(o.ProposedAt), ConfirmedAt: in(o.ConfirmedAt),
+			ResolvedByChair: o.ResolvedByChair,
+		}
+		if o.ConfirmedBy != "" {
+			r.ConfirmedBy = dir.Name(o.ConfirmedBy)
+		}
+		return r
+	}
+
+	r := Record{
+		Ref: d.Ref, Partnership: p.Partnership, PolicyID: d.PolicyID, TimeZone: loc.String(),
+		SubjectType: d.SubjectType.Label(), SubjectRef: d.SubjectRef, Plan: d.Plan.Label(), Category: d.Category.Label(),
+		DecisionDisputed: d.DecisionDisputed, DecisionDate: string(d.DecisionDate),
+		Disagreement: d.Disagreement, OutcomeSought: d.OutcomeSought, Evidence: d.Evidence,
+		Raiser:        Party{Agency: dir.AgencyName(d.Raiser.Agency), Person: dir.Name(d.Raiser.Person)},
+		Responder:     Party{Agency: dir.AgencyName(d.Responder.Agency), Person: dir.Name(d.Responder.Person)},
+		ImmediateRisk: d.ImmediateRisk, StartStage: p.StageName(max(d.StartStage, 1)), StartReason: d.StartReason,
+		StageReached: p.StageName(d.Stage), State: StateLabel(d.State),
+		Raised: in(d.CreatedAt), Closed: in(d.ClosedAt), LapsedWindows: d.LapsedCount,
+		Outcome: outcome(d.Outcome), WithdrawReason: d.WithdrawReason,
+		Themes: append([]string(nil), d.Themes...), Purged: d.Purged,
+	}
+	for _, ag := range d.Panel {
+		r.Panel = append(r.Panel, dir.AgencyName(ag))
+	}
+	for _, h := range d.Holders {
+		st := p.Stage(h.Stage)
+		s := Stage{
+			Number: h.Stage, Name: p.StageName(h.Stage), Role: st.Role.Label(), Window: st.Window.String(), Since: in(h.Since),
+			Raiser: names(h.Raiser), Responder: names(h.Responder), Chair: names(h.Chair),
+		}
+		if len(h.Raiser) > 0 {
+			s.RaiserAgency = r.Raiser.Agency
+		}
+		if len(h.Responder) > 0 {
+			s.ResponderAgency = r.Responder.Agency
+		}
+		r.Stages = append(r.Stages, s)
+	}
+	for _, e := range events {
+		actor := e.ActorName
+		if actor == "" {
+			actor = dir.Name(e.Actor)
+		}
+		ev := Event{
+			Seq: e.Seq, At: in(e.At), Stage: p.StageName(e.Stage), Actor: actor, Kind: string(e.Kind),
+			Summary: e.Summary, Words: e.Text, Proposal: outcome(e.Proposal),
+		}
+		if ev.Words != "" {
+			ev.WordsLabel = wordsLabel(e.Kind)
+		}
+		r.Events = append(r.Events, ev)
+	}
+	for _, db := range d.Debriefs {
+		r.Debriefs = append(r.Debriefs, Debrief{By: dir.Name(db.By), At: in(db.At), Text: db.Text})
+	}
+	return r
+}
+
+func location(env workflow.Env) *time.Location {
+	if env.Calendar != nil {
+		if loc := env.Calendar.Location(); loc != nil {
+			return loc
+		}
+	}
+	if loc, err := time.LoadLocation("Europe/London"); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// StateLabel is a case's state as people say it.
+func StateLabel(s workflow.State) string {
+	switch s {
+	case workflow.StateOpen:
+		return "open"
+	case workflow.StateProposed:
+		return "open, a resolution proposed"
+	case workflow.StatePanel:
+		return "open, a resolution panel convened"
+	case workflow.StateResolved:
+		return "resolved"
+	case workflow.StateWithdrawn:
+		return "withdrawn"
+	}
+	return string(s)
+}
+
+// wordsLabel says what a person's words on a step are.
+func wordsLabel(k workflow.CommandKind) string {
+	switch k {
+	case workflow.CmdRaise:
+		return "Why it started at a later stage"
+	case workflow.CmdComment:
+		return "Note"
+	case workflow.CmdReject:
+		return "Why the proposed resolution was not agreed"
+	case workflow.CmdEscalate:
+		return "Reason for escalating"
+	case workflow.CmdWithdraw:
+		return "Reason for withdrawing"
+	case workflow.CmdConvenePanel:
+		return "The chair's note"
+	case workflow.CmdDebrief:
+		return "Debrief"
+	}
+	return "Words"
+}
+
+// FormatTime is how the record shows a time: "Mon 2 Mar 2026, 10:00".
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("Mon 2 Jan 2006, 15:04")
+}

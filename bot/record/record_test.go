@@ -1,0 +1,352 @@
+package record_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ledongthuc/pdf"
+
+	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/bot/record"
+	"github.com/escalate-app/escalate/store/storetest"
+	"github.com/escalate-app/escalate/workflow"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s (run the test with -update to create it): %v", path, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update if the change is intended)\n--- got ---\n%s", name, got)
+	}
+}
+
+func TestRecordMarkdownGolden(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	var b bytes.Buffer
+	if err := record.Markdown(&b, record.Build(env, d, events)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "full.md.golden", b.Bytes())
+
+	// Whatever the golden file says, the record must carry every step's
+	// words and the agreed outcome.
+	for _, s := range []string{subjectRef, decision, disagreement, outcomeSought, evidence, note, proposal, rejectReason,
+		escalate1, managerNote, escalate2, escalate3, panelNote, agreed, outstanding, howPursued, debrief,
+		"Information sharing", "Thresholds", "Recorded on the file:** yes", "Clare Hughes", "Lena Marsh", "Laura Bell",
+		"Simon Moss", "Sanjay Bhatt", "Window lapsed", "Mon 2 Mar 2026, 10:00"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("the Markdown record lacks %q", s)
+		}
+	}
+}
+
+func TestRecordJSONGolden(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	rec := record.Build(env, d, events)
+	var b bytes.Buffer
+	if err := record.JSON(&b, rec); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "full.json.golden", b.Bytes())
+
+	var back record.Record
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatalf("the JSON record does not read back: %v", err)
+	}
+	if back.Outcome == nil || back.Outcome.Agreed != agreed || !back.Outcome.RecordedOnFile || !back.Outcome.ResolvedByChair {
+		t.Errorf("outcome = %+v", back.Outcome)
+	}
+	if len(back.Events) != len(events) {
+		t.Fatalf("%d events in the JSON record, the case has %d", len(back.Events), len(events))
+	}
+	for i, e := range back.Events {
+		if e.Seq != events[i].Seq || !e.At.Equal(events[i].At) {
+			t.Errorf("event %d out of order: %+v", i, e)
+		}
+		if _, off := e.At.Zone(); off != 0 && e.At.Month() == time.March && e.At.Day() < 29 {
+			t.Errorf("event %d time %s is not London winter time", i, e.At)
+		}
+	}
+	if len(back.Stages) != 4 || back.Stages[1].Raiser[0] != "Lena Marsh" || back.Stages[1].Responder[0] != "Laura Bell" || back.Stages[3].Chair[0] != "Clare Hughes" {
+		t.Errorf("stages = %+v", back.Stages)
+	}
+	if back.LapsedWindows != 1 || back.StageReached != "Stage 4 (Partnership chair)" || back.State != "resolved" {
+		t.Errorf("lapsed %d, reached %q, state %q", back.LapsedWindows, back.StageReached, back.State)
+	}
+	if strings.Join(back.Panel, ",") != "Children's Social Care,Sussex Community NHS Trust,West Sussex Education" {
+		t.Errorf("panel = %v", back.Panel)
+	}
+}
+
+// pdfText reads a PDF's text back, with the whitespace removed (line
+// wrapping moves it).
+func pdfText(t *testing.T, b []byte) string {
+	t.Helper()
+	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("the PDF does not parse: %v", err)
+	}
+	txt, err := r.GetPlainText()
+	if err != nil {
+		t.Fatalf("read the PDF's text: %v", err)
+	}
+	all, err := io.ReadAll(txt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return squash(string(all))
+}
+
+func squash(s string) string { return strings.Join(strings.Fields(s), "") }
+
+func TestRecordPDF(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	rec := record.Build(env, d, events)
+	var b bytes.Buffer
+	if err := record.PDF(&b, rec); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, b.Bytes())
+	for _, s := range []string{"ESC-2026-0001", agreed, outstanding, howPursued, managerNote, rejectReason, disagreement,
+		"Recordedonthefile:yes", "Sam Walker", "Clare Hughes",
+		// The core fonts have no arrow: it is written in ASCII, not lost.
+		"(GP <-> school)",
+		// The em dash and the curly apostrophe are in code page 1252.
+		note[:strings.Index(note, "(")]} {
+		if !strings.Contains(text, squash(s)) {
+			t.Errorf("the PDF's text lacks %q", s)
+		}
+	}
+	if strings.Contains(text, "â€") {
+		t.Error("the PDF has UTF-8 bytes read as code page 1252 (mojibake)")
+	}
+
+	// The same record gives the same file.
+	var again bytes.Buffer
+	if err := record.PDF(&again, rec); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), again.Bytes()) {
+		t.Error("two PDFs of one record differ")
+	}
+}
+
+func TestRecordWithdrawnAndPurged(t *testing.T) {
+	env := testEnv(t)
+	loc := env.Calendar.Location()
+	res, err := workflow.Apply(env, nil, nil, workflow.Command{Kind: workflow.CmdRaise, Actor: sw, At: time.Date(2026, 6, 1, 10, 0, 0, 0, loc), Raise: &workflow.RaiseInput{
+		Ref: "ESC-2026-0002", SubjectType: workflow.SubjectChild, SubjectRef: subjectRef, Category: workflow.CatThresholds,
+		Disagreement: disagreement, OutcomeSought: outcomeSought, Evidence: evidence, ResponderAgency: "nhs", Responder: hv,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := res.Events
+	res, err = workflow.Apply(env, res.Dispute, events, workflow.Command{Kind: workflow.CmdWithdraw, Actor: sw, At: time.Date(2026, 6, 1, 12, 0, 0, 0, loc), Text: withdrawn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events = append(events, res.Events...)
+	d := res.Dispute
+
+	var b bytes.Buffer
+	if err := record.Markdown(&b, record.Build(env, d, events)); err != nil {
+		t.Fatal(err)
+	}
+	// June is British Summer Time: 10:00 London is 09:00 UTC.
+	for _, s := range []string{"Withdrawn by Sam Walker on Mon 1 Jun 2026, 12:00", "Reason for withdrawing:** " + withdrawn, "Raised:** Mon 1 Jun 2026, 10:00"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("the withdrawn record lacks %q:\n%s", s, b.String())
+		}
+	}
+
+	res, err = workflow.Apply(env, d, events, workflow.Command{Kind: workflow.CmdPurge, Actor: workflow.SystemActor, At: time.Date(2033, 6, 1, 12, 0, 0, 0, loc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The store blanks the events' text on a purge; do as it does.
+	purged := append([]workflow.Event(nil), events...)
+	for i := range purged {
+		purged[i].Text = ""
+	}
+	purged = append(purged, res.Events...)
+	b.Reset()
+	if err := record.Markdown(&b, record.Build(env, res.Dispute, purged)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{subjectRef, disagreement, withdrawn, evidence} {
+		if strings.Contains(b.String(), s) {
+			t.Errorf("the purged record still has %q", s)
+		}
+	}
+	if !strings.Contains(b.String(), "removed after the retention period") || !strings.Contains(b.String(), "Withdrawn by the raiser") {
+		t.Errorf("the purged record does not say what happened:\n%s", b.String())
+	}
+}
+
+// rig is a real engine over a real store, for the functions that read a case.
+func rig(t *testing.T) (*engine.Engine, workflow.Env, string) {
+	t.Helper()
+	env := testEnv(t)
+	st := storetest.New(t)
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, env.Calendar.Location())
+	eng := engine.New(st, env, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	ctx := context.Background()
+	res, err := eng.Raise(ctx, sw, workflow.RaiseInput{
+		SubjectType: workflow.SubjectChild, SubjectRef: subjectRef, Category: workflow.CatNeedForAction,
+		Disagreement: disagreement, OutcomeSought: outcomeSought, Evidence: evidence, ResponderAgency: "nhs", Responder: hv,
+	}, "raise-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Do(ctx, res.Dispute.Ref, workflow.Command{Kind: workflow.CmdComment, Actor: hv, Text: note}, ""); err != nil {
+		t.Fatal(err)
+	}
+	return eng, env, res.Dispute.Ref
+}
+
+func TestForViewer(t *testing.T) {
+	eng, _, ref := rig(t)
+	ctx := context.Background()
+	for _, u := range []workflow.UserID{sw, hv, bt, chair} {
+		rec, err := record.ForViewer(ctx, eng, strings.ToLower(ref), u)
+		if err != nil {
+			t.Errorf("%s may see the record of %s: %v", u, ref, err)
+			continue
+		}
+		if rec.Ref != ref || rec.SubjectRef != subjectRef || len(rec.Events) != 2 || rec.Events[1].Words != note {
+			t.Errorf("record for %s: %+v", u, rec)
+		}
+	}
+	// Someone with nothing to do with the case, an unknown person, and
+	// Escalate's own id typed into a request are all refused.
+	for _, u := range []workflow.UserID{stranger, lmA, "teams:29:nobody", workflow.SystemActor, ""} {
+		rec, err := record.ForViewer(ctx, eng, ref, u)
+		var r *workflow.Refusal
+		if !errors.As(err, &r) || r.Code != workflow.RefuseUnknownCase {
+			t.Errorf("%q asked for another person's record: err %v", u, err)
+		}
+		if rec.Ref != "" || rec.SubjectRef != "" || len(rec.Events) > 0 {
+			t.Errorf("%q was given a record: %+v", u, rec)
+		}
+		if err != nil && (strings.Contains(err.Error(), subjectRef) || strings.Contains(err.Error(), disagreement)) {
+			t.Errorf("the refusal gives the case away: %v", err)
+		}
+	}
+	if _, err := record.ForViewer(ctx, eng, "ESC-2026-0999", sw); err == nil {
+		t.Error("a case that does not exist has a record")
+	}
+	if _, err := record.ForViewer(ctx, eng, "not a ref", sw); err == nil {
+		t.Error("a malformed reference has a record")
+	}
+}
+
+func TestWrite(t *testing.T) {
+	eng, _, ref := rig(t)
+	ctx := context.Background()
+	for _, format := range []string{"md", "json", "pdf"} {
+		var b bytes.Buffer
+		if err := record.Write(ctx, &b, eng, ref, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		var text string
+		switch format {
+		case "pdf":
+			if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
+				t.Fatalf("the pdf format is not a PDF: %q", b.Bytes()[:min(20, b.Len())])
+			}
+			text = pdfText(t, b.Bytes())
+		case "json":
+			var rec record.Record
+			if err := json.Unmarshal(b.Bytes(), &rec); err != nil {
+				t.Fatalf("json: %v", err)
+			}
+			text = rec.Ref + rec.SubjectRef + rec.Events[1].Words
+		default:
+			text = b.String()
+		}
+		if !strings.Contains(squash(text), squash(ref)) || !strings.Contains(squash(text), squash(subjectRef)) {
+			t.Errorf("%s: the record lacks the reference or the subject", format)
+		}
+	}
+	for _, c := range []struct{ ref, format string }{{ref, "docx"}, {ref, ""}, {"ESC-20", "md"}, {"ESC-2026-0999", "md"}} {
+		var b bytes.Buffer
+		if err := record.Write(ctx, &b, eng, c.ref, c.format); err == nil {
+			t.Errorf("Write(%q, %q) succeeded", c.ref, c.format)
+		}
+		if b.Len() != 0 {
+			t.Errorf("Write(%q, %q) wrote %d bytes before failing", c.ref, c.format, b.Len())
+		}
+	}
+}
+
+func TestRecordOfAPurgedResolvedCase(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	res, err := workflow.Apply(env, d, events, workflow.Command{Kind: workflow.CmdPurge, Actor: workflow.SystemActor, At: d.UpdatedAt.AddDate(7, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the store leaves the log after a purge: the steps without their words.
+	var purged []workflow.Event
+	for _, e := range append(events, res.Events...) {
+		e.Text = ""
+		if e.Proposal != nil {
+			p := *e.Proposal
+			p.Outcome, p.Outstanding, p.HowPursued = "", "", ""
+			e.Proposal = &p
+		}
+		purged = append(purged, e)
+	}
+	rec := record.Build(env, res.Dispute, purged)
+	var md, pdfOut bytes.Buffer
+	if err := record.Markdown(&md, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := record.PDF(&pdfOut, rec); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdfOut.Bytes())
+	for _, s := range []string{subjectRef, decision, disagreement, note, agreed, outstanding, howPursued, debrief, escalate1} {
+		if strings.Contains(md.String(), s) || strings.Contains(text, squash(s)) {
+			t.Errorf("the purged record still has %q", s)
+		}
+	}
+	for _, s := range []string{"- **Agreed outcome:** (removed after the retention period)", "Resolved by the chair, Clare Hughes, on Wed 11 Mar 2026, 16:00.", "Escalated to Stage 4 (Partnership chair)", "Information sharing"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("the purged record lacks %q", s)
+		}
+	}
+	if !strings.Contains(text, squash("Free text removed after the retention period")) {
+		t.Error("the purged PDF does not record the purge")
+	}
+}

@@ -1,0 +1,143 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Markdown writes the report's summary, fit for the business team's
+// channel: counts, stages, categories, agencies and themes; no case's words
+// and no subject reference (nor, to keep the post short, any case).
+func Markdown(w io.Writer, r Report) error {
+	var b strings.Builder
+	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	days := func(d Durations) string {
+		if d.Count == 0 {
+			return "none resolved"
+		}
+		return fmt.Sprintf("median %s, 90th percentile %s %s (%d resolved)", oneDecimal(d.Median), oneDecimal(d.P90), r.DayUnit, d.Count)
+	}
+
+	line("# Escalation report: %s", PeriodLabel(r.From, r.To))
+	line("")
+	line("%s. Professional disagreements under the escalation policy; times are %s time.", r.Partnership, r.TimeZone)
+	line("")
+	line("## Summary")
+	line("")
+	line("- Raised: %d", r.Raised)
+	line("- Closed: %d (%d resolved, %d withdrawn)", r.Closed, r.Resolved, r.Withdrawn)
+	line("- Open at the start of the period: %d; at its end: %d", r.OpenAtStart, r.OpenAtEnd)
+	line("- Started at a later stage for risk of immediate harm: %d", r.ImmediateRisk)
+	line("- Stage windows that lapsed: %d (in %d cases)", r.LapsedWindows, r.CasesLapsed)
+	line("- Time to resolution: %s", days(r.ResolutionDays))
+	if len(r.SubjectTypes) > 0 {
+		var parts []string
+		for _, s := range r.SubjectTypes {
+			parts = append(parts, fmt.Sprintf("%s %d", s.Label, s.Count))
+		}
+		line("- About: %s", strings.Join(parts, ", "))
+	}
+
+	line("")
+	line("## Stages")
+	line("")
+	line("Of the cases raised in the period, how many were held at each stage and how many went no further; of those closed in it, how long resolution took by the furthest stage reached.")
+	line("")
+	for _, s := range r.Stages {
+		line("- %s: held %d, went no further %d, started here %d; resolved %d, withdrawn %d; windows lapsed %d; %s",
+			s.Name, s.Held, s.Furthest, s.Started, s.Resolved, s.Withdrawn, s.Lapsed, days(s.ResolutionDays))
+	}
+
+	line("")
+	line("## What the disagreements were about")
+	line("")
+	if len(r.Categories) == 0 {
+		line("No disagreement was raised in the period.")
+	}
+	for _, c := range r.Categories {
+		line("- %s: %d", c.Label, c.Count)
+	}
+
+	line("")
+	line("## Agencies in disagreement")
+	line("")
+	if len(r.AgencyPairs) == 0 {
+		line("No disagreement was raised in the period.")
+	}
+	for _, p := range r.AgencyPairs {
+		line("- %s: %d", p.Label(), p.Count)
+	}
+
+	line("")
+	line("## By month")
+	line("")
+	for _, m := range r.Months {
+		line("- %s: raised %d, closed %d", m.Label, m.Raised, m.Closed)
+	}
+
+	line("")
+	line("## Learning themes")
+	line("")
+	if len(r.Themes) == 0 {
+		line("No learning themes were tagged on the cases closed in the period.")
+	}
+	for _, t := range r.Themes {
+		line("- %s: %d", t.Label, t.Count)
+	}
+
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write the report summary: %w", err)
+	}
+	return nil
+}
+
+// csvHeader names the columns of CSV.
+var csvHeader = []string{"ref", "subject_type", "category", "raiser_agency", "responder_agency", "start_stage",
+	"stage_reached", "state", "opened", "closed", "days_open", "lapsed_windows", "immediate_risk", "themes"}
+
+// CSV writes one row per case of the period: no free text, no subject
+// reference. Times are in the report's time zone; days_open is in the
+// report's DayUnit.
+func CSV(w io.Writer, r Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return fmt.Errorf("write the report's cases: %w", err)
+	}
+	for _, c := range r.Cases {
+		closed := ""
+		if !c.Closed.IsZero() {
+			closed = csvTime(c.Closed)
+		}
+		rec := []string{c.Ref, c.SubjectType, c.Category, c.RaiserAgency, c.ResponderAgency, c.StartStage,
+			c.StageReached, c.State, csvTime(c.Opened), closed, oneDecimal(c.DaysOpen), strconv.Itoa(c.LapsedWindows),
+			strconv.FormatBool(c.ImmediateRisk), strings.Join(c.Themes, "; ")}
+		for i := range rec {
+			rec[i] = cell(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write the report's cases: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write the report's cases: %w", err)
+	}
+	return nil
+}
+
+func csvTime(t time.Time) string { return t.Format("2006-01-02 15:04") }
+
+func oneDecimal(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// cell keeps a spreadsheet from reading a value as a formula (a theme or
+// an agency name typed as "=..." would otherwise run when the file opens).
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
