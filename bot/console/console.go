@@ -5,6 +5,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"embed"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/bot/record"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -105,6 +107,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /form", c.actionForm)
 	mux.HandleFunc("POST /form", c.actionSubmit)
 	mux.HandleFunc("GET /case/{ref}", c.showCase)
+	mux.HandleFunc("GET /case/{ref}/record.pdf", c.recordPDF)
 	mux.HandleFunc("GET /feed", c.feed)
 	mux.HandleFunc("POST /clock", c.moveClock)
 }
@@ -471,6 +474,25 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request) {
 	env := c.eng.Env()
 	body := caseBody{Dispute: d, Facts: workflow.CaseFacts(env, d, true), Lines: workflow.CaseLines(d), History: workflow.History(hist), Actions: workflow.ActionsFor(env, d, me), Policy: env.Policy}
 	c.render(w, http.StatusOK, "case.html", c.page(r, d.Ref, "case", body))
+}
+
+// recordPDF is the case's written record, for people allowed to see it.
+func (c *Console) recordPDF(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	rec, err := record.ForViewer(r.Context(), c.eng, r.PathValue("ref"), me)
+	if err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := record.PDF(&buf, rec); err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.Ref+`.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (c *Console) feed(w http.ResponseWriter, r *http.Request) {

@@ -60,4 +60,9 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 }
 
 // registerSubcommands adds the record and report subcommands to Slack.
-func registerSubcommands(ad *slack.Adapter, a *app) {}
+// The handlers read the case and the store through the adapter, which
+// already holds them.
+func registerSubcommands(ad *slack.Adapter, a *app) {
+	ad.HandleSubcommand("record", ad.RecordHandler())
+	ad.HandleSubcommand("report", ad.ReportHandler())
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/escalate-app/escalate/config"
 )
@@ -68,5 +69,5 @@ func adminApp(ctx context.Context, getenv func(string) string, log *slog.Logger)
 	if !cfg.Redis.Configured() {
 		return nil, fmt.Errorf("REDIS_URL is not set: administrators' commands work on the real store, and the embedded one lives only inside a running escalate")
 	}
-	return open(ctx, cfg, log, timeNow)
+	return open(ctx, cfg, getenv, log, time.Now)
 }

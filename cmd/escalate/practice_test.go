@@ -234,6 +234,31 @@ func TestPracticeConsoleEndToEnd(t *testing.T) {
 		t.Fatal("the history should end with the confirmed resolution")
 	}
 
+	// The written record comes as a PDF to people in the case, and to
+	// nobody else.
+	if !strings.Contains(hist, `href="/case/`+caseRef+`/record.pdf"`) {
+		t.Error("the case page should offer the written record")
+	}
+	resp, err := b.c.Get(base + "/case/" + caseRef + "/record.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Errorf("record: %s %q", resp.Header.Get("Content-Type"), pdf[:min(len(pdf), 20)])
+	}
+	b.as("console:hv-sm")
+	resp, err = b.c.Get(base + "/case/" + caseRef + "/record.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body2, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.HasPrefix(string(body2), "%PDF") {
+		t.Error("a senior manager the case never reached must not get its record")
+	}
+
 	// The business team's thread has the case, with no free text.
 	b.as("console:bt")
 	feed := b.get("/feed")

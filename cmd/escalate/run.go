@@ -31,7 +31,7 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 		clock = console.NewClock(time.Now())
 		now = clock.Now
 	}
-	a, err := open(ctx, cfg, log, now)
+	a, err := open(ctx, cfg, getenv, log, now)
 	if err != nil {
 		return err
 	}

@@ -55,13 +55,13 @@ func feedPlatforms(cfg *config.Config) []string {
 
 // open loads the configuration and connects the store; the practice
 // console's clock (or the real one) comes in as now.
-func open(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
+func open(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger, now func() time.Time) (*app, error) {
 	env, cal, err := cfg.WorkflowEnv()
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	a := &app{cfg: cfg, cal: cal, log: log}
-	opts := store.Options{Prefix: "esc:", FeedPlatforms: feedPlatforms(cfg)}
+	opts := store.Options{Prefix: redisPrefix(getenv), FeedPlatforms: feedPlatforms(cfg), Now: now}
 	if cfg.EncryptionKey != "" {
 		c, err := store.NewCipher(cfg.EncryptionKey)
 		if err != nil {
@@ -182,4 +182,13 @@ func universalOptions(r config.Redis) *redis.UniversalOptions {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	return o
+}
+
+// redisPrefix starts every key: ESCALATE_REDIS_PREFIX lets two deployments
+// (staging and production, say) share one Redis without meeting.
+func redisPrefix(getenv func(string) string) string {
+	if p := getenv("ESCALATE_REDIS_PREFIX"); p != "" {
+		return p
+	}
+	return "esc:"
 }
