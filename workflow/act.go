@@ -12,7 +12,7 @@ func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, s
 		}
 		return nil
 	}
-	if d.State.Closed() && k != ActDebrief {
+	if d.State.Closed() && k != ActDebrief && k != ActLearning {
 		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
 	}
 	if stage != 0 && stage != d.Stage {

@@ -34,10 +34,16 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 		return Action{Kind: k, Label: label, Ref: d.Ref, Stage: d.Stage, Style: style}
 	}
 	if d.State.Closed() {
-		if d.IsInvolved(u) {
-			return []Action{act(ActDebrief, "Debrief", "")}
+		var acts []Action
+		if d.IsInvolved(u) && !d.Purged {
+			acts = append(acts, act(ActDebrief, "Debrief", ""))
 		}
-		return nil
+		// The chair decides what learning to share (Coventry); the
+		// business team reports themes to the board.
+		if env.Directory.InBusinessTeam(u) || env.Directory.IsChair(u) {
+			acts = append(acts, act(ActLearning, "Learning themes", ""))
+		}
+		return acts
 	}
 	note := act(ActNote, "Add note", "")
 	side, holds := d.SideOf(u)

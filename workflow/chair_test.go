@@ -162,7 +162,7 @@ func TestResolve(t *testing.T) {
 			}
 			sameStrings(t, "messages", msgs(res), []string{
 				"slack:USW record [debrief]", "teams:29:hv record [debrief]", "slack:ULMA record [debrief]", "teams:29:lmb record [debrief]",
-				"slack:USMA record [debrief]", "teams:29:smb record [debrief]", "slack:UCHAIR record [debrief]", "feed",
+				"slack:USMA record [debrief]", "teams:29:smb record [debrief]", "slack:UCHAIR record [debrief learning]", "feed",
 			})
 			m := msgTo(t, res, sw)
 			if m.Title != "ESC-2026-0001 is resolved by the chair, Clare Hughes" || !slices.Contains(m.Lines, "Agreed outcome: "+secretAgreed) {

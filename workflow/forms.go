@@ -47,6 +47,7 @@ const (
 	FormResolve  FormKind = "resolve" // the chair's outcome
 	FormPanel    FormKind = "panel"
 	FormDebrief  FormKind = "debrief"
+	FormLearning FormKind = "learning"
 )
 
 // FieldType is how a field is entered.
@@ -256,6 +257,10 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 	case ActDebrief:
 		base.Kind, base.Title, base.Submit = FormDebrief, "Debrief", "Record"
 		base.Fields = []FormField{text("What would you share about how this went?", "The policies suggest a short debrief to keep good working relationships.")}
+	case ActLearning:
+		base.Kind, base.Title, base.Submit = FormLearning, "Learning themes", "Tag"
+		base.Intro = []string{"Short labels for what this case teaches the partnership; they appear in the board report. No names or case details."}
+		base.Fields = []FormField{{Name: FieldThemes, Label: "Themes, separated by commas", Type: FieldLine, Required: true, Max: 400, Hint: "e.g. threshold understanding, information sharing"}}
 	case ActPanel:
 		var ag []Option
 		for _, a := range env.Directory.Agencies {
@@ -314,6 +319,11 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		c.Kind = CmdWithdraw
 	case FormDebrief:
 		c.Kind = CmdDebrief
+	case FormLearning:
+		c.Kind = CmdLearning
+		for _, v := range v[FieldThemes] {
+			c.Themes = append(c.Themes, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == ';' })...)
+		}
 	case FormPanel:
 		c.Kind, c.Panel = CmdConvenePanel, v[FieldPanel]
 	default:

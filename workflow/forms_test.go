@@ -320,3 +320,29 @@ func TestParseRef(t *testing.T) {
 		t.Errorf("FormatRef %q", FormatRef(2026, 7))
 	}
 }
+
+// The chair or business team tag learning themes through a form that every
+// platform renders; the themes are split and recorded.
+func TestLearningThemesForm(t *testing.T) {
+	c := atStage(t, 4)
+	c.do(Command{Kind: CmdResolve, Actor: chair, At: c.d.UpdatedAt.Add(time.Hour), Proposal: &Proposal{Outcome: secretAgreed}})
+	f, ok := ActionForm(c.env, c.d, ActLearning)
+	if !ok || f.Kind != FormLearning || len(f.Fields) != 1 || f.Fields[0].Name != FieldThemes {
+		t.Fatalf("learning form: %+v", f)
+	}
+	if err := CheckAction(c.env, c.d, c.hist, bt, ActLearning, c.d.Stage); err != nil {
+		t.Fatalf("the business team may tag themes: %v", err)
+	}
+	if err := CheckAction(c.env, c.d, c.hist, sw, ActLearning, c.d.Stage); err == nil {
+		t.Error("a practitioner may not tag themes")
+	}
+	cmd, err := CommandFromForm(FormLearning, c.d.Stage, Values{FieldThemes: {"threshold understanding, information sharing;drift"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Actor, cmd.At = bt, c.d.UpdatedAt.Add(time.Hour)
+	res := c.do(cmd)
+	if got := strings.Join(res.Dispute.Themes, "|"); got != "threshold understanding|information sharing|drift" {
+		t.Errorf("themes: %q", got)
+	}
+}

@@ -83,6 +83,7 @@ const (
 	ActPanel    ActionKind = "panel"    // the chair convenes a panel (opens the form)
 	ActWithdraw ActionKind = "withdraw" // the raiser withdraws (opens the reason form)
 	ActDebrief  ActionKind = "debrief"  // after closure (opens the form)
+	ActLearning ActionKind = "learning" // after closure, chair or business team: tag learning themes
 	ActShow     ActionKind = "show"     // show the case history
 )
 

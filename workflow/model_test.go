@@ -239,7 +239,7 @@ func TestActionsFor(t *testing.T) {
 	c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: t0.Add(time.Hour), Panel: []string{agCSC, agNHS, agEdu}})
 	check("panel", c.d, want{chair: "resolve note"})
 	c.do(Command{Kind: CmdResolve, Actor: chair, At: t0.Add(2 * time.Hour), Proposal: proposal()})
-	check("closed", c.d, want{sw: "debrief", chair: "debrief", lmB: "debrief", bt: "", stranger: ""})
+	check("closed", c.d, want{sw: "debrief", chair: "debrief learning", lmB: "debrief", bt: "learning", stranger: ""})
 }
 
 func TestCaseFactsAndHistory(t *testing.T) {
