@@ -1,9 +1,12 @@
 package slack
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -41,6 +44,18 @@ type fakeSlack struct {
 	feed       string
 	limited    map[string][]int
 	seq        int
+	uploads    map[string]*fakeFile // file id → the file, once asked for
+	shared     []*fakeFile          // files completed into a channel, in order
+}
+
+// fakeFile is a file uploaded the way Slack asks: an upload URL from
+// files.getUploadURLExternal, the bytes posted to it, then
+// files.completeUploadExternal to share it in a channel.
+type fakeFile struct {
+	ID, Name, Title, Channel string
+	Length                   int
+	Data                     []byte
+	Uploaded                 bool
 }
 
 type fakeUser struct {
@@ -68,7 +83,7 @@ type fakeView struct {
 func newFakeSlack(t testing.TB, token, feed string) *fakeSlack {
 	f := &fakeSlack{t: t, token: token, feed: feed,
 		messages: map[string]*postedMsg{}, views: map[string]*fakeView{}, homes: map[string]map[string]any{},
-		triggers: map[string]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}}
+		triggers: map[string]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}, uploads: map[string]*fakeFile{}}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -122,6 +137,10 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.responses = append(f.responses, m)
 		reply(w, map[string]any{"ok": true})
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/upload/"); ok {
+		f.receiveUpload(w, r, id, body)
 		return
 	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
@@ -292,9 +311,113 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reply(w, map[string]any{"ok": true, "user": map[string]any{"id": id, "name": strings.ToLower(id), "is_bot": u.bot, "deleted": u.deleted}})
+	case "files.getUploadURLExternal":
+		n, err := strconv.Atoi(str("length"))
+		if str("filename") == "" || err != nil || n <= 0 {
+			fail("invalid_arguments")
+			return
+		}
+		f.seq++
+		file := &fakeFile{ID: fmt.Sprintf("F%04d", f.seq), Name: str("filename"), Length: n}
+		f.uploads[file.ID] = file
+		reply(w, map[string]any{"ok": true, "upload_url": f.srv.URL + "/upload/" + file.ID, "file_id": file.ID})
+	case "files.completeUploadExternal":
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(str("files")), &list); err != nil || len(list) == 0 {
+			fail("invalid_arguments")
+			return
+		}
+		ch := str("channel_id")
+		switch {
+		case ch == "", ch == f.feed:
+		case strings.HasPrefix(ch, "D"):
+			// The app can share into a DM it has opened by posting to it.
+			opened := false
+			for _, m := range f.posts {
+				opened = opened || m.Channel == ch
+			}
+			if !opened {
+				fail("channel_not_found")
+				return
+			}
+		case strings.HasPrefix(ch, "C"):
+			fail("not_in_channel")
+			return
+		default:
+			fail("channel_not_found")
+			return
+		}
+		var out []any
+		for _, it := range list {
+			id, _ := it["id"].(string)
+			file, known := f.uploads[id]
+			if !known || !file.Uploaded {
+				fail("file_not_found")
+				return
+			}
+			file.Title, _ = it["title"].(string)
+			file.Channel = ch
+			f.shared = append(f.shared, file)
+			out = append(out, map[string]any{"id": id, "title": file.Title})
+		}
+		reply(w, map[string]any{"ok": true, "files": out})
 	default:
 		fail("unknown_method")
 	}
+}
+
+// receiveUpload takes the bytes of a file posted to its upload URL
+// (multipart, field "file"), checking the length given beforehand.
+func (f *fakeSlack) receiveUpload(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	file, known := f.uploads[id]
+	if !known || file.Uploaded {
+		http.NotFound(w, r)
+		return
+	}
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		http.Error(w, "not multipart", http.StatusBadRequest)
+		return
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			http.Error(w, "no file part", http.StatusBadRequest)
+			return
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(part)
+		if err != nil || len(data) != file.Length {
+			http.Error(w, fmt.Sprintf("got %d bytes, expected %d", len(data), file.Length), http.StatusBadRequest)
+			return
+		}
+		file.Data, file.Uploaded = data, true
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintf(w, "OK - %d", len(data))
+		return
+	}
+}
+
+// sharedIn are the files shared into a channel, in order.
+func (f *fakeSlack) sharedIn(channel string) []*fakeFile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*fakeFile
+	for _, file := range f.shared {
+		if file.Channel == channel {
+			out = append(out, file)
+		}
+	}
+	return out
+}
+
+func (f *fakeSlack) allShared() []*fakeFile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*fakeFile(nil), f.shared...)
 }
 
 func (v *fakeView) response() map[string]any {

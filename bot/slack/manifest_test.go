@@ -14,7 +14,7 @@ import (
 // TestManifestMatchesTheAdapter: the app manifest at the repository root
 // creates the app this package serves: the command, the three request
 // URLs on routes Register serves, interactivity, the Home tab, the one
-// event, Socket Mode, and no scope beyond the five the adapter uses.
+// event, Socket Mode, and no scope beyond the ones the adapter uses.
 func TestManifestMatchesTheAdapter(t *testing.T) {
 	data, err := os.ReadFile("../../manifest.yaml")
 	if err != nil {
@@ -77,7 +77,7 @@ func TestManifestMatchesTheAdapter(t *testing.T) {
 	if !slices.Equal(m.Settings.Events.BotEvents, []string{"app_home_opened"}) {
 		t.Fatalf("bot events %v", m.Settings.Events.BotEvents)
 	}
-	want := []string{"chat:write", "commands", "usergroups:read", "users:read"}
+	want := []string{"chat:write", "commands", "files:write", "usergroups:read", "users:read"}
 	got := slices.Sorted(slices.Values(m.OAuth.Scopes.Bot))
 	if !slices.Equal(got, want) {
 		t.Fatalf("bot scopes %v, want %v", got, want)
