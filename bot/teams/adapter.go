@@ -1,7 +1,10 @@
-// Package teams is Escalate's Microsoft Teams adapter: it authenticates the
-// activities the Bot Framework posts to /api/messages, turns commands, button
-// presses and card submits into engine calls, and delivers the outbox's
-// messages as Adaptive Cards through the Bot Framework connector.
+// Package teams is Escalate's Microsoft Teams adapter. It takes the
+// activities the Bot Framework posts to /api/messages (each one's JWT
+// checked first), turns typed commands, card buttons and card forms into
+// engine calls, and delivers the outbox's messages as Adaptive Cards through
+// the Bot Framework connector. It is built on msbotbuilder-go's
+// BotFrameworkAdapter with Escalate's own token validator and connector
+// client plugged in.
 package teams
 
 import (
@@ -14,6 +17,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infracloudio/msbotbuilder-go/connector/auth"
+	"github.com/infracloudio/msbotbuilder-go/core"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
@@ -21,27 +28,42 @@ import (
 
 const platform = "teams"
 
-// Kinds of the references the adapter keeps in the store.
+// DefaultServiceURL is the connector for proactive messages to people the
+// bot has not yet heard from, when no service URL is configured or seen.
+const DefaultServiceURL = "https://smba.trafficmanager.net/teams/"
+
+// Kinds of the references the adapter keeps in the store (no free text).
 const (
-	refConversation = "teams-conv"   // user id → conversationRef (JSON)
-	refThread       = "teams-thread" // case reference → root activity id of its feed thread
-	refSent         = "teams-sent"   // outbox item id → activity id (already delivered)
+	refConversation = "teams-conv"      // user id → conversationRef (JSON)
+	refActivity     = "teams-activity"  // "ref|user" → "conversation|activity" of the latest DM about the case
+	refDMLast       = "teams-dm-last"   // "ref|user" → outbox id of that DM
+	refThread       = "teams-thread"    // case ref → root activity id of its feed thread
+	refFeedLast     = "teams-feed-last" // case ref → outbox id of the latest feed post
+	refServiceURL   = "teams-service"   // "last" → the service URL of the latest activity
 )
+
+// maxActivity bounds the body of an incoming activity.
+const maxActivity = 256 << 10
 
 // Config is the Teams adapter's configuration.
 type Config struct {
+	// AppID and AppPassword are the bot's Microsoft App ID and client
+	// secret; TenantID its tenant (single-tenant bot).
 	AppID, AppPassword, TenantID string
-	// OpenIDMetadataURL and TokenURL default to the Bot Framework's public
-	// cloud; sovereign clouds and tests set them.
+	// OpenIDMetadataURL and TokenURL default to the public cloud's;
+	// sovereign clouds and tests set them.
 	OpenIDMetadataURL, TokenURL string
-	// ServiceURL and FeedConversation are where the business-team feed is
-	// posted (a channel's conversation id).
-	ServiceURL, FeedConversation string
-	Help                         HelpText
+	// ServiceURL is the connector for proactive messages and the feed;
+	// empty: the one the latest activity came from.
+	ServiceURL string
+	// FeedConversation is the business team's channel (its conversation
+	// id, 19:…@thread.tacv2).
+	FeedConversation string
+	Help             HelpText
 }
 
-// HelpText is what "help" says: what the process is for and not for, and the
-// emergency route.
+// HelpText is what "help" says: what the process is for and not for, and
+// the emergency route (empty: the workflow environment's).
 type HelpText struct{ For, NotFor, Emergency []string }
 
 // Adapter serves the Teams bot.
@@ -51,21 +73,28 @@ type Adapter struct {
 	st     *store.Store
 	log    *slog.Logger
 	kick   func()
-	auth   *verifier
+	bot    core.BotFrameworkAdapter // the library's adapter, with our validator and client
+	keys   *keySource
 	conn   *connector
 	render renderer
+	recent *cardCache
 }
 
 // New builds the adapter. kick wakes the outbox sender after a transition.
+// Without an app id and password it refuses: the endpoint never runs
+// unauthenticated.
 func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick func()) (*Adapter, error) {
-	if cfg.AppID == "" || cfg.AppPassword == "" {
-		return nil, errors.New("teams: the app id and password are required")
+	if strings.TrimSpace(cfg.AppID) == "" || cfg.AppPassword == "" {
+		return nil, errors.New("teams: TEAMS_APP_ID and TEAMS_APP_PASSWORD are required; Escalate never accepts unauthenticated activities")
+	}
+	if eng == nil || st == nil {
+		return nil, errors.New("teams: an engine and a store are required")
 	}
 	if cfg.OpenIDMetadataURL == "" {
 		cfg.OpenIDMetadataURL = DefaultOpenIDMetadataURL
 	}
 	if cfg.TokenURL == "" {
-		cfg.TokenURL = DefaultTokenURL
+		cfg.TokenURL = TokenURL(cfg.TenantID)
 	}
 	if log == nil {
 		log = slog.Default()
@@ -73,13 +102,25 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 	if kick == nil {
 		kick = func() {}
 	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	return &Adapter{
-		cfg: cfg, eng: eng, st: st, log: log.With("platform", platform), kick: kick,
-		auth:   newVerifier(cfg.OpenIDMetadataURL, cfg.AppID, client, time.Now),
-		conn:   &connector{client: client, tokens: &tokenSource{url: cfg.TokenURL, clientID: cfg.AppID, secret: cfg.AppPassword, client: client, now: time.Now}},
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	keys := &keySource{metadataURL: cfg.OpenIDMetadataURL, client: httpClient, now: time.Now, log: log}
+	conn := &connector{client: httpClient, tokens: &tokenSource{url: cfg.TokenURL, clientID: cfg.AppID, secret: cfg.AppPassword, client: httpClient, now: time.Now}}
+	a := &Adapter{
+		cfg: cfg, eng: eng, st: st, log: log, kick: kick,
+		keys: keys, conn: conn,
 		render: renderer{env: eng.Env()},
-	}, nil
+		recent: newCardCache(2000),
+	}
+	a.bot = core.BotFrameworkAdapter{
+		AdapterSetting: core.AdapterSetting{
+			AppID: cfg.AppID, AppPassword: cfg.AppPassword, ChannelAuthTenant: cfg.TenantID,
+			OauthEndpoint: cfg.TokenURL, OpenIDMetadata: cfg.OpenIDMetadataURL,
+			CredentialProvider: auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword},
+		},
+		TokenValidator: &validator{audience: cfg.AppID, keys: keys, now: time.Now},
+		Client:         libraryClient{ctx: context.Background(), c: conn},
+	}
+	return a, nil
 }
 
 // Register adds POST /api/messages.
@@ -87,129 +128,213 @@ func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/messages", a.serveMessages)
 }
 
-// activity is the part of a Bot Framework activity Escalate reads.
-type activity struct {
-	Type         string         `json:"type"`
-	ID           string         `json:"id"`
-	ServiceURL   string         `json:"serviceUrl"`
-	ChannelID    string         `json:"channelId"`
-	From         account        `json:"from"`
-	Conversation conversation   `json:"conversation"`
-	Text         string         `json:"text"`
-	ReplyToID    string         `json:"replyToId"`
-	Value        map[string]any `json:"value"`
-}
-
-type account struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	AadObjectID string `json:"aadObjectId"`
-}
-
-type conversation struct {
-	ID               string `json:"id"`
-	ConversationType string `json:"conversationType"`
-	IsGroup          bool   `json:"isGroup"`
-	TenantID         string `json:"tenantId"`
-}
-
-// conversationRef is how the bot reaches a person later.
-type conversationRef struct {
-	ServiceURL     string `json:"serviceUrl"`
-	ConversationID string `json:"conversationId,omitempty"`
-	TeamsUserID    string `json:"teamsUserId"`
+// libraryFor is the library's adapter bound to one request's context.
+func (a *Adapter) libraryFor(ctx context.Context) *core.BotFrameworkAdapter {
+	b := a.bot
+	b.Client = libraryClient{ctx: ctx, c: a.conn}
+	return &b
 }
 
 func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
-	var act activity
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&act); err != nil {
-		// Without a readable activity there is no service url to check
-		// the token against: nothing here can be trusted.
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	if err := a.auth.verify(r.Context(), r.Header.Get("Authorization"), act.ServiceURL); err != nil {
-		a.log.WarnContext(r.Context(), "rejected activity", "reason", err.Error())
+	r.Body = http.MaxBytesReader(w, r.Body, maxActivity)
+	// ParseRequest reads the activity and hands it with the Authorization
+	// header to our validator; nothing is done before it has said yes.
+	act, err := a.bot.ParseRequest(r.Context(), r)
+	if err != nil {
+		a.log.WarnContext(r.Context(), "refused an activity", "reason", err.Error())
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
 	if err := a.handle(r.Context(), act); err != nil {
-		a.log.ErrorContext(r.Context(), "handle activity", "type", act.Type, "error", err.Error())
+		a.log.ErrorContext(r.Context(), "handle an activity", "type", string(act.Type), "error", err.Error())
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// userID is the Escalate id of the activity's sender.
-func (act activity) userID() workflow.UserID {
-	if act.From.AadObjectID == "" {
+// userOf is the Escalate id of an activity's sender ("" for none).
+func userOf(act schema.Activity) workflow.UserID {
+	id := strings.TrimSpace(act.From.AadObjectID)
+	if id == "" {
 		return ""
 	}
-	return workflow.UserID(platform + ":" + strings.ToLower(act.From.AadObjectID))
+	return pickedUser(id)
 }
 
-func (a *Adapter) handle(ctx context.Context, act activity) error {
-	user := act.userID()
-	if user == "" || act.Type != "message" {
-		return nil // conversation updates, typing and the like need nothing
+func personal(act schema.Activity) bool {
+	return act.Conversation.ConversationType == "personal" || (act.Conversation.ConversationType == "" && !act.Conversation.IsGroup)
+}
+
+func (a *Adapter) handle(ctx context.Context, act schema.Activity) error {
+	if a.cfg.TenantID != "" && act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, a.cfg.TenantID) {
+		// Escalate serves its own organisation only.
+		a.log.WarnContext(ctx, "ignored an activity from another tenant")
+		return nil
+	}
+	user := userOf(act)
+	if user == "" {
+		return nil
+	}
+	switch act.Type {
+	case schema.ConversationUpdate:
+		if err := a.remember(ctx, user, act); err != nil {
+			return err
+		}
+		// Installed in someone's personal scope: say what Escalate is.
+		for _, m := range act.MembersAdded {
+			if m.ID == act.Recipient.ID && personal(act) {
+				_, err := a.replyHere(ctx, act, a.help())
+				return err
+			}
+		}
+		return nil
+	case schema.Message:
+	default:
+		return nil // typing, reactions and the like need nothing
 	}
 	if err := a.remember(ctx, user, act); err != nil {
 		return err
 	}
-	if len(act.Value) > 0 {
-		if _, ok := act.Value[dataForm]; ok {
-			return a.submit(ctx, act, user)
-		}
-		if _, ok := act.Value[dataAction]; ok {
-			return a.press(ctx, act, user)
-		}
+	switch {
+	case str(act.Value, dataForm) != "":
+		return a.submit(ctx, act, user)
+	case str(act.Value, dataAction) != "":
+		return a.press(ctx, act, user)
 	}
 	return a.command(ctx, act, user)
 }
 
-// remember keeps the person's conversation reference so the outbox can
-// reach them. Only a personal conversation is remembered for DMs; a message
-// in a channel still refreshes the service url and Teams user id.
-func (a *Adapter) remember(ctx context.Context, user workflow.UserID, act activity) error {
-	ref := conversationRef{ServiceURL: act.ServiceURL, TeamsUserID: act.From.ID}
-	if raw, ok, err := a.st.GetRef(ctx, refConversation, string(user)); err != nil {
-		return fmt.Errorf("read conversation reference: %w", err)
-	} else if ok {
-		var old conversationRef
-		if json.Unmarshal([]byte(raw), &old) == nil {
-			ref.ConversationID = old.ConversationID
-		}
+// conversationRef is how the bot reaches a person later.
+type conversationRef struct {
+	ServiceURL     string `json:"serviceUrl"`
+	ConversationID string `json:"conversationId,omitempty"` // their 1:1 chat with the bot, once known
+	TeamsUserID    string `json:"teamsUserId"`
+}
+
+// remember keeps the person's conversation reference from every activity
+// they send, so the outbox can reach them. The 1:1 conversation is taken
+// only from a personal chat; a channel message still refreshes the service
+// URL and the Teams user id.
+func (a *Adapter) remember(ctx context.Context, user workflow.UserID, act schema.Activity) error {
+	old, _, err := a.conversationOf(ctx, user)
+	if err != nil {
+		return err
 	}
-	if act.Conversation.ConversationType == "personal" || (act.Conversation.ConversationType == "" && !act.Conversation.IsGroup) {
+	ref := conversationRef{ServiceURL: act.ServiceURL, TeamsUserID: act.From.ID, ConversationID: old.ConversationID}
+	if personal(act) {
 		ref.ConversationID = act.Conversation.ID
 	}
-	buf, _ := json.Marshal(ref)
-	if err := a.st.SetRef(ctx, refConversation, string(user), string(buf)); err != nil {
-		return fmt.Errorf("store conversation reference: %w", err)
+	if ref != old {
+		buf, _ := json.Marshal(ref)
+		if err := a.st.SetRef(ctx, refConversation, string(user), string(buf)); err != nil {
+			return fmt.Errorf("store a conversation reference: %w", err)
+		}
+	}
+	if a.cfg.ServiceURL == "" && act.ServiceURL != "" {
+		if err := a.st.SetRef(ctx, refServiceURL, "last", act.ServiceURL); err != nil {
+			return fmt.Errorf("store the service url: %w", err)
+		}
 	}
 	return nil
 }
 
-// reply answers the activity in its conversation.
-func (a *Adapter) reply(ctx context.Context, act activity, c *Card) error {
-	if _, err := a.conn.reply(ctx, act.ServiceURL, act.Conversation.ID, act.ID, c); err != nil {
-		return fmt.Errorf("reply: %w", err)
+func (a *Adapter) conversationOf(ctx context.Context, user workflow.UserID) (conversationRef, bool, error) {
+	var ref conversationRef
+	raw, ok, err := a.st.GetRef(ctx, refConversation, string(user))
+	if err != nil {
+		return ref, false, fmt.Errorf("read a conversation reference: %w", err)
 	}
-	return nil
+	if !ok || json.Unmarshal([]byte(raw), &ref) != nil {
+		return conversationRef{}, false, nil
+	}
+	return ref, true, nil
 }
 
-// answer tells the person why nothing happened, or returns err when it is
-// not something to tell them.
-func (a *Adapter) answer(ctx context.Context, act activity, err error) error {
-	var ref *workflow.Refusal
-	switch {
-	case errors.As(err, &ref):
-		return a.reply(ctx, act, notice("Not done", ref.Message))
-	case errors.Is(err, engine.ErrConflict):
-		return a.reply(ctx, act, notice("Not done", "Someone else acted on it at the same moment. Nothing was changed; please look at the case again."))
-	case errors.Is(err, engine.ErrDuplicate):
-		return a.reply(ctx, act, notice("Already done", "That was already recorded."))
+// serviceURL is where proactive messages go.
+func (a *Adapter) serviceURL(ctx context.Context) string {
+	if a.cfg.ServiceURL != "" {
+		return a.cfg.ServiceURL
 	}
-	return err
+	if u, ok, err := a.st.GetRef(ctx, refServiceURL, "last"); err == nil && ok && u != "" {
+		return u
+	}
+	return DefaultServiceURL
+}
+
+// replyHere answers an activity in its own conversation.
+func (a *Adapter) replyHere(ctx context.Context, act schema.Activity, c *Card) (string, error) {
+	return a.replyAbout(ctx, act, "", c)
+}
+
+// replyAbout is replyHere for a card about one case, which is remembered
+// so that its buttons can be taken off once used.
+func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref string, c *Card) (string, error) {
+	id, err := a.conn.reply(ctx, act.ServiceURL, act.Conversation.ID, act.ID, c, "")
+	if err != nil {
+		return "", fmt.Errorf("reply: %w", err)
+	}
+	a.recent.put(activityKey(act.Conversation.ID, id), ref, c)
+	return id, nil
+}
+
+// tell answers a person privately (see tellAbout).
+func (a *Adapter) tell(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) (string, error) {
+	return a.tellAbout(ctx, act, user, "", c)
+}
+
+// tellAbout answers a person privately: in the 1:1 chat they wrote from, or,
+// when they wrote in a channel, in their 1:1 chat with the bot, with a
+// pointer to it left in the channel. Cards with case details or forms
+// never go to a channel.
+func (a *Adapter) tellAbout(ctx context.Context, act schema.Activity, user workflow.UserID, ref string, c *Card) (string, error) {
+	if personal(act) {
+		return a.replyAbout(ctx, act, ref, c)
+	}
+	conv, _, err := a.conversationOf(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	if conv.ConversationID == "" {
+		id, err := a.conn.createConversation(ctx, act.ServiceURL, a.cfg.AppID, a.tenantOf(act), act.From.ID)
+		if err != nil {
+			return "", fmt.Errorf("open a 1:1 chat: %w", err)
+		}
+		conv = conversationRef{ServiceURL: act.ServiceURL, ConversationID: id, TeamsUserID: act.From.ID}
+		buf, _ := json.Marshal(conv)
+		if err := a.st.SetRef(ctx, refConversation, string(user), string(buf)); err != nil {
+			return "", fmt.Errorf("store a conversation reference: %w", err)
+		}
+	}
+	id, err := a.conn.send(ctx, conv.ServiceURL, conv.ConversationID, c, "")
+	if err != nil {
+		return "", fmt.Errorf("send privately: %w", err)
+	}
+	a.recent.put(activityKey(conv.ConversationID, id), ref, c)
+	if _, err := a.replyHere(ctx, act, notice("Escalate", "I have answered you in our 1:1 chat, to keep case details out of this channel.")); err != nil {
+		a.log.WarnContext(ctx, "point to the 1:1 chat", "error", err.Error())
+	}
+	return id, nil
+}
+
+func (a *Adapter) tenantOf(act schema.Activity) string {
+	if a.cfg.TenantID != "" {
+		return a.cfg.TenantID
+	}
+	return act.Conversation.TenantID
+}
+
+// update replaces a card the bot sent, through the library's
+// UpdateActivity (PUT /v3/conversations/{id}/activities/{activityId}).
+func (a *Adapter) update(ctx context.Context, serviceURL, conversationID, activityID, ref string, c *Card) error {
+	err := a.libraryFor(ctx).UpdateActivity(ctx, schema.Activity{
+		Type: schema.Message, ID: activityID, ServiceURL: serviceURL,
+		Conversation: schema.ConversationAccount{ID: conversationID},
+		Attachments:  []schema.Attachment{{ContentType: cardContentType, Content: c}},
+	})
+	if err != nil {
+		return err
+	}
+	a.recent.put(activityKey(conversationID, activityID), ref, c)
+	return nil
 }

@@ -14,17 +14,35 @@ import (
 	"sync"
 	"time"
 
+	"github.com/infracloudio/msbotbuilder-go/connector/client"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
 	"github.com/escalate-app/escalate/bot/outbox"
 )
 
-// DefaultTokenURL issues the bot's tokens for calling the connector.
-const DefaultTokenURL = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
-
+// connectorScope is what the bot's token is for: calling the connector.
 const connectorScope = "https://api.botframework.com/.default"
 
+// TokenURL is the token endpoint of a tenant: single-tenant bots, which
+// Microsoft now requires for new bots, get their tokens from their own
+// tenant. An empty tenant is a legacy multi-tenant bot.
+func TokenURL(tenantID string) string {
+	if tenantID == "" {
+		tenantID = "botframework.com"
+	}
+	return "https://login.microsoftonline.com/" + url.PathEscape(tenantID) + "/oauth2/v2.0/token"
+}
+
+const (
+	callTimeout = 15 * time.Second
+	// tokenMargin: a token is renewed this long before it expires, so a
+	// request never leaves with a token about to lapse.
+	tokenMargin = 5 * time.Minute
+)
+
 // tokenSource holds the bot's client-credentials token, fetched once and
-// reused until five minutes before it expires. The mutex is held across the
-// fetch so concurrent sends wait for one token rather than each fetching.
+// reused until shortly before it expires. The lock is held across the
+// fetch so concurrent sends wait for one token instead of each fetching.
 type tokenSource struct {
 	url, clientID, secret string
 	client                *http.Client
@@ -32,13 +50,13 @@ type tokenSource struct {
 
 	mu      sync.Mutex
 	token   string
-	expires time.Time
+	renewAt time.Time
 }
 
 func (t *tokenSource) get(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.token != "" && t.now().Before(t.expires.Add(-5*time.Minute)) {
+	if t.token != "" && t.now().Before(t.renewAt) {
 		return t.token, nil
 	}
 	form := url.Values{
@@ -57,27 +75,56 @@ func (t *tokenSource) get(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("fetch token: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		// Transient for the outbox: a wrong password is fixed by the
-		// operator, after which the waiting items go out.
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return "", &outbox.RetryAfter{After: retryAfter(resp.Header.Get("Retry-After"), t.now())}
+	case resp.StatusCode != http.StatusOK:
+		// Transient for the outbox: a wrong password or tenant is put
+		// right by the operator, after which the waiting items go out.
 		return "", fmt.Errorf("fetch token: status %d", resp.StatusCode)
 	}
 	var body struct {
 		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
+		ExpiresIn   int64  `json:"expires_in"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
 		return "", fmt.Errorf("decode token: %w", err)
 	}
-	if body.AccessToken == "" {
-		return "", errors.New("token response has no access_token")
+	if body.AccessToken == "" || body.ExpiresIn <= 0 {
+		return "", errors.New("fetch token: the answer has no access_token or expires_in")
 	}
-	t.token = body.AccessToken
-	t.expires = t.now().Add(time.Duration(body.ExpiresIn) * time.Second)
+	life := time.Duration(body.ExpiresIn) * time.Second
+	margin := min(tokenMargin, life/2)
+	t.token, t.renewAt = body.AccessToken, t.now().Add(life-margin)
 	return t.token, nil
 }
 
-// connector calls the Bot Framework connector REST API.
+// forget drops a token the connector refused, so the next call fetches a
+// new one.
+func (t *tokenSource) forget(token string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token == token {
+		t.token = ""
+	}
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if secs, err := strconv.Atoi(h); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if at, err := http.ParseTime(h); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return time.Second
+}
+
+// connector calls the Bot Framework connector REST API with the bot's
+// token and the caller's context. Its answers follow the outbox contract:
+// 429 → *outbox.RetryAfter, a refusal that retrying cannot change (400,
+// 403, 404, …) → outbox.Permanent, anything else transient.
 type connector struct {
 	tokens *tokenSource
 	client *http.Client
@@ -91,51 +138,51 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("%s: connector answered %d", e.Op, e.Status) }
 
-// call sends one request and decodes the {id} the connector answers with.
-// Errors follow the outbox contract: 429 → *outbox.RetryAfter, 401/403/404 →
-// permanent, anything else transient.
-func (c *connector) call(ctx context.Context, method, u, op string, body any) (string, error) {
+// call sends one request and decodes the answer into out (may be nil).
+func (c *connector) call(ctx context.Context, method, u, op string, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	tok, err := c.tokens.get(ctx)
 	if err != nil {
-		return "", err
+		return err
 	}
 	buf, err := json.Marshal(body)
 	if err != nil {
-		return "", fmt.Errorf("%s: encode: %w", op, err)
+		return fmt.Errorf("%s: encode: %w", op, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(buf))
 	if err != nil {
-		return "", fmt.Errorf("%s: request: %w", op, err)
+		return fmt.Errorf("%s: request: %w", op, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		secs, _ := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
-		if secs <= 0 {
-			secs = 1
+	switch s := resp.StatusCode; {
+	case s == http.StatusTooManyRequests:
+		return &outbox.RetryAfter{After: retryAfter(resp.Header.Get("Retry-After"), c.tokens.now())}
+	case s == http.StatusUnauthorized:
+		// The token was refused (revoked, or the secret rotated): fetch
+		// a new one next time.
+		c.tokens.forget(tok)
+		return &statusError{Status: s, Op: op}
+	case s == http.StatusRequestTimeout:
+		return &statusError{Status: s, Op: op}
+	case s >= 400 && s < 500:
+		return outbox.Permanent(&statusError{Status: s, Op: op})
+	case s < 200 || s > 299:
+		return &statusError{Status: s, Op: op}
+	}
+	if out != nil && len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s: decode: %w", op, err)
 		}
-		return "", &outbox.RetryAfter{After: time.Duration(secs) * time.Second}
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound:
-		return "", outbox.Permanent(&statusError{Status: resp.StatusCode, Op: op})
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return "", &statusError{Status: resp.StatusCode, Op: op}
 	}
-	var out struct {
-		ID string `json:"id"`
-	}
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, &out); err != nil {
-			return "", fmt.Errorf("%s: decode: %w", op, err)
-		}
-	}
-	return out.ID, nil
+	return nil
 }
 
 func conversationsURL(serviceURL string) string {
@@ -146,54 +193,110 @@ func activitiesURL(serviceURL, conversationID string) string {
 	return conversationsURL(serviceURL) + "/" + url.PathEscape(conversationID) + "/activities"
 }
 
-// createConversation opens a 1:1 conversation with a Teams user.
-func (c *connector) createConversation(ctx context.Context, serviceURL, appID, tenantID, teamsUserID string) (string, error) {
-	body := map[string]any{
-		"bot":      map[string]string{"id": "28:" + appID},
-		"members":  []map[string]string{{"id": teamsUserID}},
-		"isGroup":  false,
-		"tenantId": tenantID,
+// newConversation is the body of POST /v3/conversations for a 1:1 chat.
+type newConversation struct {
+	Bot         schema.ChannelAccount   `json:"bot"`
+	Members     []schema.ChannelAccount `json:"members"`
+	IsGroup     bool                    `json:"isGroup"`
+	TenantID    string                  `json:"tenantId,omitempty"`
+	ChannelData map[string]any          `json:"channelData,omitempty"`
+}
+
+// createConversation opens (or finds) the bot's 1:1 chat with a person,
+// named by their Teams id (29:…) or their AAD object id.
+func (c *connector) createConversation(ctx context.Context, serviceURL, appID, tenantID, member string) (string, error) {
+	body := newConversation{
+		Bot:     schema.ChannelAccount{ID: "28:" + appID},
+		Members: []schema.ChannelAccount{{ID: member}},
 	}
 	if tenantID != "" {
-		body["channelData"] = map[string]any{"tenant": map[string]string{"id": tenantID}}
+		body.TenantID = tenantID
+		body.ChannelData = map[string]any{"tenant": map[string]string{"id": tenantID}}
 	}
-	id, err := c.call(ctx, http.MethodPost, conversationsURL(serviceURL), "create conversation", body)
-	if err == nil && id == "" {
+	var out schema.ConversationResourceResponse
+	if err := c.call(ctx, http.MethodPost, conversationsURL(serviceURL), "create conversation", body, &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
 		return "", errors.New("create conversation: no id in the answer")
 	}
-	return id, err
+	return out.ID, nil
 }
 
-// outgoing is an activity the bot sends.
+// outgoing is an activity the bot sends: a message with one card.
 type outgoing struct {
-	Type        string       `json:"type"`
-	ReplyToID   string       `json:"replyToId,omitempty"`
-	Attachments []attachment `json:"attachments"`
+	Type        string              `json:"type"`
+	ID          string              `json:"id,omitempty"`
+	ReplyToID   string              `json:"replyToId,omitempty"`
+	Summary     string              `json:"summary,omitempty"`
+	Attachments []schema.Attachment `json:"attachments"`
 }
 
-type attachment struct {
-	ContentType string `json:"contentType"`
-	Content     *Card  `json:"content"`
+func cardActivity(c *Card, summary string) outgoing {
+	return outgoing{Type: string(schema.Message), Summary: summary,
+		Attachments: []schema.Attachment{{ContentType: cardContentType, Content: c}}}
 }
 
-func cardActivity(c *Card) outgoing {
-	return outgoing{Type: "message", Attachments: []attachment{{ContentType: "application/vnd.microsoft.card.adaptive", Content: c}}}
+// send posts a card to a conversation and returns the new activity's id.
+func (c *connector) send(ctx context.Context, serviceURL, conversationID string, card *Card, summary string) (string, error) {
+	var out schema.ResourceResponse
+	err := c.call(ctx, http.MethodPost, activitiesURL(serviceURL, conversationID), "send", cardActivity(card, summary), &out)
+	return out.ID, err
 }
 
-// send posts a card to a conversation.
-func (c *connector) send(ctx context.Context, serviceURL, conversationID string, card *Card) (string, error) {
-	return c.call(ctx, http.MethodPost, activitiesURL(serviceURL, conversationID), "send", cardActivity(card))
-}
-
-// reply answers an incoming activity in its conversation.
-func (c *connector) reply(ctx context.Context, serviceURL, conversationID, activityID string, card *Card) (string, error) {
-	a := cardActivity(card)
+// reply answers an activity in its conversation.
+func (c *connector) reply(ctx context.Context, serviceURL, conversationID, activityID string, card *Card, summary string) (string, error) {
+	a := cardActivity(card, summary)
 	a.ReplyToID = activityID
-	return c.call(ctx, http.MethodPost, activitiesURL(serviceURL, conversationID)+"/"+url.PathEscape(activityID), "reply", a)
+	var out schema.ResourceResponse
+	err := c.call(ctx, http.MethodPost, activitiesURL(serviceURL, conversationID)+"/"+url.PathEscape(activityID), "reply", a, &out)
+	return out.ID, err
 }
 
-// update replaces a card the bot sent earlier.
-func (c *connector) update(ctx context.Context, serviceURL, conversationID, activityID string, card *Card) error {
-	_, err := c.call(ctx, http.MethodPut, activitiesURL(serviceURL, conversationID)+"/"+url.PathEscape(activityID), "update", cardActivity(card))
-	return err
+// libraryClient is the connector as the library's client.Client, bound to
+// one request's context (the interface has none). The library builds the
+// URL; this sends the activity with the bot's token and maps the answer
+// as call does.
+type libraryClient struct {
+	ctx context.Context
+	c   *connector
+}
+
+var _ client.Client = libraryClient{}
+
+func (l libraryClient) Post(u url.URL, act schema.Activity) error {
+	return l.c.call(l.ctx, http.MethodPost, u.String(), "post activity", wire(act), nil)
+}
+
+func (l libraryClient) Put(u url.URL, act schema.Activity) error {
+	return l.c.call(l.ctx, http.MethodPut, u.String(), "update activity", wire(act), nil)
+}
+
+func (l libraryClient) Delete(u url.URL, _ schema.Activity) error {
+	ctx, cancel := context.WithTimeout(l.ctx, callTimeout)
+	defer cancel()
+	tok, err := l.c.tokens.get(ctx)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("delete activity: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := l.c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("delete activity: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &statusError{Status: resp.StatusCode, Op: "delete activity"}
+	}
+	return nil
+}
+
+// wire is the part of a library activity the connector needs: the
+// library's struct would also send empty timestamps and accounts.
+func wire(act schema.Activity) outgoing {
+	return outgoing{Type: string(act.Type), ID: act.ID, ReplyToID: act.ReplyToID, Summary: act.Summary, Attachments: act.Attachments}
 }

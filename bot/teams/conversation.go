@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -18,85 +21,160 @@ func commandText(s string) string {
 	return strings.TrimSpace(mention.ReplaceAllString(s, " "))
 }
 
-const usage = "Say **escalate** to raise a disagreement, **list** for your open cases, **show ESC-2026-0042** for a case's history, or **help**."
+var usageLines = []string{
+	"escalate: raise a disagreement",
+	"list: your open cases",
+	"show ESC-2026-0042: a case and its history",
+	"record ESC-2026-0042: the written record of a case",
+	"report: the board report, for the business team",
+	"help: what Escalate is for, and the emergency route",
+}
 
-func (a *Adapter) command(ctx context.Context, act activity, user workflow.UserID) error {
+// command answers a typed command. Everything but help is answered
+// privately: a channel never sees a form or a case.
+func (a *Adapter) command(ctx context.Context, act schema.Activity, user workflow.UserID) error {
 	words := strings.Fields(commandText(act.Text))
-	if len(words) == 0 {
-		return a.reply(ctx, act, notice("Escalate", usage))
+	cmd := ""
+	if len(words) > 0 {
+		cmd = strings.ToLower(words[0])
 	}
-	switch strings.ToLower(words[0]) {
+	var err error
+	switch cmd {
 	case "escalate", "raise":
-		return a.reply(ctx, act, a.render.form(workflow.RaiseForm(a.eng.Env()), nil))
+		_, err = a.tell(ctx, act, user, a.render.form(a.raiseForm(user), nil, formSource{}))
 	case "list":
-		return a.list(ctx, act, user)
+		err = a.list(ctx, act, user)
 	case "show":
 		if len(words) < 2 {
-			return a.reply(ctx, act, notice("Which case?", "Say show and the case reference, for example show ESC-2026-0042."))
+			_, err = a.replyHere(ctx, act, notice("Which case?", "Say show and the case reference, for example: show ESC-2026-0042"))
+			break
 		}
-		return a.show(ctx, act, user, strings.ToUpper(words[1]))
-	case "help":
-		return a.reply(ctx, act, a.help())
+		err = a.show(ctx, act, user, strings.ToUpper(words[1]))
+	case "record":
+		ref := ""
+		if len(words) > 1 {
+			ref = strings.ToUpper(words[1])
+		}
+		err = a.recordCommand(ctx, act, user, ref)
+	case "report":
+		err = a.reportCommand(ctx, act, user, words[1:])
+	case "help", "":
+		_, err = a.replyHere(ctx, act, a.help())
+	default:
+		c := notice("Escalate does not know that command", usageLines...)
+		_, err = a.replyHere(ctx, act, c)
 	}
-	c := notice("Escalate", usage)
-	return a.reply(ctx, act, c)
+	return err
+}
+
+// raiseForm is the raise form with the person's own agency chosen.
+func (a *Adapter) raiseForm(user workflow.UserID) workflow.Form {
+	env := a.eng.Env()
+	f := workflow.RaiseForm(env)
+	if env.Directory == nil {
+		return f
+	}
+	if p, ok := env.Directory.Person(user); ok && p.Agency != "" {
+		for i := range f.Fields {
+			if f.Fields[i].Name == workflow.FieldRaiserAgency && f.Fields[i].Value == "" {
+				f.Fields[i].Value = p.Agency
+			}
+		}
+	}
+	return f
+}
+
+func (a *Adapter) emergency() []string {
+	if len(a.cfg.Help.Emergency) > 0 {
+		return a.cfg.Help.Emergency
+	}
+	return a.eng.Env().Emergency
 }
 
 func (a *Adapter) help() *Card {
-	c := newCard(heading("Escalate"))
+	title := "Escalate: professional disagreements"
+	if p := a.eng.Env().Policy; p != nil && p.Partnership != "" {
+		title += ", " + p.Partnership
+	}
+	c := newCard()
+	if em := a.emergency(); len(em) > 0 {
+		c.Body = append(c.Body, emergencyBox("At risk of immediate harm? Act now.", em))
+	}
+	c.Body = append(c.Body, heading(title))
 	add := func(title string, lines []string) {
 		if len(lines) == 0 {
 			return
 		}
-		c.Body = append(c.Body, TextBlock{Type: "TextBlock", Text: title, Weight: "Bolder", Wrap: true})
+		c.Body = append(c.Body, bold(title))
 		for _, l := range lines {
 			c.Body = append(c.Body, text("• "+l))
 		}
 	}
-	if len(a.cfg.Help.Emergency) > 0 {
-		em := Container{Type: "Container", Style: "attention", Items: []Element{TextBlock{Type: "TextBlock", Text: "If anyone is at risk of immediate harm, act now:", Weight: "Bolder", Wrap: true}}}
-		for _, l := range a.cfg.Help.Emergency {
-			em.Items = append(em.Items, text(l))
-		}
-		c.Body = append(c.Body, em)
-	}
-	add("Escalate is for", a.cfg.Help.For)
-	add("It is not for", a.cfg.Help.NotFor)
-	c.Body = append(c.Body, TextBlock{Type: "TextBlock", Text: usage, Wrap: true})
+	add("What Escalate is for", a.cfg.Help.For)
+	add("What it is not for", a.cfg.Help.NotFor)
+	add("Commands", usageLines)
 	return c
 }
 
-func (a *Adapter) list(ctx context.Context, act activity, user workflow.UserID) error {
+func (a *Adapter) list(ctx context.Context, act schema.Activity, user workflow.UserID) error {
 	ds, err := a.eng.MyCases(ctx, user)
 	if err != nil {
 		return err
 	}
 	if len(ds) == 0 {
-		return a.reply(ctx, act, notice("Your open cases", "You have no open cases."))
+		_, err := a.tell(ctx, act, user, notice("Your open cases", "You have no open cases."))
+		return err
 	}
 	c := newCard(heading("Your open cases"))
 	env := a.eng.Env()
 	for _, d := range ds {
-		m := workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref, To: user, Title: d.Ref,
-			Facts: workflow.CaseFacts(env, d, true), Actions: workflow.ActionsFor(env, d, user)}
-		body := a.render.message(m).Body
-		c.Body = append(c.Body, Container{Type: "Container", Separator: true, Items: body})
+		items := []Element{bold(d.Ref)}
+		if fs, ok := a.render.facts(workflow.CaseFacts(env, d, true)); ok {
+			items = append(items, fs)
+		}
+		if as, ok := actionSet(workflow.ActionsFor(env, d, user)); ok {
+			items = append(items, as)
+		}
+		c.Body = append(c.Body, Container{Type: "Container", Separator: true, Items: items})
 	}
-	return a.reply(ctx, act, c)
+	_, err = a.tell(ctx, act, user, c)
+	return err
 }
 
-func (a *Adapter) show(ctx context.Context, act activity, user workflow.UserID, ref string) error {
+func (a *Adapter) show(ctx context.Context, act schema.Activity, user workflow.UserID, ref string) error {
 	d, hist, err := a.eng.Case(ctx, ref, user)
 	if err != nil {
-		return a.answer(ctx, act, err)
+		return a.explain(ctx, act, user, ref, err)
 	}
 	env := a.eng.Env()
 	m := workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref, To: user, Title: d.Ref,
 		Lines: workflow.CaseLines(d), Facts: workflow.CaseFacts(env, d, true),
 		History: workflow.History(hist), Actions: workflow.ActionsFor(env, d, user)}
-	return a.reply(ctx, act, a.render.message(m))
+	_, err = a.tellAbout(ctx, act, user, d.Ref, a.render.message(m, modeDM))
+	return err
 }
 
+// explain tells the person why nothing happened; errors that are not
+// theirs to know are logged and answered with an apology.
+func (a *Adapter) explain(ctx context.Context, act schema.Activity, user workflow.UserID, ref string, err error) error {
+	var r *workflow.Refusal
+	var c *Card
+	switch {
+	case errors.As(err, &r):
+		c = notice("Nothing was changed", upperFirst(r.Message)+".")
+	case errors.Is(err, engine.ErrConflict):
+		c = notice("Someone else acted on "+ref+" at the same moment", "What you did was not recorded, so nothing happened twice. Say show "+ref+" to see where it stands now.")
+	case errors.Is(err, engine.ErrDuplicate):
+		c = notice("That was already done", "Nothing more was changed.")
+	default:
+		a.log.ErrorContext(ctx, "teams request failed", "ref", ref, "error", err.Error())
+		c = notice("Something went wrong and nothing was changed", "Try again in a moment.")
+	}
+	_, terr := a.tell(ctx, act, user, c)
+	return terr
+}
+
+// str reads a string from an Action.Submit's value.
 func str(v map[string]any, k string) string {
 	switch x := v[k].(type) {
 	case string:
@@ -109,142 +187,308 @@ func str(v map[string]any, k string) string {
 	return ""
 }
 
-// press handles a button on a case card.
-func (a *Adapter) press(ctx context.Context, act activity, user workflow.UserID) error {
+// target is the case, stage and proposal a button was drawn for.
+func target(v map[string]any) (workflow.ActionTarget, bool) {
+	value := str(v, dataRef) + "|" + str(v, dataStage)
+	if p := str(v, dataProposal); p != "" {
+		value += "|" + p
+	}
+	return workflow.ParseAction(value)
+}
+
+// press handles a button on a case card: a follow-up form, or (Confirm)
+// the command itself.
+func (a *Adapter) press(ctx context.Context, act schema.Activity, user workflow.UserID) error {
 	kind := workflow.ActionKind(str(act.Value, dataAction))
-	target, ok := workflow.ParseAction(str(act.Value, dataValue))
+	t, ok := target(act.Value)
 	if !ok {
-		return a.reply(ctx, act, notice("Not done", "That button is not one Escalate recognises."))
+		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That button is not one Escalate recognises."))
+		return err
 	}
 	env := a.eng.Env()
-	d, hist, err := a.eng.Case(ctx, target.Ref, user)
+	d, hist, err := a.eng.Case(ctx, t.Ref, user)
 	if err != nil {
-		return a.answer(ctx, act, err)
+		return a.explain(ctx, act, user, t.Ref, err)
 	}
 	if kind == workflow.ActShow {
 		return a.show(ctx, act, user, d.Ref)
 	}
 	if f, ok := workflow.ActionForm(env, d, kind); ok {
-		if err := workflow.CheckAction(env, d, hist, user, kind, target.Stage); err != nil {
-			return a.answer(ctx, act, err)
+		if err := workflow.CheckAction(env, d, hist, user, kind, t.Stage); err != nil {
+			return a.explain(ctx, act, user, d.Ref, err)
 		}
-		return a.reply(ctx, act, a.render.form(f, nil))
+		_, err := a.tell(ctx, act, user, a.render.form(f, nil, formSource{Card: act.ReplyToID}))
+		return err
 	}
-	cmd, ok := workflow.CommandForValue(kind, target)
+	cmd, ok := workflow.CommandForValue(kind, t)
 	if !ok {
-		return a.reply(ctx, act, notice("Not done", "That button is not one Escalate recognises."))
+		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That button is not one Escalate recognises."))
+		return err
 	}
 	cmd.Actor = user
 	res, err := a.eng.Do(ctx, d.Ref, cmd, idempotencyKey(act))
 	if err != nil {
-		return a.answer(ctx, act, err)
+		return a.explain(ctx, act, user, d.Ref, err)
 	}
-	return a.done(ctx, act, res)
+	a.kick()
+	a.retire(ctx, act, user, res.Dispute, act.ReplyToID, doneLabel(kind, ""))
+	return nil
 }
 
-// formActions maps a follow-up form to the button that opens it.
-var formActions = map[workflow.FormKind]workflow.ActionKind{
+// idempotencyKey names what a person did once: a card's submit (so a
+// double click, or the same form sent twice, records one thing), else the
+// activity itself.
+func idempotencyKey(act schema.Activity) string {
+	if act.ReplyToID != "" {
+		what := str(act.Value, dataForm)
+		if what == "" {
+			what = str(act.Value, dataAction)
+		}
+		return "teams:" + act.Conversation.ID + "|" + act.ReplyToID + "|" + what
+	}
+	return "teams:" + act.Conversation.ID + "|" + act.ID
+}
+
+// values reads a submitted form's answers: only the form's own fields,
+// each as its type says (several people or options arrive comma-separated;
+// people picked arrive as AAD object ids).
+func values(f workflow.Form, v map[string]any) workflow.Values {
+	out := workflow.Values{}
+	for _, fd := range f.Fields {
+		raw, ok := v[fd.Name]
+		if !ok {
+			continue
+		}
+		s := str(v, fd.Name)
+		if raw != nil && s == "" {
+			s = fmt.Sprint(raw)
+		}
+		switch fd.Type {
+		case workflow.FieldMulti, workflow.FieldUsers:
+			for _, p := range strings.Split(s, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				if fd.Type == workflow.FieldUsers {
+					p = string(pickedUser(p))
+				}
+				out[fd.Name] = append(out[fd.Name], p)
+			}
+		case workflow.FieldUser:
+			out[fd.Name] = []string{string(pickedUser(s))}
+		default:
+			out[fd.Name] = []string{s}
+		}
+	}
+	return out
+}
+
+// withValues fills a form's fields with what was submitted, so a form sent
+// back with problems keeps the person's answers.
+func withValues(f workflow.Form, v workflow.Values) workflow.Form {
+	fields := make([]workflow.FormField, len(f.Fields))
+	copy(fields, f.Fields)
+	for i := range fields {
+		got, ok := v[fields[i].Name]
+		if !ok {
+			continue
+		}
+		fields[i].Value, fields[i].Values = "", got
+		if len(got) == 1 && fields[i].Type != workflow.FieldUsers && fields[i].Type != workflow.FieldMulti {
+			fields[i].Value, fields[i].Values = got[0], nil
+		}
+	}
+	f.Fields = fields
+	return f
+}
+
+// problems are a field refusal's messages, with its summary at the top.
+func problems(r *workflow.Refusal) map[string]string {
+	p := map[string]string{"": r.Message}
+	for k, m := range r.Fields {
+		p[k] = m
+	}
+	return p
+}
+
+// resend shows a form again with its problems: in place of the card that
+// was submitted when Teams said which it was, else as a new card.
+func (a *Adapter) resend(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) error {
+	if act.ReplyToID != "" {
+		err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c)
+		if err == nil {
+			return nil
+		}
+		a.log.WarnContext(ctx, "show a form's problems in place", "error", err.Error())
+	}
+	_, err := a.tell(ctx, act, user, c)
+	return err
+}
+
+// submit handles a form card's submit.
+func (a *Adapter) submit(ctx context.Context, act schema.Activity, user workflow.UserID) error {
+	kind := workflow.FormKind(str(act.Value, dataForm))
+	if kind == workflow.FormRaise {
+		return a.submitRaise(ctx, act, user)
+	}
+	ref := str(act.Value, dataRef)
+	stage, serr := strconv.Atoi(str(act.Value, dataStage))
+	if ref == "" || serr != nil {
+		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That form is not one Escalate recognises."))
+		return err
+	}
+	d, _, err := a.eng.Case(ctx, ref, user)
+	if err != nil {
+		return a.explain(ctx, act, user, ref, err)
+	}
+	env := a.eng.Env()
+	f, ok := workflow.ActionForm(env, d, formAction[kind])
+	if !ok {
+		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That form is not one Escalate recognises."))
+		return err
+	}
+	// The form as drawn at its own stage: the case may have moved on, and
+	// the command says which stage it expects.
+	f.Stage = stage
+	vals := values(f, act.Value)
+	cmd, err := workflow.CommandFromForm(kind, stage, vals)
+	if err != nil {
+		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That form is not one Escalate recognises."))
+		return err
+	}
+	cmd.Actor = user
+	res, err := a.eng.Do(ctx, ref, cmd, idempotencyKey(act))
+	var r *workflow.Refusal
+	if errors.As(err, &r) && len(r.Fields) > 0 {
+		return a.resend(ctx, act, user, a.render.form(withValues(f, vals), problems(r), formSource{Card: str(act.Value, dataCard)}))
+	}
+	if err != nil {
+		return a.explain(ctx, act, user, ref, err)
+	}
+	a.kick()
+	label := doneLabel("", kind)
+	// The form is done: it becomes a note of what was done, and the case
+	// card it came from loses the buttons that are now stale.
+	if act.ReplyToID != "" {
+		if err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", doneCard(label, res.Dispute.Ref)); err != nil {
+			a.log.WarnContext(ctx, "close a submitted form", "ref", res.Dispute.Ref, "error", err.Error())
+		}
+	}
+	a.retire(ctx, act, user, res.Dispute, str(act.Value, dataCard), label)
+	return nil
+}
+
+// formAction is the button that opens each follow-up form.
+var formAction = map[workflow.FormKind]workflow.ActionKind{
 	workflow.FormPropose: workflow.ActResolved, workflow.FormEscalate: workflow.ActEscalate,
 	workflow.FormNote: workflow.ActNote, workflow.FormReject: workflow.ActReject,
 	workflow.FormWithdraw: workflow.ActWithdraw, workflow.FormResolve: workflow.ActResolve,
 	workflow.FormPanel: workflow.ActPanel, workflow.FormDebrief: workflow.ActDebrief,
 }
 
-// multiFields are the inputs whose submitted value is a comma-separated list.
-var multiFields = map[string]bool{
-	workflow.FieldRaiserHolders: true, workflow.FieldResponderHolders: true,
-	workflow.FieldPanel: true, workflow.FieldThemes: true,
-}
-
-// formValues reads a submit's inputs (everything but the form's own data).
-func formValues(v map[string]any) workflow.Values {
-	out := workflow.Values{}
-	for k := range v {
-		switch k {
-		case dataForm, dataRef, dataStage, dataAction, dataValue:
-			continue
-		}
-		s := str(v, k)
-		if multiFields[k] {
-			for _, p := range strings.Split(s, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					out[k] = append(out[k], p)
-				}
-			}
-			continue
-		}
-		out[k] = []string{s}
+func (a *Adapter) submitRaise(ctx context.Context, act schema.Activity, user workflow.UserID) error {
+	f := a.raiseForm(user)
+	vals := values(f, act.Value)
+	in := workflow.ParseRaise(vals)
+	res, err := a.eng.Raise(ctx, user, in, idempotencyKey(act))
+	var r *workflow.Refusal
+	switch {
+	case errors.As(err, &r) && len(r.Fields) > 0:
+		return a.resend(ctx, act, user, a.render.form(withValues(f, vals), problems(r), formSource{}))
+	case err != nil:
+		return a.explain(ctx, act, user, "", err)
 	}
-	return out
-}
-
-func idempotencyKey(act activity) string { return "teams:" + act.ID }
-
-// submit handles a form card's submit.
-func (a *Adapter) submit(ctx context.Context, act activity, user workflow.UserID) error {
-	kind := workflow.FormKind(str(act.Value, dataForm))
-	values := formValues(act.Value)
-	env := a.eng.Env()
-	if kind == workflow.FormRaise {
-		res, err := a.eng.Raise(ctx, user, workflow.ParseRaise(values), idempotencyKey(act))
-		var ref *workflow.Refusal
-		if errors.As(err, &ref) && len(ref.Fields) > 0 {
-			problems := map[string]string{"": ref.Message}
-			for k, m := range ref.Fields {
-				problems[k] = m
-			}
-			return a.reply(ctx, act, a.render.form(withValues(workflow.RaiseForm(env), values), problems))
-		}
-		if err != nil {
-			return a.answer(ctx, act, err)
-		}
-		return a.done(ctx, act, res)
-	}
-	actKind, ok := formActions[kind]
-	ref := str(act.Value, dataRef)
-	stage, serr := strconv.Atoi(str(act.Value, dataStage))
-	if !ok || ref == "" || serr != nil {
-		return a.reply(ctx, act, notice("Not done", "That form is not one Escalate recognises."))
-	}
-	cmd, err := workflow.CommandFromForm(kind, stage, values)
-	if err != nil {
-		return a.reply(ctx, act, notice("Not done", "That form is not one Escalate recognises."))
-	}
-	cmd.Actor = user
-	res, err := a.eng.Do(ctx, ref, cmd, idempotencyKey(act))
-	var refusal *workflow.Refusal
-	if errors.As(err, &refusal) && len(refusal.Fields) > 0 {
-		if d, _, cerr := a.eng.Case(ctx, ref, user); cerr == nil {
-			if f, ok := workflow.ActionForm(env, d, actKind); ok {
-				problems := map[string]string{"": refusal.Message}
-				for k, m := range refusal.Fields {
-					problems[k] = m
-				}
-				return a.reply(ctx, act, a.render.form(withValues(f, values), problems))
-			}
-		}
-	}
-	if err != nil {
-		return a.answer(ctx, act, err)
-	}
-	return a.done(ctx, act, res)
-}
-
-// done replaces the card the person acted on with a plain one, so its
-// buttons cannot be used twice, and wakes the outbox.
-func (a *Adapter) done(ctx context.Context, act activity, res *workflow.Result) error {
 	a.kick()
-	line := "Recorded."
-	if res != nil && res.Dispute != nil {
-		line = fmt.Sprintf("Recorded on %s.", res.Dispute.Ref)
+	c := a.raisedCard(res.Dispute.Ref, in.ImmediateRisk)
+	if act.ReplyToID != "" {
+		if err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c); err == nil {
+			return nil
+		}
 	}
-	if act.ReplyToID == "" {
-		return nil
+	_, err = a.tell(ctx, act, user, c)
+	return err
+}
+
+// raisedCard replaces a submitted raise form. At immediate risk it shows
+// the emergency route again, first.
+func (a *Adapter) raisedCard(ref string, risk bool) *Card {
+	c := newCard()
+	if em := a.emergency(); risk && len(em) > 0 {
+		c.Body = append(c.Body, emergencyBox("You said there is a risk of immediate harm. Have you used the emergency route?", em))
 	}
-	if err := a.conn.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, notice("Done", line)); err != nil {
+	c.Body = append(c.Body, heading("Raised as "+ref),
+		text("Escalate has told the other practitioner and sends you the case in a message, with its buttons. Say list for your open cases."))
+	return c
+}
+
+func doneCard(label, ref string) *Card {
+	return newCard(heading("✓ "+label), small(ref))
+}
+
+func doneLabel(kind workflow.ActionKind, form workflow.FormKind) string {
+	switch {
+	case kind == workflow.ActConfirm:
+		return "You confirmed the resolution"
+	case form == workflow.FormPropose:
+		return "You sent a resolution for confirmation"
+	case form == workflow.FormEscalate:
+		return "You escalated the case"
+	case form == workflow.FormNote:
+		return "You added a note"
+	case form == workflow.FormReject:
+		return "You did not agree the proposed resolution"
+	case form == workflow.FormWithdraw:
+		return "You withdrew the case"
+	case form == workflow.FormResolve:
+		return "You resolved the case"
+	case form == workflow.FormPanel:
+		return "You convened a resolution panel"
+	case form == workflow.FormDebrief:
+		return "You recorded a debrief"
+	}
+	return "Done"
+}
+
+// retire redraws the case card whose button was used: its words stay, its
+// buttons come off, a line says what was done, and the buttons the person
+// can use now are drawn afresh. The card is the one Teams names (the card
+// the button was on), else the latest DM about the case recorded in the
+// store. A card this process no longer remembers (a restart) is left as it
+// was: its stale buttons are refused by the workflow if pressed.
+func (a *Adapter) retire(ctx context.Context, act schema.Activity, user workflow.UserID, d *workflow.Dispute, cardID, label string) {
+	if d == nil {
+		return
+	}
+	conv, serviceURL := act.Conversation.ID, act.ServiceURL
+	if cardID == "" {
+		v, ok, err := a.st.GetRef(ctx, refActivity, d.Ref+"|"+string(user))
+		if err != nil || !ok {
+			return
+		}
+		conv, cardID, _ = strings.Cut(v, "|")
+		if ref, ok, err := a.conversationOf(ctx, user); err == nil && ok && ref.ConversationID == conv {
+			serviceURL = ref.ServiceURL
+		}
+	}
+	old, ok := a.recent.get(activityKey(conv, cardID))
+	if !ok || old.ref != d.Ref {
+		return
+	}
+	c := a.retired(old.card, d, user, "✓ "+label+", "+a.render.when(a.eng.Now()))
+	if err := a.update(ctx, serviceURL, conv, cardID, d.Ref, c); err != nil {
 		// The action is recorded; a card left with live buttons is
-		// harmless because a second press is refused.
-		a.log.WarnContext(ctx, "update the acted-on card", "error", err.Error())
+		// harmless, because a stale press is refused.
+		a.log.WarnContext(ctx, "take the buttons off a used card", "ref", d.Ref, "error", err.Error())
 	}
-	return nil
+}
+
+// retired is a case card without its old buttons, with a note and the
+// person's current buttons.
+func (a *Adapter) retired(old *Card, d *workflow.Dispute, user workflow.UserID, note string) *Card {
+	c := withoutActions(old)
+	c.Body = append(c.Body, TextBlock{Type: "TextBlock", Text: plainText(note), Wrap: true, Weight: "Bolder", Color: "Good", Spacing: "Medium"})
+	if as, ok := actionSet(workflow.ActionsFor(a.eng.Env(), d, user)); ok {
+		c.Body = append(c.Body, as)
+	}
+	return c
 }

@@ -33,13 +33,13 @@ import (
 const (
 	appID     = "a1b2c3d4-0000-4000-8000-00000000b07a"
 	appSecret = "test-app-password"
-	tenantID  = "t0000000-0000-4000-8000-000000000001"
+	tenantID  = "70000000-0000-4000-8000-000000000001"
 	feedConv  = "19:feed0001@thread.tacv2"
 	keyID     = "test-key-1"
 )
 
-// Teams people: AAD object ids (as Teams sends them, upper case for the
-// raiser to prove ids are lower-cased).
+// Teams people: AAD object ids (the raiser's in upper case, as Teams may
+// send them, to prove ids are lower-cased).
 const (
 	aadRaiser    = "AAAA0001-0000-4000-8000-000000000001"
 	aadResponder = "aaaa0002-0000-4000-8000-000000000002"
@@ -51,6 +51,28 @@ func uid(aad string) workflow.UserID { return workflow.UserID("teams:" + strings
 
 // teamsID is the Teams (29:) id the connector knows a person by.
 func teamsID(aad string) string { return "29:" + strings.ToLower(aad) }
+
+// personalConv is a person's 1:1 chat with the bot, as the harness's
+// activities name it.
+func personalConv(aad string) string { return "a:personal-" + strings.ToLower(aad) }
+
+func mustContain(t testing.TB, what, s string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Fatalf("%s does not contain %q:\n%s", what, w, s)
+		}
+	}
+}
+
+func mustNotContain(t testing.TB, what, s string, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(s, w) {
+			t.Fatalf("%s contains %q:\n%s", what, w, s)
+		}
+	}
+}
 
 type fakeClock struct {
 	mu sync.Mutex
@@ -64,37 +86,53 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// identity is the fake Bot Framework login: OpenID metadata, JWKS, and the
-// token endpoint.
+// identity is the fake Bot Framework login service: OpenID metadata, the
+// signing keys (JWKS, each key endorsed for msteams), and the token
+// endpoint for the bot's own tenant.
 type identity struct {
 	srv          *httptest.Server
 	key          *rsa.PrivateKey
 	metaFetches  atomic.Int64
 	jwksFetches  atomic.Int64
 	tokenFetches atomic.Int64
-	token        string
+	tokenLife    atomic.Int64 // expires_in, seconds
+	tokenN       atomic.Int64
+
+	mu   sync.Mutex
+	keys map[string]*rsa.PrivateKey // published keys by kid
 }
 
-func newIdentity(t *testing.T) *identity {
+func newKey(t testing.TB) *rsa.PrivateKey {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := &identity{key: key, token: "connector-token-1"}
+	return key
+}
+
+func newIdentity(t *testing.T) *identity {
+	id := &identity{key: newKey(t)}
+	id.keys = map[string]*rsa.PrivateKey{keyID: id.key}
+	id.tokenLife.Store(3600)
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /openid", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", func(w http.ResponseWriter, r *http.Request) {
 		id.metaFetches.Add(1)
-		json.NewEncoder(w).Encode(map[string]any{"issuer": botFrameworkIssuer, "jwks_uri": id.srv.URL + "/keys"})
+		json.NewEncoder(w).Encode(map[string]any{"issuer": botFrameworkIssuer, "jwks_uri": id.srv.URL + "/v1/.well-known/keys",
+			"id_token_signing_alg_values_supported": []string{"RS256"}})
 	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /v1/.well-known/keys", func(w http.ResponseWriter, r *http.Request) {
 		id.jwksFetches.Add(1)
 		b64 := base64.RawURLEncoding.EncodeToString
-		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]any{{
-			"kty": "RSA", "use": "sig", "kid": keyID, "alg": "RS256",
-			"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
-		}}})
+		var keys []map[string]any
+		id.mu.Lock()
+		for kid, k := range id.keys {
+			keys = append(keys, map[string]any{"kty": "RSA", "use": "sig", "kid": kid,
+				"n": b64(k.N.Bytes()), "e": b64(big.NewInt(int64(k.E)).Bytes()), "endorsements": []string{"msteams"}})
+		}
+		id.mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"keys": keys})
 	})
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /"+tenantID+"/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) {
 		id.tokenFetches.Add(1)
 		r.ParseForm()
 		if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != appID ||
@@ -104,11 +142,28 @@ func newIdentity(t *testing.T) *identity {
 			return
 		}
 		time.Sleep(20 * time.Millisecond) // long enough for concurrent callers to pile up
-		json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": id.token})
+		tok := fmt.Sprintf("connector-token-%d", id.tokenN.Add(1))
+		json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": id.tokenLife.Load(), "access_token": tok})
 	})
 	id.srv = httptest.NewServer(mux)
 	t.Cleanup(id.srv.Close)
 	return id
+}
+
+// publish adds a signing key to the JWKS (a key rotation).
+func (id *identity) publish(kid string, key *rsa.PrivateKey) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.keys[kid] = key
+}
+
+// validToken is whether a connector token was issued by the fake.
+func (id *identity) validToken(tok string) bool {
+	var n int64
+	if _, err := fmt.Sscanf(tok, "connector-token-%d", &n); err != nil {
+		return false
+	}
+	return n >= 1 && n <= id.tokenN.Load()
 }
 
 // sign makes the token the Bot Framework sends with an activity.
@@ -128,7 +183,7 @@ func goodClaims(serviceURL string) jwt.MapClaims {
 		"nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
 }
 
-// call is one request the fake connector received.
+// call is one request the fake connector accepted.
 type call struct {
 	Method, Conversation, Activity string // Activity: the id in the path, if any
 	Op                             string // "create", "send", "reply", "update"
@@ -137,33 +192,47 @@ type call struct {
 	ID                             string // the id answered
 }
 
-// fakeConnector behaves like the Bot Framework connector.
+// fakeConnector behaves like the Bot Framework connector: it wants the
+// bot's token, answers POST /v3/conversations with the conversation's id,
+// POSTs of activities with the new activity's id, and PUTs with the
+// updated one's; it can be told to answer the next requests of an
+// operation with an error status (429 with Retry-After).
 type fakeConnector struct {
-	t        *testing.T
-	srv      *httptest.Server
-	token    string
-	mu       sync.Mutex
-	calls    []call
-	n        int
-	limitOne atomic.Bool // answer the next send 429 with Retry-After
+	t     *testing.T
+	srv   *httptest.Server
+	id    *identity
+	mu    sync.Mutex
+	calls []call
+	n     int
+	fail  map[string][]int // op → statuses to answer next
+	auths atomic.Int64     // requests refused for their token
 }
 
-func newFakeConnector(t *testing.T, token string) *fakeConnector {
-	f := &fakeConnector{t: t, token: token}
+func newFakeConnector(t *testing.T, id *identity) *fakeConnector {
+	f := &fakeConnector{t: t, id: id, fail: map[string][]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
+// failNext makes the next requests of op answer these statuses.
+func (f *fakeConnector) failNext(op string, statuses ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail[op] = append(f.fail[op], statuses...)
+}
+
 func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+f.token {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !f.id.validToken(tok) {
+		f.auths.Add(1)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	raw, _ := io.ReadAll(r.Body)
 	var body map[string]any
 	if err := json.Unmarshal(raw, &body); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
+		http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v3/conversations")
@@ -175,6 +244,12 @@ func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case rest == "" && r.Method == http.MethodPost:
 		c.Op = "create"
+		members, _ := body["members"].([]any)
+		bot, _ := body["bot"].(map[string]any)
+		if len(members) != 1 || body["isGroup"] != false || body["tenantId"] != tenantID || bot["id"] != "28:"+appID {
+			http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
+			return
+		}
 	default:
 		conv, act, found := strings.Cut(strings.TrimPrefix(rest, "/"), "/activities")
 		if !found {
@@ -193,13 +268,22 @@ func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-	}
-	if c.Op == "send" && f.limitOne.CompareAndSwap(true, false) {
-		w.Header().Set("Retry-After", "7")
-		w.WriteHeader(http.StatusTooManyRequests)
-		return
+		if body["type"] != "message" || c.card() == nil || c.card()["type"] != "AdaptiveCard" || c.card()["version"] != "1.5" {
+			http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
+			return
+		}
 	}
 	f.mu.Lock()
+	if q := f.fail[c.Op]; len(q) > 0 {
+		status := q[0]
+		f.fail[c.Op] = q[1:]
+		f.mu.Unlock()
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "7")
+		}
+		w.WriteHeader(status)
+		return
+	}
 	f.n++
 	switch c.Op {
 	case "create":
@@ -239,6 +323,9 @@ func (c call) card() map[string]any {
 		return nil
 	}
 	a, _ := atts[0].(map[string]any)
+	if a["contentType"] != cardContentType {
+		return nil
+	}
 	card, _ := a["content"].(map[string]any)
 	return card
 }
@@ -257,6 +344,8 @@ type harness struct {
 	seq    atomic.Int64
 }
 
+// testEnv is a West-Sussex-shaped partnership: the West Sussex preset
+// policy, two agencies, practitioners and line managers on Teams.
 func testEnv(t testing.TB) workflow.Env {
 	p, err := config.Preset("west-sussex")
 	if err != nil {
@@ -283,15 +372,11 @@ func newHarness(t *testing.T) *harness {
 	london, _ := time.LoadLocation("Europe/London")
 	h := &harness{t: t, clock: &fakeClock{t: time.Date(2026, 3, 10, 10, 0, 0, 0, london)}}
 	h.id = newIdentity(t)
-	h.conn = newFakeConnector(t, h.id.token)
+	h.conn = newFakeConnector(t, h.id)
 	h.st = storetest.New(t, store.Options{FeedPlatforms: []string{"teams"}, Now: h.clock.Now})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.eng = engine.New(h.st, testEnv(t), h.clock.Now, log, nil)
-	a, err := New(Config{AppID: appID, AppPassword: appSecret, TenantID: tenantID,
-		OpenIDMetadataURL: h.id.srv.URL + "/openid", TokenURL: h.id.srv.URL + "/token",
-		ServiceURL: h.conn.srv.URL, FeedConversation: feedConv,
-		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}}},
-		h.eng, h.st, log, func() { h.kicks.Add(1) })
+	a, err := New(h.config(), h.eng, h.st, log, func() { h.kicks.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,11 +389,24 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+func (h *harness) config() Config {
+	return Config{AppID: appID, AppPassword: appSecret, TenantID: tenantID,
+		OpenIDMetadataURL: h.id.srv.URL + "/v1/.well-known/openidconfiguration",
+		TokenURL:          h.id.srv.URL + "/" + tenantID + "/oauth2/v2.0/token",
+		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv,
+		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}}}
+}
+
 // post sends an activity to /api/messages with the given token ("" for none).
 func (h *harness) post(act map[string]any, token string) int {
 	h.t.Helper()
 	buf, _ := json.Marshal(act)
-	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/messages", bytes.NewReader(buf))
+	return h.postRaw(buf, token)
+}
+
+func (h *harness) postRaw(body []byte, token string) int {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -321,14 +419,18 @@ func (h *harness) post(act map[string]any, token string) int {
 	return resp.StatusCode
 }
 
-// activity builds a message activity from a person in their 1:1 chat.
+// activity builds a message activity from a person in their 1:1 chat, as
+// Teams sends it (a card's Action.Submit arrives as value, with replyToId
+// naming the card).
 func (h *harness) activity(aad string, text string, value map[string]any, replyTo string) map[string]any {
 	n := h.seq.Add(1)
 	act := map[string]any{
 		"type": "message", "id": fmt.Sprintf("in-%d", n), "serviceUrl": h.conn.srv.URL, "channelId": "msteams",
+		"timestamp":    "2026-03-10T10:00:00.1234567Z",
 		"from":         map[string]any{"id": teamsID(aad), "name": "someone", "aadObjectId": aad},
-		"conversation": map[string]any{"id": "a:personal-" + strings.ToLower(aad), "conversationType": "personal", "tenantId": tenantID},
-		"recipient":    map[string]any{"id": "28:" + appID},
+		"conversation": map[string]any{"id": personalConv(aad), "conversationType": "personal", "tenantId": tenantID},
+		"recipient":    map[string]any{"id": "28:" + appID, "name": "Escalate"},
+		"channelData":  map[string]any{"tenant": map[string]any{"id": tenantID}},
 	}
 	if text != "" {
 		act["text"] = text
@@ -342,17 +444,27 @@ func (h *harness) activity(aad string, text string, value map[string]any, replyT
 	return act
 }
 
+// inChannel moves an activity to a team channel.
+func inChannel(act map[string]any) map[string]any {
+	act["conversation"] = map[string]any{"id": "19:team-general@thread.tacv2", "conversationType": "channel", "isGroup": true, "tenantId": tenantID}
+	return act
+}
+
+// token is a valid Bot Framework token for an activity from the fake connector.
+func (h *harness) token() string { return sign(h.t, h.id.key, keyID, goodClaims(h.conn.srv.URL)) }
+
 // send posts a properly signed activity and expects 200.
 func (h *harness) send(act map[string]any) {
 	h.t.Helper()
-	if code := h.post(act, sign(h.t, h.id.key, keyID, goodClaims(h.conn.srv.URL))); code != http.StatusOK {
+	if code := h.post(act, h.token()); code != http.StatusOK {
 		h.t.Fatalf("activity answered %d", code)
 	}
 }
 
+// deliver drains the outbox through the real sender.
 func (h *harness) deliver() {
 	h.t.Helper()
-	for range 5 {
+	for range 10 {
 		n, err := h.sender.RunOnce(context.Background())
 		if err != nil {
 			h.t.Fatal(err)
@@ -363,34 +475,32 @@ func (h *harness) deliver() {
 	}
 }
 
-// lastReply is the last card replied to a person's conversation.
+// lastReply is the last card replied to a person's 1:1 chat.
 func (h *harness) lastReply(aad string) call {
 	h.t.Helper()
-	conv := "a:personal-" + strings.ToLower(aad)
-	calls := h.conn.all()
-	for i := len(calls) - 1; i >= 0; i-- {
-		if calls[i].Op == "reply" && calls[i].Conversation == conv {
-			return calls[i]
-		}
-	}
-	h.t.Fatalf("no reply to %s", aad)
-	return call{}
+	return h.last("reply", personalConv(aad))
 }
 
-// lastDM is the last card sent (by the outbox) to a person's conversation.
+// lastDM is the last card sent (not replied) to a conversation.
 func (h *harness) lastDM(conv string) call {
+	h.t.Helper()
+	return h.last("send", conv)
+}
+
+func (h *harness) last(op, conv string) call {
 	h.t.Helper()
 	calls := h.conn.all()
 	for i := len(calls) - 1; i >= 0; i-- {
-		if calls[i].Op == "send" && calls[i].Conversation == conv {
+		if calls[i].Op == op && calls[i].Conversation == conv {
 			return calls[i]
 		}
 	}
-	h.t.Fatalf("no DM in %s", conv)
+	h.t.Fatalf("no %s in %s", op, conv)
 	return call{}
 }
 
-// button finds the submit data of a card's button of an action kind.
+// button finds the submit data of a card's button: an action kind, or
+// "submit" for a form's submit.
 func button(t testing.TB, card map[string]any, kind string) map[string]any {
 	t.Helper()
 	var found map[string]any
@@ -400,7 +510,10 @@ func button(t testing.TB, card map[string]any, kind string) map[string]any {
 		case map[string]any:
 			if x["type"] == "Action.Submit" {
 				if d, _ := x["data"].(map[string]any); d != nil && (d[dataAction] == kind || (kind == "submit" && d[dataForm] != nil)) {
-					found = d
+					found = map[string]any{}
+					for k, v := range d {
+						found[k] = v
+					}
 				}
 			}
 			for _, e := range x {
@@ -419,6 +532,13 @@ func button(t testing.TB, card map[string]any, kind string) map[string]any {
 	return found
 }
 
+func hasButton(card map[string]any) bool {
+	b, _ := json.Marshal(card)
+	return strings.Contains(string(b), `"Action.Submit"`)
+}
+
+// raiseValues is a raise form's submit as Teams sends it: the button's
+// data merged with the inputs (the people picker answers AAD object ids).
 func raiseValues(data map[string]any) map[string]any {
 	v := map[string]any{}
 	for k, x := range data {
@@ -427,7 +547,7 @@ func raiseValues(data map[string]any) map[string]any {
 	for k, x := range map[string]any{
 		workflow.FieldSubjectType: "child", workflow.FieldSubjectRef: "CSC-4471-XQ",
 		workflow.FieldCategory: string(workflow.CatThresholds), workflow.FieldRaiserAgency: "csc",
-		workflow.FieldResponderAgency: "health", workflow.FieldResponder: string(uid(aadResponder)),
+		workflow.FieldResponderAgency: "health", workflow.FieldResponder: strings.ToUpper(aadResponder),
 		workflow.FieldDisagreement:  "Health visitor declined the strategy discussion despite bruising",
 		workflow.FieldOutcomeSought: "A strategy discussion within one working day",
 		workflow.FieldEvidence:      "Two unexplained bruises recorded on the home visit",

@@ -5,103 +5,181 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
 
-// Transport delivers outbox items to Teams.
+// Transport is the outbox's way to Teams: DMs to people's 1:1 chats with
+// the bot, and business-team feed posts in one thread per case.
 func (a *Adapter) Transport() outbox.Transport { return transport{a} }
 
 type transport struct{ a *Adapter }
 
 func (transport) Platform() string { return platform }
 
-// Send delivers one item: a DM to the person's 1:1 conversation, or a
-// business-team feed post in the case's thread.
 func (t transport) Send(ctx context.Context, it store.OutboxItem) error {
-	a := t.a
-	// An item delivered before a crash comes again: recognise it.
-	if _, ok, err := a.st.GetRef(ctx, refSent, it.ID); err != nil {
-		return fmt.Errorf("read delivery marker: %w", err)
-	} else if ok {
-		return nil
+	if it.Message.Feed || it.Message.To == "" {
+		return t.feed(ctx, it)
 	}
-	m := it.Message
-	card := a.render.message(m)
-	var id string
-	var err error
-	if m.To == "" {
-		id, err = t.feed(ctx, m, card)
-	} else {
-		id, err = t.direct(ctx, m.To, card)
+	return t.direct(ctx, it)
+}
+
+// direct delivers a DM, opening the 1:1 chat first when there is none.
+func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
+	a, m := t.a, it.Message
+	if m.To.Platform() != platform {
+		return outbox.Permanent(fmt.Errorf("teams: %s is not a Teams user", m.To.Platform()))
 	}
+	key := m.Ref + "|" + string(m.To)
+	if m.Ref != "" {
+		// The same item again (a crash between delivery and its
+		// acknowledgement) is recognised, not posted twice.
+		if last, ok, err := a.st.GetRef(ctx, refDMLast, key); err != nil {
+			return fmt.Errorf("teams: read the last DM: %w", err)
+		} else if ok && last == it.ID {
+			return nil
+		}
+	}
+	ref, err := t.conversation(ctx, m.To)
 	if err != nil {
 		return err
 	}
-	if err := a.st.SetRef(ctx, refSent, it.ID, id); err != nil {
-		// Delivered; at worst it is delivered again after a crash.
-		a.log.WarnContext(ctx, "store delivery marker", "item", it.ID, "error", err.Error())
+	if m.Ref != "" {
+		if err := t.retirePrevious(ctx, key, m.Ref, ref.ServiceURL); err != nil {
+			return err
+		}
+	}
+	card := a.render.message(m, modeDM)
+	id, err := a.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
+	if err != nil {
+		return fmt.Errorf("teams: send a DM: %w", err)
+	}
+	a.recent.put(activityKey(ref.ConversationID, id), m.Ref, card)
+	if m.Ref != "" {
+		// Delivered: failing to remember it costs only the retiring of
+		// its buttons later, so it is logged, not retried.
+		if err := a.st.SetRef(ctx, refActivity, key, ref.ConversationID+"|"+id); err != nil {
+			a.log.WarnContext(ctx, "remember a DM", "ref", m.Ref, "error", err.Error())
+		}
+		if err := a.st.SetRef(ctx, refDMLast, key, it.ID); err != nil {
+			a.log.WarnContext(ctx, "remember a DM", "ref", m.Ref, "error", err.Error())
+		}
 	}
 	return nil
 }
 
-func (t transport) direct(ctx context.Context, to workflow.UserID, card *Card) (string, error) {
+// conversation is the person's 1:1 chat with the bot, created through the
+// connector when they have none yet: with their Teams id when they have
+// written to the bot (in a channel, say), else with their AAD object id,
+// which Teams accepts once the app is installed for them.
+func (t transport) conversation(ctx context.Context, to workflow.UserID) (conversationRef, error) {
 	a := t.a
-	if to.Platform() != platform {
-		return "", outbox.Permanent(fmt.Errorf("%s is not a Teams user", to.Platform()))
-	}
-	raw, ok, err := a.st.GetRef(ctx, refConversation, string(to))
+	ref, _, err := a.conversationOf(ctx, to)
 	if err != nil {
-		return "", fmt.Errorf("read conversation reference: %w", err)
+		return ref, err
 	}
-	var ref conversationRef
-	if ok {
-		if err := json.Unmarshal([]byte(raw), &ref); err != nil {
-			return "", outbox.Permanent(fmt.Errorf("conversation reference: %w", err))
-		}
+	if ref.ConversationID != "" && ref.ServiceURL != "" {
+		return ref, nil
 	}
-	if !ok || (ref.ConversationID == "" && ref.TeamsUserID == "") || ref.ServiceURL == "" {
-		return "", outbox.Permanent(errors.New("this person has never talked to Escalate in Teams, so the bot cannot message them; ask them to open Escalate in Teams once"))
+	member := ref.TeamsUserID
+	if member == "" {
+		id, _ := pickerValue(to)
+		member = id
 	}
-	if ref.ConversationID == "" {
-		id, err := a.conn.createConversation(ctx, ref.ServiceURL, a.cfg.AppID, a.cfg.TenantID, ref.TeamsUserID)
-		if err != nil {
-			return "", err
-		}
-		ref.ConversationID = id
-		buf, _ := json.Marshal(ref)
-		if err := a.st.SetRef(ctx, refConversation, string(to), string(buf)); err != nil {
-			return "", fmt.Errorf("store conversation reference: %w", err)
-		}
+	if ref.ServiceURL == "" {
+		ref.ServiceURL = a.serviceURL(ctx)
 	}
-	return a.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card)
+	conv, err := a.conn.createConversation(ctx, ref.ServiceURL, a.cfg.AppID, a.cfg.TenantID, member)
+	var se *statusError
+	if errors.As(err, &se) && (se.Status == 403 || se.Status == 404) {
+		return ref, outbox.Permanent(fmt.Errorf("teams: Escalate cannot open a chat with this person (connector answered %d): install the Escalate app for them, or ask them to open it once", se.Status))
+	}
+	if err != nil {
+		return ref, fmt.Errorf("teams: open a 1:1 chat: %w", err)
+	}
+	ref.ConversationID, ref.TeamsUserID = conv, member
+	buf, _ := json.Marshal(ref)
+	if err := a.st.SetRef(ctx, refConversation, string(to), string(buf)); err != nil {
+		return ref, fmt.Errorf("teams: store a conversation reference: %w", err)
+	}
+	return ref, nil
 }
 
-// feed posts to the business-team channel: the first post for a case starts
-// its thread, later ones reply in it; digests post at the top level.
-func (t transport) feed(ctx context.Context, m workflow.Message, card *Card) (string, error) {
+// retirePrevious takes the buttons off the person's previous DM about the
+// case: the new one carries the buttons that are current. The previous
+// card's words stay; a card this process no longer remembers is left as it
+// was, and its stale buttons are refused by the workflow if pressed.
+func (t transport) retirePrevious(ctx context.Context, key, ref, serviceURL string) error {
 	a := t.a
-	if a.cfg.FeedConversation == "" || a.cfg.ServiceURL == "" {
-		return "", outbox.Permanent(errors.New("no Teams business-team conversation is configured"))
-	}
-	if m.Kind == workflow.MsgDigest || m.Ref == "" {
-		return a.conn.send(ctx, a.cfg.ServiceURL, a.cfg.FeedConversation, card)
-	}
-	root, ok, err := a.st.GetRef(ctx, refThread, m.Ref)
+	prev, ok, err := a.st.GetRef(ctx, refActivity, key)
 	if err != nil {
-		return "", fmt.Errorf("read feed thread: %w", err)
+		return fmt.Errorf("teams: read the previous DM: %w", err)
 	}
-	if ok {
-		return a.conn.send(ctx, a.cfg.ServiceURL, a.cfg.FeedConversation+";messageid="+root, card)
+	if !ok {
+		return nil
 	}
-	id, err := a.conn.send(ctx, a.cfg.ServiceURL, a.cfg.FeedConversation, card)
+	conv, id, _ := strings.Cut(prev, "|")
+	old, ok := a.recent.get(activityKey(conv, id))
+	if !ok || !hasActions(old.card.Body) {
+		return nil
+	}
+	c := withoutActions(old.card)
+	c.Body = append(c.Body, small(ref+" has moved on: the current buttons are on the newer message below."))
+	err = a.update(ctx, serviceURL, conv, id, ref, c)
+	var ra *outbox.RetryAfter
+	switch {
+	case err == nil:
+	case errors.As(err, &ra):
+		return err
+	default:
+		a.log.WarnContext(ctx, "retire stale buttons", "ref", ref, "error", err.Error())
+	}
+	return nil
+}
+
+// feed posts to the business team's channel: the first post about a case
+// starts its thread, later ones reply in it; posts about no case (the
+// digest) stand alone. A feed card carries the title and facts only.
+func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
+	a, m := t.a, it.Message
+	if a.cfg.FeedConversation == "" {
+		return outbox.Permanent(errors.New("teams: no business-team conversation is configured"))
+	}
+	serviceURL := a.serviceURL(ctx)
+	card := a.render.message(m, modeFeed)
+	if m.Ref == "" {
+		if _, err := a.conn.send(ctx, serviceURL, a.cfg.FeedConversation, card, m.Title); err != nil {
+			return fmt.Errorf("teams: post to the feed: %w", err)
+		}
+		return nil
+	}
+	if last, ok, err := a.st.GetRef(ctx, refFeedLast, m.Ref); err != nil {
+		return fmt.Errorf("teams: read the last feed post: %w", err)
+	} else if ok && last == it.ID {
+		return nil
+	}
+	root, threaded, err := a.st.GetRef(ctx, refThread, m.Ref)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("teams: read the feed thread: %w", err)
 	}
-	if err := a.st.SetRef(ctx, refThread, m.Ref, id); err != nil {
-		return "", fmt.Errorf("store feed thread: %w", err)
+	conv := a.cfg.FeedConversation
+	if threaded {
+		conv += ";messageid=" + root
 	}
-	return id, nil
+	id, err := a.conn.send(ctx, serviceURL, conv, card, m.Title)
+	if err != nil {
+		return fmt.Errorf("teams: post to the feed: %w", err)
+	}
+	if !threaded {
+		if err := a.st.SetRef(ctx, refThread, m.Ref, id); err != nil {
+			a.log.ErrorContext(ctx, "remember a feed thread", "ref", m.Ref, "error", err.Error())
+		}
+	}
+	if err := a.st.SetRef(ctx, refFeedLast, m.Ref, it.ID); err != nil {
+		a.log.WarnContext(ctx, "remember a feed post", "ref", m.Ref, "error", err.Error())
+	}
+	return nil
 }
