@@ -347,3 +347,31 @@ func CommandForValue(k ActionKind, t ActionTarget) (Command, bool) {
 	}
 	return Command{}, false
 }
+
+// DoneLabel is what a person is told their click did, shown where the
+// buttons were, so a used message cannot be used twice.
+func DoneLabel(kind ActionKind, form FormKind) string {
+	switch {
+	case kind == ActConfirm:
+		return "You confirmed the resolution"
+	case form == FormPropose:
+		return "You sent a resolution for confirmation"
+	case form == FormEscalate:
+		return "You escalated the case"
+	case form == FormNote:
+		return "You added a note"
+	case form == FormReject:
+		return "You did not agree the proposed resolution"
+	case form == FormWithdraw:
+		return "You withdrew the case"
+	case form == FormResolve:
+		return "You resolved the case"
+	case form == FormPanel:
+		return "You convened a resolution panel"
+	case form == FormDebrief:
+		return "You recorded a debrief"
+	case form == FormLearning:
+		return "You tagged learning themes"
+	}
+	return "Done"
+}

@@ -346,3 +346,17 @@ func TestLearningThemesForm(t *testing.T) {
 		t.Errorf("themes: %q", got)
 	}
 }
+
+func TestDoneLabelSaysWhatTheClickDid(t *testing.T) {
+	cases := map[string]string{
+		DoneLabel(ActConfirm, ""):            "You confirmed the resolution",
+		DoneLabel(ActEscalate, FormEscalate): "You escalated the case",
+		DoneLabel(ActLearning, FormLearning): "You tagged learning themes",
+		DoneLabel(ActShow, ""):               "Done",
+	}
+	for got, want := range cases {
+		if got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
+}

@@ -41,28 +41,9 @@ func Markdown(w io.Writer, rec Record) error {
 	line("")
 	line("## The case")
 	line("")
-	field("Reference", rec.Ref)
-	about := rec.SubjectType
-	if rec.SubjectRef != "" {
-		about += ", case number " + rec.SubjectRef
+	for _, f := range rec.CaseFields() {
+		field(f.Label, f.Value)
 	}
-	field("About", about)
-	field("Current plan", rec.Plan)
-	field("Category", rec.Category)
-	field("Raised by", rec.Raiser.Person+" ("+rec.Raiser.Agency+")")
-	field("Raised with", rec.Responder.Person+" ("+rec.Responder.Agency+")")
-	field("Raised", FormatTime(rec.Raised))
-	if rec.ImmediateRisk {
-		field("Risk of immediate harm", "yes")
-	}
-	field("Started at", rec.StartStage)
-	field("Why it started at a later stage", rec.StartReason)
-	field("Stage reached", rec.StageReached)
-	field("State", rec.State)
-	if !rec.Closed.IsZero() {
-		field("Closed", FormatTime(rec.Closed))
-	}
-	field("Windows lapsed", fmt.Sprint(rec.LapsedWindows))
 
 	line("")
 	line("## The disagreement")

@@ -106,28 +106,9 @@ func PDF(w io.Writer, rec Record) error {
 	}
 
 	heading("The case")
-	about := rec.SubjectType
-	if rec.SubjectRef != "" {
-		about += ", case number " + rec.SubjectRef
+	for _, f := range rec.CaseFields() {
+		field(f.Label, f.Value)
 	}
-	field("Reference", rec.Ref)
-	field("About", about)
-	field("Current plan", rec.Plan)
-	field("Category", rec.Category)
-	field("Raised by", rec.Raiser.Person+" ("+rec.Raiser.Agency+")")
-	field("Raised with", rec.Responder.Person+" ("+rec.Responder.Agency+")")
-	field("Raised", FormatTime(rec.Raised))
-	if rec.ImmediateRisk {
-		field("Risk of immediate harm", "yes")
-	}
-	field("Started at", rec.StartStage)
-	field("Why it started later", rec.StartReason)
-	field("Stage reached", rec.StageReached)
-	field("State", rec.State)
-	if !rec.Closed.IsZero() {
-		field("Closed", FormatTime(rec.Closed))
-	}
-	field("Windows lapsed", fmt.Sprint(rec.LapsedWindows))
 
 	heading("The disagreement")
 	if rec.DecisionDisputed != "" {

@@ -11,6 +11,7 @@
 package record
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/escalate-app/escalate/workflow"
@@ -265,4 +266,31 @@ func FormatTime(t time.Time) string {
 		return "—"
 	}
 	return t.Format("Mon 2 Jan 2006, 15:04")
+}
+
+// Field is one labelled line of a record's summary.
+type Field struct{ Label, Value string }
+
+// CaseFields is the case's summary, in order, for every format; a
+// renderer leaves out fields with no value.
+func (rec Record) CaseFields() []Field {
+	about := rec.SubjectType
+	if rec.SubjectRef != "" {
+		about += ", case number " + rec.SubjectRef
+	}
+	f := []Field{
+		{"Reference", rec.Ref}, {"About", about}, {"Current plan", rec.Plan}, {"Category", rec.Category},
+		{"Raised by", rec.Raiser.Person + " (" + rec.Raiser.Agency + ")"},
+		{"Raised with", rec.Responder.Person + " (" + rec.Responder.Agency + ")"},
+		{"Raised", FormatTime(rec.Raised)},
+	}
+	if rec.ImmediateRisk {
+		f = append(f, Field{"Risk of immediate harm", "yes"})
+	}
+	f = append(f, Field{"Started at", rec.StartStage}, Field{"Why it started at a later stage", rec.StartReason},
+		Field{"Stage reached", rec.StageReached}, Field{"State", rec.State})
+	if !rec.Closed.IsZero() {
+		f = append(f, Field{"Closed", FormatTime(rec.Closed)})
+	}
+	return append(f, Field{"Windows lapsed", strconv.Itoa(rec.LapsedWindows)})
 }

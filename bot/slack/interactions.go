@@ -92,7 +92,7 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 			return
 		}
 		a.kick()
-		a.after(func(ctx context.Context) { a.markDone(ctx, src, user, ref, doneLabel(kind, "")) })
+		a.after(func(ctx context.Context) { a.markDone(ctx, src, user, ref, workflow.DoneLabel(kind, "")) })
 		return
 	}
 	d, hist, err := a.eng.Case(ctx, ref, user)
@@ -142,31 +142,6 @@ func (a *Adapter) precheck(d *workflow.Dispute, hist []workflow.Event, kind work
 		return r
 	}
 	return nil
-}
-
-// doneLabel is the note left on a message once its buttons were used.
-func doneLabel(kind workflow.ActionKind, form workflow.FormKind) string {
-	switch {
-	case kind == workflow.ActConfirm:
-		return "You confirmed the resolution"
-	case form == workflow.FormPropose:
-		return "You sent a resolution for confirmation"
-	case form == workflow.FormEscalate:
-		return "You escalated the case"
-	case form == workflow.FormNote:
-		return "You added a note"
-	case form == workflow.FormReject:
-		return "You did not agree the proposed resolution"
-	case form == workflow.FormWithdraw:
-		return "You withdrew the case"
-	case form == workflow.FormResolve:
-		return "You resolved the case"
-	case form == workflow.FormPanel:
-		return "You convened a resolution panel"
-	case form == workflow.FormDebrief:
-		return "You recorded a debrief"
-	}
-	return "Done"
 }
 
 // markDone updates the message whose button was used: its buttons come
@@ -429,7 +404,7 @@ func (a *Adapter) submitAction(ctx context.Context, cb slack.InteractionCallback
 	if err == nil {
 		a.kick()
 	}
-	label := doneLabel(meta.Action, meta.Form)
+	label := workflow.DoneLabel(meta.Action, meta.Form)
 	a.after(func(ctx context.Context) { a.markDone(ctx, meta.Src, user, meta.Ref, label) })
 	return nil
 }

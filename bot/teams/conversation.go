@@ -231,7 +231,7 @@ func (a *Adapter) press(ctx context.Context, act schema.Activity, user workflow.
 		return a.explain(ctx, act, user, d.Ref, err)
 	}
 	a.kick()
-	a.retire(ctx, act, user, res.Dispute, act.ReplyToID, doneLabel(kind, ""))
+	a.retire(ctx, act, user, res.Dispute, act.ReplyToID, workflow.DoneLabel(kind, ""))
 	return nil
 }
 
@@ -366,7 +366,7 @@ func (a *Adapter) submit(ctx context.Context, act schema.Activity, user workflow
 		return a.explain(ctx, act, user, ref, err)
 	}
 	a.kick()
-	label := doneLabel("", kind)
+	label := workflow.DoneLabel("", kind)
 	// The form is done: it becomes a note of what was done, and the case
 	// card it came from loses the buttons that are now stale.
 	if act.ReplyToID != "" {
@@ -423,30 +423,6 @@ func (a *Adapter) raisedCard(ref string, risk bool) *Card {
 
 func doneCard(label, ref string) *Card {
 	return newCard(heading("✓ "+label), small(ref))
-}
-
-func doneLabel(kind workflow.ActionKind, form workflow.FormKind) string {
-	switch {
-	case kind == workflow.ActConfirm:
-		return "You confirmed the resolution"
-	case form == workflow.FormPropose:
-		return "You sent a resolution for confirmation"
-	case form == workflow.FormEscalate:
-		return "You escalated the case"
-	case form == workflow.FormNote:
-		return "You added a note"
-	case form == workflow.FormReject:
-		return "You did not agree the proposed resolution"
-	case form == workflow.FormWithdraw:
-		return "You withdrew the case"
-	case form == workflow.FormResolve:
-		return "You resolved the case"
-	case form == workflow.FormPanel:
-		return "You convened a resolution panel"
-	case form == workflow.FormDebrief:
-		return "You recorded a debrief"
-	}
-	return "Done"
 }
 
 // retire redraws the case card whose button was used: its words stay, its
