@@ -57,6 +57,14 @@ func TestProposeConfirmAndDoubleClick(t *testing.T) {
 	for _, u := range []string{uRaiser, uResponder} {
 		rec := h.lastDM(u)
 		assertContains(t, u+"'s written record", rec.Raw, "is resolved", "Strategy discussion booked", "History")
+		// The record itself comes as a PDF, beside the message, in the DM.
+		files := h.fake.sharedIn(rec.Channel)
+		if len(files) != 1 || !strings.HasPrefix(string(files[0].Data), "%PDF") || !strings.HasPrefix(rec.Channel, "D") {
+			t.Fatalf("%s should have the record's PDF in the DM %s: %d files", u, rec.Channel, len(files))
+		}
+	}
+	if h.deliver() != 0 || len(h.fake.allShared()) != 2 {
+		t.Fatal("each party gets the record's PDF exactly once")
 	}
 
 	// The same Confirm clicked again (the double click): refused, nothing changes.

@@ -174,3 +174,37 @@ func jsonRoundTrip(in, out any) error {
 	}
 	return json.Unmarshal(b, out)
 }
+
+// TestClosingRecordPDFSurvivesARateLimit: when the record's upload is
+// rate-limited, the closing message is not posted again, and the PDF
+// arrives once, after Retry-After.
+func TestClosingRecordPDFSurvivesARateLimit(t *testing.T) {
+	h := newHarness(t)
+	ref := h.raise(raiseAnswers())
+	h.deliver()
+	h.click(uResponder, h.lastDM(uResponder), "resolved")
+	h.submit(h.fake.lastOpened(), uResponder, map[string]any{workflow.FieldOutcome: "Strategy discussion booked"})
+	h.deliver()
+	h.fake.rateLimit("files.getUploadURLExternal", 1, 5)
+	h.click(uRaiser, h.lastDM(uRaiser), "confirm")
+	if h.dispute(ref).State != workflow.StateResolved {
+		t.Fatal("confirm did not close the case")
+	}
+	h.deliver()
+	h.clock.Add(6 * time.Second)
+	h.deliver()
+	if n := len(h.fake.allShared()); n != 2 {
+		t.Fatalf("%d record PDFs shared, want one for each party", n)
+	}
+	for _, u := range []string{uRaiser, uResponder} {
+		records := 0
+		for _, m := range h.fake.dms(u) {
+			if strings.Contains(m.Raw, "is resolved") {
+				records++
+			}
+		}
+		if records != 1 {
+			t.Errorf("%s got the closing message %d times, want once", u, records)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,15 +12,18 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/escalate-app/escalate/bot/outbox"
+	"github.com/escalate-app/escalate/bot/record"
 	"github.com/escalate-app/escalate/store"
+	"github.com/escalate-app/escalate/workflow"
 )
 
 // Platform references the transport keeps in the store.
 const (
-	refThread   = "slack-thread"    // case ref → ts of its feed thread
-	refDM       = "slack-dm"        // "ref|user" → "channel|ts" of the latest DM
-	refDMLast   = "slack-dm-last"   // "ref|user" → outbox id of the latest DM
-	refFeedLast = "slack-feed-last" // case ref → outbox id of the latest feed post
+	refThread    = "slack-thread"     // case ref → ts of its feed thread
+	refDM        = "slack-dm"         // "ref|user" → "channel|ts" of the latest DM
+	refDMLast    = "slack-dm-last"    // "ref|user" → outbox id of the latest DM
+	refRecordPDF = "slack-record-pdf" // outbox id → "sent" once its record's PDF is attached
+	refFeedLast  = "slack-feed-last"  // case ref → outbox id of the latest feed post
 )
 
 // transport posts outbox messages: DMs to people, feed posts to the
@@ -51,35 +55,81 @@ func (t *transport) dm(ctx context.Context, it store.OutboxItem) error {
 		return outbox.Permanent(fmt.Errorf("slack: %s is not a Slack user", m.To.Platform()))
 	}
 	key := m.Ref + "|" + string(m.To)
+	posted := false
 	if m.Ref != "" {
 		// The same item again (a crash between delivery and its
 		// acknowledgement) is recognised, not posted twice.
-		if last, ok, err := t.a.st.GetRef(ctx, refDMLast, key); err != nil {
+		last, ok, err := t.a.st.GetRef(ctx, refDMLast, key)
+		if err != nil {
 			return fmt.Errorf("slack: read last DM: %w", err)
-		} else if ok && last == it.ID {
-			return nil
 		}
-		if err := t.retirePrevious(ctx, key, m.Ref); err != nil {
-			return err
+		posted = ok && last == it.ID
+		if !posted {
+			if err := t.retirePrevious(ctx, key, m.Ref); err != nil {
+				return err
+			}
 		}
 	}
-	blocks := t.renderer().message(m, modeDM, maxMessageBlocks)
-	// Posting to the user id posts in the app's DM with that person.
-	channel, ts, err := t.a.api.PostMessageContext(ctx, user,
-		slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(blocks...))
+	if !posted {
+		blocks := t.renderer().message(m, modeDM, maxMessageBlocks)
+		// Posting to the user id posts in the app's DM with that person.
+		channel, ts, err := t.a.api.PostMessageContext(ctx, user,
+			slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(blocks...))
+		if err != nil {
+			return classify("chat.postMessage", err)
+		}
+		t.a.recent.put(msgKey(channel, ts), blocks)
+		if m.Ref != "" {
+			// Where the DM is matters to the record's PDF below, so
+			// remembering it is retried like the delivery itself.
+			if err := t.a.st.SetRef(ctx, refDM, key, channel+"|"+ts); err != nil {
+				return fmt.Errorf("slack: remember DM: %w", err)
+			}
+			if err := t.a.st.SetRef(ctx, refDMLast, key, it.ID); err != nil {
+				return fmt.Errorf("slack: remember DM: %w", err)
+			}
+		}
+	}
+	if m.Kind == workflow.MsgRecord && m.Ref != "" {
+		return t.attachRecord(ctx, it, key)
+	}
+	return nil
+}
+
+// attachRecord puts the written record, as a PDF, beside the closing
+// message in the person's DM: the record goes on the child's or adult's
+// file. It is sent once per outbox item, even if the item is retried.
+func (t *transport) attachRecord(ctx context.Context, it store.OutboxItem, key string) error {
+	m := it.Message
+	if _, done, err := t.a.st.GetRef(ctx, refRecordPDF, it.ID); err != nil {
+		return fmt.Errorf("slack: read record marker: %w", err)
+	} else if done {
+		return nil
+	}
+	where, ok, err := t.a.st.GetRef(ctx, refDM, key)
+	if err != nil || !ok {
+		return fmt.Errorf("slack: find the DM for the record of %s: %v", m.Ref, err)
+	}
+	channel, _, _ := strings.Cut(where, "|")
+	if !strings.HasPrefix(channel, "D") {
+		return outbox.Permanent(fmt.Errorf("slack: the record of %s would go to %q, not a direct message", m.Ref, channel))
+	}
+	rec, err := record.ForViewer(ctx, t.a.eng, m.Ref, m.To)
 	if err != nil {
-		return classify("chat.postMessage", err)
+		return outbox.Permanent(fmt.Errorf("slack: record of %s: %w", m.Ref, err))
 	}
-	t.a.recent.put(msgKey(channel, ts), blocks)
-	if m.Ref != "" {
-		// The message is delivered: a failure to remember it costs only the
-		// retiring of its buttons later, so it is logged, not retried.
-		if err := t.a.st.SetRef(ctx, refDM, key, channel+"|"+ts); err != nil {
-			t.a.log.WarnContext(ctx, "remember DM", "ref", m.Ref, "err", err)
-		}
-		if err := t.a.st.SetRef(ctx, refDMLast, key, it.ID); err != nil {
-			t.a.log.WarnContext(ctx, "remember DM", "ref", m.Ref, "err", err)
-		}
+	var pdf bytes.Buffer
+	if err := record.PDF(&pdf, rec); err != nil {
+		return fmt.Errorf("slack: render the record of %s: %w", m.Ref, err)
+	}
+	if _, err := t.a.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(pdf.Bytes()), FileSize: pdf.Len(),
+		Filename: rec.Ref + ".pdf", Title: "Written record of " + rec.Ref, Channel: channel,
+	}); err != nil {
+		return classify("files.upload", err)
+	}
+	if err := t.a.st.SetRef(ctx, refRecordPDF, it.ID, "sent"); err != nil {
+		t.a.log.WarnContext(ctx, "remember the record was sent", "ref", m.Ref, "err", err)
 	}
 	return nil
 }
