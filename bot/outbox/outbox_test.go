@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -16,24 +17,6 @@ import (
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
-
-// fakeClock is moved by the test; nothing sleeps.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // memQueue is an in-memory outbox with the store's semantics: leases,
 // tokens (an outcome recorded with a stale token changes nothing), retry
@@ -215,7 +198,7 @@ type rig struct {
 
 func newRig(t *testing.T, opts Options, extra ...Transport) *rig {
 	t.Helper()
-	r := &rig{clock: &fakeClock{t: t0}, q: &memQueue{}, slack: &scriptTransport{platform: "slack", script: map[string][]error{}}, m: &countMetrics{}, logs: &bytes.Buffer{}}
+	r := &rig{clock: bottest.NewClock(t0), q: &memQueue{}, slack: &scriptTransport{platform: "slack", script: map[string][]error{}}, m: &countMetrics{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: r.logs}, nil))
 	r.s = New(r.q, append([]Transport{r.slack}, extra...), r.clock.Now, log, r.m, opts)
 	return r
@@ -476,7 +459,7 @@ func (b *blockingTransport) Send(ctx context.Context, it store.OutboxItem) error
 }
 
 func TestRunKickAndGracefulShutdown(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := bottest.NewClock(t0)
 	q := &memQueue{}
 	bt := &blockingTransport{started: make(chan string, 1), release: make(chan struct{})}
 	s := New(q, []Transport{bt}, clock.Now, slog.New(slog.DiscardHandler), nil, Options{})
@@ -523,3 +506,5 @@ func TestPermanentWrapping(t *testing.T) {
 		t.Fatal("only errors marked Permanent are permanent")
 	}
 }
+
+type fakeClock = bottest.Clock

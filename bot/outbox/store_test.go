@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"log/slog"
 	"slices"
 	"testing"
@@ -25,7 +26,7 @@ func realStore(t *testing.T, clock *fakeClock) *store.Store {
 
 func TestStoreRateLimitThenDeliveredOnce(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{t: t0}
+	clock := bottest.NewClock(t0)
 	st := realStore(t, clock)
 	slack := &scriptTransport{platform: "slack", script: map[string][]error{}}
 	s := New(st, []Transport{slack}, clock.Now, slog.New(slog.DiscardHandler), nil, Options{})
@@ -60,7 +61,7 @@ func TestStoreRateLimitThenDeliveredOnce(t *testing.T) {
 
 func TestStoreBackoffThenSuccessAndPermanentParks(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{t: t0}
+	clock := bottest.NewClock(t0)
 	st := realStore(t, clock)
 	slack := &scriptTransport{platform: "slack", script: map[string][]error{}}
 	s := New(st, []Transport{slack}, clock.Now, slog.New(slog.DiscardHandler), nil, Options{})
@@ -97,7 +98,7 @@ func TestStoreBackoffThenSuccessAndPermanentParks(t *testing.T) {
 
 func TestStoreCrashAfterClaimRedeliveredAfterLease(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{t: t0}
+	clock := bottest.NewClock(t0)
 	st := realStore(t, clock)
 	// A feed message goes to both feed platforms.
 	feed := workflow.Message{ID: "ESC-2026-0001/2/1", Kind: workflow.MsgFeed, Ref: "ESC-2026-0001", Feed: true, Title: "ESC-2026-0001: Escalated"}
@@ -126,7 +127,7 @@ func TestStoreCrashAfterClaimRedeliveredAfterLease(t *testing.T) {
 
 func TestStoreTwoSendersDeliverEachOnce(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{t: t0}
+	clock := bottest.NewClock(t0)
 	st := realStore(t, clock)
 	var msgs []workflow.Message
 	for i := range 300 {

@@ -1,12 +1,11 @@
 package retention_test
 
 import (
-	"bytes"
 	"context"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,23 +18,6 @@ import (
 	"github.com/escalate-app/escalate/workflow"
 	"github.com/escalate-app/escalate/workflow/calendar"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type rig struct {
 	env    workflow.Env
@@ -215,3 +197,5 @@ func TestPurgeRefusesANonsensePeriod(t *testing.T) {
 		}
 	}
 }
+
+type syncBuffer = bottest.LogBuffer

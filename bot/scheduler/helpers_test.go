@@ -1,9 +1,9 @@
 package scheduler
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"log/slog"
 	"slices"
 	"strings"
@@ -18,26 +18,6 @@ import (
 	"github.com/escalate-app/escalate/workflow"
 	"github.com/escalate-app/escalate/workflow/calendar"
 )
-
-// fakeClock is moved by the test; nothing sleeps.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 func london(t testing.TB) *time.Location {
 	t.Helper()
@@ -130,23 +110,6 @@ type rig struct {
 	n     atomic.Int64
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type repairCounter struct {
 	mu sync.Mutex
 	n  map[string]int
@@ -169,7 +132,7 @@ func (r *repairCounter) get(kind string) int {
 
 func newRig(t testing.TB, start time.Time, window int, opts Options) *rig {
 	t.Helper()
-	clock := &fakeClock{t: start}
+	clock := bottest.NewClock(start)
 	cal := newCal(t)
 	env := workflow.Env{Policy: policy(window), Directory: directory(), Calendar: cal}
 	st := storetest.New(t, store.Options{FeedPlatforms: []string{"slack"}, Now: clock.Now})
@@ -324,3 +287,7 @@ func kinds(items []store.OutboxItem) map[workflow.MessageKind]int {
 	}
 	return k
 }
+
+type fakeClock = bottest.Clock
+
+type syncBuffer = bottest.LogBuffer

@@ -29,11 +29,11 @@ func TestRateLimitedThenDeliveredOnce(t *testing.T) {
 	if len(h.fake.dms(uResponder))+len(h.fake.dms(uRaiser)) != 0 {
 		t.Fatal("a rate-limited message arrived")
 	}
-	h.clock.Add(6 * time.Second)
+	h.clock.Advance(6 * time.Second)
 	if n := h.deliver(); n != 0 {
 		t.Fatalf("%d messages were sent before Retry-After passed", n)
 	}
-	h.clock.Add(time.Second)
+	h.clock.Advance(time.Second)
 	h.deliver()
 	if r, a := len(h.fake.dms(uResponder)), len(h.fake.dms(uRaiser)); r != 1 || a != 1 {
 		t.Fatalf("after the wait the responder has %d DMs and the raiser %d, want one each", r, a)
@@ -191,7 +191,7 @@ func TestClosingRecordPDFSurvivesARateLimit(t *testing.T) {
 		t.Fatal("confirm did not close the case")
 	}
 	h.deliver()
-	h.clock.Add(6 * time.Second)
+	h.clock.Advance(6 * time.Second)
 	h.deliver()
 	if n := len(h.fake.allShared()); n != 2 {
 		t.Fatalf("%d record PDFs shared, want one for each party", n)

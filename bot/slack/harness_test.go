@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,42 +50,6 @@ const (
 	uBot       = "UBOT"
 	groupSen1  = "SSEN1"
 )
-
-// fakeClock is the engine's, store's and sender's clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects the log, to check it never holds free text.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type harness struct {
 	t      *testing.T
@@ -151,7 +115,7 @@ func newHarness(t *testing.T, opt ...harnessOpts) *harness {
 		o = opt[0]
 	}
 	london, _ := time.LoadLocation("Europe/London")
-	h := &harness{t: t, clock: &fakeClock{t: time.Date(2026, 3, 10, 10, 0, 0, 0, london)}, logs: &syncBuffer{}}
+	h := &harness{t: t, clock: bottest.NewClock(time.Date(2026, 3, 10, 10, 0, 0, 0, london)), logs: &syncBuffer{}}
 	h.fake = newFakeSlack(t, testToken, feedChan)
 	for _, u := range []string{uRaiser, uResponder, uLM1, uLM2, uSen1a, uSen1b, uSen2, uChair, uBiz, uStranger} {
 		h.fake.users[u] = fakeUser{}
@@ -462,3 +426,7 @@ func (h *harness) raise(answers map[string]any) string {
 	}
 	return refs[len(refs)-1]
 }
+
+type fakeClock = bottest.Clock
+
+type syncBuffer = bottest.LogBuffer

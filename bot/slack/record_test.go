@@ -86,7 +86,7 @@ func TestReportGoesToTheBusinessTeamChannel(t *testing.T) {
 		t.Fatal("a refused report posted something")
 	}
 
-	h.clock.Add(time.Hour) // the period is cut at now: let the case be in it
+	h.clock.Advance(time.Hour) // the period is cut at now: let the case be in it
 	r := h.command(uBiz, "report 2026-03-01 2026-03-31")
 	assertContains(t, "the member's answer", allText(r.json(t)), "Posted to the business-team channel")
 	posts := h.fake.channelPosts(feedChan)

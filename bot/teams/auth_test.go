@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"net/http"
 	"strings"
 	"sync"
@@ -113,7 +114,7 @@ func hs256(t *testing.T, h *harness) string {
 // and again only after the rate limit; they are refreshed when a day old.
 func TestSigningKeysAreCachedAndRefreshed(t *testing.T) {
 	h := newHarness(t)
-	keyClock := &fakeClock{t: time.Now()}
+	keyClock := bottest.NewClock(time.Now())
 	h.a.keys.now = keyClock.Now
 
 	var wg sync.WaitGroup
@@ -156,14 +157,14 @@ func TestSigningKeysAreCachedAndRefreshed(t *testing.T) {
 	if k := h.id.jwksFetches.Load(); k != 2 {
 		t.Fatalf("unknown key ids fetched the keys %d times within the rate limit", k)
 	}
-	keyClock.Add(unknownKeyEvery + time.Second)
+	keyClock.Advance(unknownKeyEvery + time.Second)
 	h.post(h.activity(aadRaiser, "help", nil, ""), sign(t, forger, "forged-late", goodClaims(h.conn.srv.URL)))
 	if k := h.id.jwksFetches.Load(); k != 3 {
 		t.Fatalf("an unknown key id after the rate limit fetched the keys %d times in all, want 3", k)
 	}
 
 	// A day later the next request refreshes metadata and keys.
-	keyClock.Add(keysMaxAge)
+	keyClock.Advance(keysMaxAge)
 	if code := h.post(h.activity(aadRaiser, "help", nil, ""), h.token()); code != http.StatusOK {
 		t.Fatalf("after a day: %d", code)
 	}
@@ -176,11 +177,11 @@ func TestSigningKeysAreCachedAndRefreshed(t *testing.T) {
 // go on working.
 func TestStaleKeysAreKeptWhenTheRefreshFails(t *testing.T) {
 	h := newHarness(t)
-	keyClock := &fakeClock{t: time.Now()}
+	keyClock := bottest.NewClock(time.Now())
 	h.a.keys.now = keyClock.Now
 	h.send(h.activity(aadRaiser, "help", nil, ""))
 	h.id.srv.Close()
-	keyClock.Add(keysMaxAge + time.Minute)
+	keyClock.Advance(keysMaxAge + time.Minute)
 	if code := h.post(h.activity(aadRaiser, "help", nil, ""), h.token()); code != http.StatusOK {
 		t.Fatalf("with the key service down: %d", code)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"net/http"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ func TestConcurrentSendsFetchOneToken(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	conv := h.knownPerson(aadLM1)
-	tokenClock := &fakeClock{t: time.Now()}
+	tokenClock := bottest.NewClock(time.Now())
 	h.a.conn.tokens.now = tokenClock.Now
 	tr := h.a.Transport()
 	if tr.Platform() != "teams" {
@@ -65,12 +66,12 @@ func TestConcurrentSendsFetchOneToken(t *testing.T) {
 	if n := h.id.tokenFetches.Load(); n != 1 {
 		t.Fatalf("%d token fetches for 20 concurrent sends", n)
 	}
-	tokenClock.Add(50 * time.Minute)
+	tokenClock.Advance(50 * time.Minute)
 	send(5)
 	if n := h.id.tokenFetches.Load(); n != 1 {
 		t.Fatalf("a token with ten minutes left was fetched again (%d fetches)", n)
 	}
-	tokenClock.Add(6 * time.Minute) // within five minutes of expiry
+	tokenClock.Advance(6 * time.Minute) // within five minutes of expiry
 	send(5)
 	if n := h.id.tokenFetches.Load(); n != 2 {
 		t.Fatalf("%d token fetches after the first token neared expiry, want 2", n)
@@ -97,9 +98,9 @@ func TestRateLimitedThenDeliveredOnce(t *testing.T) {
 	if n := len(h.conn.ops("send")); n != 0 {
 		t.Fatalf("%d sends while rate limited", n)
 	}
-	h.clock.Add(8 * time.Second) // Retry-After: 7
+	h.clock.Advance(8 * time.Second) // Retry-After: 7
 	h.deliver()
-	h.clock.Add(time.Hour)
+	h.clock.Advance(time.Hour)
 	h.deliver()
 	if sends := h.conn.ops("send"); len(sends) != 1 || sends[0].Conversation != conv {
 		t.Fatalf("%d sends after the limit lifted, want exactly 1", len(sends))
@@ -151,7 +152,7 @@ func TestServerErrorRetriedForbiddenParked(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.sender.RunOnce(ctx)
-	h.clock.Add(time.Hour)
+	h.clock.Advance(time.Hour)
 	h.deliver()
 	if n := len(h.conn.ops("send")); n != 1 {
 		t.Fatalf("%d sends after a 502, want 1", n)

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/bottest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -72,18 +73,6 @@ func mustNotContain(t testing.TB, what, s string, unwanted ...string) {
 			t.Fatalf("%s contains %q:\n%s", what, w, s)
 		}
 	}
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // identity is the fake Bot Framework login service: OpenID metadata, the
@@ -370,7 +359,7 @@ func testEnv(t testing.TB) workflow.Env {
 
 func newHarness(t *testing.T) *harness {
 	london, _ := time.LoadLocation("Europe/London")
-	h := &harness{t: t, clock: &fakeClock{t: time.Date(2026, 3, 10, 10, 0, 0, 0, london)}}
+	h := &harness{t: t, clock: bottest.NewClock(time.Date(2026, 3, 10, 10, 0, 0, 0, london))}
 	h.id = newIdentity(t)
 	h.conn = newFakeConnector(t, h.id)
 	h.st = storetest.New(t, store.Options{FeedPlatforms: []string{"teams"}, Now: h.clock.Now})
@@ -557,3 +546,5 @@ func raiseValues(data map[string]any) map[string]any {
 	}
 	return v
 }
+
+type fakeClock = bottest.Clock

@@ -99,7 +99,7 @@ func TestReportCardToTheBusinessTeam(t *testing.T) {
 		t.Fatalf("a refused report posted %d cards", n)
 	}
 
-	h.clock.Add(time.Hour) // the period is cut at now: let the case be in it
+	h.clock.Advance(time.Hour) // the period is cut at now: let the case be in it
 	h.send(h.activity(aadBiz, "report 2026-03-01 2026-03-31", nil, ""))
 	mustContain(t, "the member's answer", h.lastReply(aadBiz).Raw, "Posted to the business-team channel")
 	posts := h.sends(feedConv)
