@@ -14,11 +14,11 @@ import (
 )
 
 // appDir is the Teams app package's folder.
-var appDir = filepath.Join("..", "..", "teams-app")
+var appDir = "app"
 
-// The app manifest is what makes the bot installable: v1.17, the bot's id
+// The app manifest is what makes the bot installable: v1.22, the bot's id
 // left as a placeholder, personal and team scopes, the typed commands in
-// the command list, and the limits the v1.17 schema sets on its strings.
+// the command list, and the limits the v1.22 schema sets on its strings.
 func TestAppManifest(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(appDir, "manifest.json"))
 	if err != nil {
@@ -49,7 +49,7 @@ func TestAppManifest(t *testing.T) {
 	if err := dec.Decode(&m); err != nil {
 		t.Fatalf("manifest.json: %v", err)
 	}
-	if m.ManifestVersion != "1.17" || m.Schema != "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json" {
+	if m.ManifestVersion != "1.22" || m.Schema != "https://developer.microsoft.com/en-us/json-schemas/teams/v1.22/MicrosoftTeams.schema.json" {
 		t.Errorf("manifest version %q, schema %q", m.ManifestVersion, m.Schema)
 	}
 	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(m.Version) || !regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`).MatchString(m.AccentColor) {

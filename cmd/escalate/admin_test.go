@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -77,5 +78,27 @@ func TestOutboxAdminListsParkedWithoutTheirWords(t *testing.T) {
 	}
 	if err := outboxAdmin(ctx, st, []string{"replay", "nope"}, &out, now); err == nil || !errors.Is(err, store.ErrNotParked) {
 		t.Errorf("replaying an unknown id: %v", err)
+	}
+}
+
+func TestTeamsPackageCommand(t *testing.T) {
+	file := t.TempDir() + "/escalate-teams.zip"
+	var out bytes.Buffer
+	env := func(k string) string {
+		return map[string]string{"TEAMS_APP_ID": "11111111-2222-3333-4444-555555555555"}[k]
+	}
+	if err := run(context.Background(), []string{"teams-package", "--out", file}, &out, env, nil); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.OpenReader(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	if len(z.File) != 3 || !strings.Contains(out.String(), "is ready") {
+		t.Fatalf("the package has %d files; said %q", len(z.File), out.String())
+	}
+	if err := run(context.Background(), []string{"teams-package", "--out", file}, &out, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "TEAMS_APP_ID") {
+		t.Errorf("without an app id: %v", err)
 	}
 }

@@ -31,6 +31,8 @@ Usage:
   escalate report [--from DATE] [--to DATE] [--out DIR]
                                     the board report (default: the last complete quarter)
   escalate purge [--dry-run]        remove the free text of cases closed longer than the retention period
+  escalate teams-package [--app-id ID] [--out FILE]
+                                    the Microsoft Teams app package (manifest and icons) to upload
 
 Configuration: ESCALATE_CONFIG (YAML file) and the environment (see README.md).
 `
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return reportCmd(ctx, args[1:], out, getenv, log)
 	case "purge":
 		return purgeCmd(ctx, args[1:], out, getenv, log)
+	case "teams-package":
+		return teamsPackage(args[1:], out, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
