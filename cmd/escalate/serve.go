@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +62,11 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	a := &app{cfg: cfg, cal: cal, log: log}
-	opts := store.Options{Prefix: redisPrefix(getenv), FeedPlatforms: feedPlatforms(cfg), Now: now}
+	prefix, err := redisPrefix(getenv)
+	if err != nil {
+		return nil, err
+	}
+	opts := store.Options{Prefix: prefix, FeedPlatforms: feedPlatforms(cfg), Now: now}
 	if cfg.EncryptionKey != "" {
 		c, err := store.NewCipher(cfg.EncryptionKey)
 		if err != nil {
@@ -185,10 +190,17 @@ func universalOptions(r config.Redis) *redis.UniversalOptions {
 }
 
 // redisPrefix starts every key: ESCALATE_REDIS_PREFIX lets two deployments
-// (staging and production, say) share one Redis without meeting.
-func redisPrefix(getenv func(string) string) string {
-	if p := getenv("ESCALATE_REDIS_PREFIX"); p != "" {
-		return p
+// (staging and production, say) share one Redis without meeting. Braces
+// are refused: Escalate's keys share one hash tag, "{esc}", so that each
+// transition is one atomic script on a Redis Cluster too, and a tag in the
+// prefix would take its place.
+func redisPrefix(getenv func(string) string) (string, error) {
+	p := getenv("ESCALATE_REDIS_PREFIX")
+	if p == "" {
+		return "esc:", nil
 	}
-	return "esc:"
+	if strings.ContainsAny(p, "{}") {
+		return "", fmt.Errorf("ESCALATE_REDIS_PREFIX: %q must not contain { or }: Escalate's keys share one hash tag of their own", p)
+	}
+	return p, nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"github.com/escalate-app/escalate/bot/bottest"
+	"github.com/escalate-app/escalate/store"
 	"io"
 	"log/slog"
 	"net"
@@ -16,11 +18,17 @@ import (
 // serveWith runs the real binary's serve with this environment.
 func serveWith(t *testing.T, env map[string]string) string {
 	t.Helper()
+	return serveLogged(t, env, io.Discard)
+}
+
+// serveLogged is serveWith with the log written to logs.
+func serveLogged(t *testing.T, env map[string]string, logs io.Writer) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
+		done <- serve(ctx, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(logs, nil)), func(a net.Addr) { addr <- a })
 	}()
 	select {
 	case a := <-addr:
@@ -162,5 +170,49 @@ func TestServeWithTeams(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned activity: %d, want 401", resp.StatusCode)
+	}
+}
+
+// With no REDIS_URL the binary says once, plainly, that nothing survives a
+// restart; /readyz answers 503 as soon as Redis stops answering.
+func TestEmbeddedWarningAndReadiness(t *testing.T) {
+	var logs bottest.LogBuffer
+	base := serveLogged(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0"}, &logs)
+	if n := strings.Count(logs.String(), "NOTHING WILL SURVIVE A RESTART"); n != 1 {
+		t.Errorf("the embedded-Redis warning was logged %d times, want once:\n%s", n, logs.String())
+	}
+
+	u, closeRedis, err := store.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = serveWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "REDIS_URL": u})
+	ready := func() int {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("readyz with Redis up: %d", code)
+	}
+	closeRedis()
+	if code := ready(); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz with Redis down: %d, want 503", code)
+	}
+	if strings.Contains(logs.String(), "REDIS_URL is not set") && strings.Count(logs.String(), "NOTHING WILL SURVIVE") != 1 {
+		t.Error("the warning must not repeat")
+	}
+}
+
+// A key prefix with braces would break the one hash tag every key shares.
+func TestRedisPrefixWithBracesIsRefused(t *testing.T) {
+	err := serve(context.Background(), func(k string) string {
+		return map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_REDIS_PREFIX": "{prod}:"}[k]
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "ESCALATE_REDIS_PREFIX") {
+		t.Fatalf("want an error naming ESCALATE_REDIS_PREFIX, got %v", err)
 	}
 }
