@@ -135,7 +135,7 @@ func (s Slack) SocketMode() bool { return s.AppToken != "" }
 type Teams struct {
 	AppID             string // TEAMS_APP_ID
 	AppPassword       string // TEAMS_APP_PASSWORD
-	TenantID          string // TEAMS_TENANT_ID ("" for a multi-tenant bot)
+	TenantID          string // TEAMS_TENANT_ID: required with Teams (a single-tenant bot)
 	OpenIDMetadataURL string // TEAMS_OPENID_METADATA_URL
 	TokenURL          string // TEAMS_TOKEN_URL
 	// FeedConversation is the business team's conversation
@@ -362,6 +362,11 @@ func checkPlatforms(c *Config, probs *problems) {
 		probs.add(envTeamsAppPassword, "is required when %s is set", envTeamsAppID)
 	case t.AppID == "" && t.AppPassword != "":
 		probs.add(envTeamsAppID, "is required when %s is set", envTeamsAppPassword)
+	}
+	if t.AppID != "" && t.TenantID == "" {
+		// Microsoft now requires new bots to be single-tenant: the bot's
+		// token comes from its own tenant, and activities from others are ignored.
+		probs.add(envTeamsTenantID, "is required when %s is set: Escalate runs as a single-tenant bot and takes its tokens from your tenant", envTeamsAppID)
 	}
 	for _, u := range []struct{ name, value string }{
 		{envTeamsOpenIDURL + " / teams.openid_metadata_url", t.OpenIDMetadataURL},

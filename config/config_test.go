@@ -481,3 +481,10 @@ policy:
 		t.Errorf("scope for an adults' policy: %q", c.Scope.For)
 	}
 }
+
+func TestTeamsNeedsItsTenant(t *testing.T) {
+	_, err := Parse([]byte("policy: {preset: west-sussex}\n"), env("TEAMS_APP_ID", "11111111-2222-3333-4444-555555555555", "TEAMS_APP_PASSWORD", "pw"))
+	if err == nil || !strings.Contains(err.Error(), "TEAMS_TENANT_ID: is required") {
+		t.Fatalf("want TEAMS_TENANT_ID named, got %v", err)
+	}
+}
