@@ -50,6 +50,9 @@ func (r renderer) message(m workflow.Message, md mode) *Card {
 	if fs, ok := r.facts(m.Facts); ok {
 		c.Body = append(c.Body, fs)
 	}
+	if md == modeDM {
+		c.Body = append(c.Body, localTimes(m.Facts)...)
+	}
 	if md == modeDM && len(m.History) > 0 {
 		c.Body = append(c.Body, r.history(m.History))
 	}
@@ -73,6 +76,22 @@ func (r renderer) facts(facts []workflow.Fact) (FactSet, bool) {
 		fs.Facts = append(fs.Facts, CardFact{Title: plainText(f.Label), Value: plainText(f.Value)})
 	}
 	return fs, true
+}
+
+// localTimes repeats each timed fact (when a window closes) in the
+// reader's own time zone: Teams formats DATE() and TIME() in a TextBlock
+// on the reader's device. The fact above keeps the partnership's time.
+func localTimes(facts []workflow.Fact) []Element {
+	var out []Element
+	for _, f := range facts {
+		if f.Time == nil {
+			continue
+		}
+		iso := f.Time.UTC().Format("2006-01-02T15:04:05Z")
+		out = append(out, TextBlock{Type: "TextBlock", Wrap: true, Size: "Small", IsSubtle: true,
+			Text: fmt.Sprintf("%s, in your time: {{DATE(%s, SHORT)}} at {{TIME(%s)}}", plainText(f.Label), iso, iso)})
+	}
+	return out
 }
 
 func (r renderer) history(h []workflow.HistoryEntry) Container {
