@@ -161,11 +161,19 @@ func raise(env Env, cmd Command) (*Result, error) {
 			m.History = a.historyWith()
 		}
 	}
+	// At a later start the practitioner it was raised with does not hold
+	// the case, but is still the other party: they are told, with the case,
+	// and may add notes.
+	if r := d.Responder.Person; r != "" && r != cmd.Actor && !contains(h.All(), r) {
+		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with you, started at %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), p.StageName(start), d.Ref)
+		a.dm(r, MsgRaised, title, append(lines, "It is held by "+a.names(h.All())+"."), a.actionsFor(r))
+	}
 	// Everyone the case went to: the other practitioner at stage 1, the
-	// managers of both sides or the chair at a later start.
+	// managers of both sides or the chair at a later start (and then the
+	// other practitioner too).
 	var told []UserID
-	for _, u := range h.All() {
-		if u != cmd.Actor {
+	for _, u := range append(h.All(), d.Responder.Person) {
+		if u != cmd.Actor && u != "" && !contains(told, u) {
 			told = append(told, u)
 		}
 	}

@@ -142,9 +142,14 @@ func TestRaiseImmediateRiskLaterStage(t *testing.T) {
 	sameStrings(t, "messages", msgs(res), []string{
 		"slack:USMA raised [resolved escalate note]",
 		"teams:29:smb raised [resolved escalate note]",
+		"teams:29:hv raised [note]",
 		"slack:USW raised_ack [note withdraw]",
 		"feed",
 	})
+	// The practitioner it was raised with is told, though the managers hold it.
+	if m := msgTo(t, res, hv); !strings.Contains(m.Title, "started at Stage 3") || !slices.Contains(m.Lines, "It is held by Simon Moss, Sanjay Bhatt.") {
+		t.Errorf("to the other practitioner: %q %q", m.Title, m.Lines)
+	}
 	for _, u := range []UserID{smA, smB} {
 		m := msgTo(t, res, u)
 		// The emergency route comes first, before the case.
@@ -161,7 +166,7 @@ func TestRaiseImmediateRiskLaterStage(t *testing.T) {
 		}
 	}
 	ack := msgTo(t, res, sw)
-	if !strings.HasPrefix(ack.Lines[0], "Simon Moss, Sanjay Bhatt have been told. Stage 3 (Senior manager to senior manager) should be resolved by Tue 3 Mar 2026, 10:00") {
+	if !strings.HasPrefix(ack.Lines[0], "Simon Moss, Sanjay Bhatt, Harriet Vale have been told. Stage 3 (Senior manager to senior manager) should be resolved by Tue 3 Mar 2026, 10:00") {
 		t.Errorf("ack %q", ack.Lines)
 	}
 	f := feedOf(res)[0]
@@ -183,10 +188,11 @@ func TestRaiseImmediateRiskAtTheChair(t *testing.T) {
 	}
 	sameStrings(t, "messages", msgs(res), []string{
 		"slack:UCHAIR raised [resolve panel note]",
+		"teams:29:hv raised [note]",
 		"slack:USW raised_ack [note withdraw]",
 		"feed",
 	})
-	if ack := msgTo(t, res, sw); !strings.HasPrefix(ack.Lines[0], "Clare Hughes has been told.") {
+	if ack := msgTo(t, res, sw); !strings.HasPrefix(ack.Lines[0], "Clare Hughes, Harriet Vale have been told.") {
 		t.Errorf("ack %q", ack.Lines)
 	}
 }
