@@ -48,16 +48,9 @@ func Markdown(w io.Writer, rec Record) error {
 	line("")
 	line("## The disagreement")
 	line("")
-	if rec.DecisionDisputed != "" {
-		dd := rec.DecisionDisputed
-		if rec.DecisionDate != "" {
-			dd += " (" + rec.DecisionDate + ")"
-		}
-		field("Decision disputed", dd)
+	for _, f := range rec.DisagreementFields() {
+		field(f.Label, f.Value)
 	}
-	field("The disagreement", rec.Disagreement)
-	field("Outcome sought", rec.OutcomeSought)
-	field("Evidence", rec.Evidence)
 
 	line("")
 	line("## Who held the case")

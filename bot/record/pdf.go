@@ -111,16 +111,9 @@ func PDF(w io.Writer, rec Record) error {
 	}
 
 	heading("The disagreement")
-	if rec.DecisionDisputed != "" {
-		dd := rec.DecisionDisputed
-		if rec.DecisionDate != "" {
-			dd += " (" + rec.DecisionDate + ")"
-		}
-		field("Decision disputed", dd)
+	for _, f := range rec.DisagreementFields() {
+		field(f.Label, f.Value)
 	}
-	field("The disagreement", rec.Disagreement)
-	field("Outcome sought", rec.OutcomeSought)
-	field("Evidence", rec.Evidence)
 
 	heading("Who held the case")
 	for _, s := range rec.Stages {

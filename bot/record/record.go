@@ -294,3 +294,16 @@ func (rec Record) CaseFields() []Field {
 	}
 	return append(f, Field{"Windows lapsed", strconv.Itoa(rec.LapsedWindows)})
 }
+
+// DisagreementFields are the raiser's words, in order, for every format.
+func (rec Record) DisagreementFields() []Field {
+	var f []Field
+	if rec.DecisionDisputed != "" {
+		dd := rec.DecisionDisputed
+		if rec.DecisionDate != "" {
+			dd += " (" + rec.DecisionDate + ")"
+		}
+		f = append(f, Field{"Decision disputed", dd})
+	}
+	return append(f, Field{"The disagreement", rec.Disagreement}, Field{"Outcome sought", rec.OutcomeSought}, Field{"Evidence", rec.Evidence})
+}
