@@ -189,6 +189,11 @@ func (a *Adapter) handle(ctx context.Context, act schema.Activity) error {
 			}
 		}
 		return nil
+	case schema.Invoke:
+		if act.Name == fileConsentInvoke {
+			return a.fileConsent(ctx, act, user)
+		}
+		return nil
 	case schema.Message:
 	default:
 		return nil // typing, reactions and the like need nothing

@@ -257,7 +257,7 @@ func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		if body["type"] != "message" || c.card() == nil || c.card()["type"] != "AdaptiveCard" || c.card()["version"] != "1.5" {
+		if body["type"] != "message" || (c.fileCard() == nil && (c.card() == nil || c.card()["type"] != "AdaptiveCard" || c.card()["version"] != "1.5")) {
 			http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
 			return
 		}
@@ -317,6 +317,27 @@ func (c call) card() map[string]any {
 	}
 	card, _ := a["content"].(map[string]any)
 	return card
+}
+
+// fileCard is the file-consent or file-info attachment a call carried, as
+// Teams wants them: a name, and for file-info a content URL.
+func (c call) fileCard() map[string]any {
+	atts, _ := c.Body["attachments"].([]any)
+	if len(atts) != 1 {
+		return nil
+	}
+	a, _ := atts[0].(map[string]any)
+	content, _ := a["content"].(map[string]any)
+	name, _ := a["name"].(string)
+	switch {
+	case content == nil || name == "":
+		return nil
+	case a["contentType"] == fileConsentType:
+	case a["contentType"] == fileInfoType && a["contentUrl"] != nil && a["contentUrl"] != "":
+	default:
+		return nil
+	}
+	return a
 }
 
 type harness struct {

@@ -17,10 +17,11 @@ import (
 )
 
 // recordCommand answers "record ESC-2026-0042": the written record of the
-// case as a card, for someone allowed to see it. A bot cannot put a file in
-// a 1:1 chat without Teams' file-consent round trip, so the record comes as
-// a card. It carries the case's words, so it goes only to the person's own
-// chat with Escalate (tell), never to a channel the command was typed in.
+// case as a card, for someone allowed to see it, followed by the offer of
+// its PDF (a bot can put a file in a 1:1 chat only through Teams'
+// file-consent round trip). Both carry the case's words, so they go only to
+// the person's own chat with Escalate (tell), never to a channel the
+// command was typed in.
 func (a *Adapter) recordCommand(ctx context.Context, act schema.Activity, user workflow.UserID, ref string) error {
 	if ref == "" {
 		_, err := a.replyHere(ctx, act, notice("Which case?", "Say record and the case reference, for example record ESC-2026-0042."))
@@ -35,8 +36,16 @@ func (a *Adapter) recordCommand(ctx context.Context, act schema.Activity, user w
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
-	_, err = a.tell(ctx, act, user, recordCard(rec))
-	return err
+	if _, err := a.tell(ctx, act, user, recordCard(rec)); err != nil {
+		return err
+	}
+	// The card is read in Teams; the PDF is the copy to keep, offered
+	// through the file-consent round trip (fileconsent.go). The card has
+	// gone out, so a failed offer is logged rather than failing the reply.
+	if err := a.offerRecordFile(ctx, user, rec); err != nil {
+		a.log.WarnContext(ctx, "offer the record file", "ref", rec.Ref, "error", err.Error())
+	}
+	return nil
 }
 
 // recordCard lays a record out as a card: what the case is, every event

@@ -75,10 +75,11 @@ func TestRecordCardOnlyForThoseWhoMaySeeTheCase(t *testing.T) {
 	}
 	mustContain(t, "the channel's answer", inChannel[0].Raw, "1:1 chat")
 	sent := h.sends("a:personal-" + strings.ToLower(aadRaiser))
-	if len(sent) != before+1 {
-		t.Fatal("the record was not sent to the raiser's own chat")
+	if len(sent) != before+2 {
+		t.Fatal("the record and its file offer were not sent to the raiser's own chat")
 	}
-	mustContain(t, "the record in the 1:1 chat", sent[len(sent)-1].Raw, "Written record of "+ref, "CSC-4471-XQ")
+	mustContain(t, "the record in the 1:1 chat", sent[len(sent)-2].Raw, "Written record of "+ref, "CSC-4471-XQ")
+	mustContain(t, "the file offer in the 1:1 chat", sent[len(sent)-1].Raw, fileConsentType, ref+".pdf")
 }
 
 // TestReportCardToTheBusinessTeam: a member of the business team posts the
