@@ -2,8 +2,10 @@ package storetest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,9 +17,12 @@ func TestStoresDoNotShareDataAndCleanUp(t *testing.T) {
 	ctx := context.Background()
 	var a *store.Store
 	var keys []string
+	// Only this test's keys are looked at: other packages' tests share the
+	// Redis and run at the same time.
+	mark := fmt.Sprintf("cleanup-check-%d:", time.Now().UnixNano())
 	t.Run("inner", func(t *testing.T) {
-		a = storetest.New(t)
-		b := storetest.New(t, store.Options{FeedPlatforms: []string{"slack"}})
+		a = storetest.New(t, store.Options{Prefix: mark})
+		b := storetest.New(t, store.Options{Prefix: mark, FeedPlatforms: []string{"slack"}})
 		refA, err := a.NextRef(ctx, 2026)
 		if err != nil {
 			t.Fatal(err)
@@ -29,7 +34,7 @@ func TestStoresDoNotShareDataAndCleanUp(t *testing.T) {
 		if refA != "ESC-2026-0001" || refB != "ESC-2026-0001" {
 			t.Fatalf("two test stores share a counter: %s, %s", refA, refB)
 		}
-		keys, err = a.Client().Keys(ctx, "*ref:2026").Result()
+		keys, err = a.Client().Keys(ctx, mark+"*ref:2026").Result()
 		if err != nil || len(keys) == 0 {
 			t.Fatalf("keys = %v, %v", keys, err)
 		}
