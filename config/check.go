@@ -113,14 +113,7 @@ func StageDeadlines(p *workflow.Policy, cal workflow.Calendar, at time.Time) []t
 	out := make([]time.Time, 0, len(p.Stages))
 	t := at
 	for _, s := range p.Stages {
-		switch s.Window.Unit {
-		case workflow.WorkingHours:
-			t = cal.AddWorkingHours(t, time.Duration(s.Window.Amount)*time.Hour)
-		case workflow.Hours:
-			t = t.Add(time.Duration(s.Window.Amount) * time.Hour)
-		default:
-			t = cal.AddWorkingDays(t, s.Window.Amount)
-		}
+		_, t = workflow.WindowFrom(cal, t, s.Window)
 		out = append(out, t)
 	}
 	return out

@@ -458,14 +458,15 @@ func (a *applier) enterStage(h StageHolders) {
 	d.Lapsed = false
 	d.StageVersion = d.Version + 1 // the version the entering command produces
 	st := p.Stage(d.Stage)
-	d.StageStarted, d.Deadline = windowFrom(a.env.Calendar, a.cmd.At, st.Window)
+	d.StageStarted, d.Deadline = WindowFrom(a.env.Calendar, a.cmd.At, st.Window)
 	a.res.ClearTimers = true
 	a.res.Timers = stageTimers(a.env.Calendar, d, st, a.cmd.At)
 }
 
-// windowFrom opens a window at t: working windows start at the next working
-// instant; calendar-hour windows run from t.
-func windowFrom(cal Calendar, t time.Time, w Window) (start, deadline time.Time) {
+// WindowFrom opens a window at t: working windows start at the next working
+// instant; calendar-hour windows run from t. check-config uses it to print
+// each stage's deadline exactly as a case would get it.
+func WindowFrom(cal Calendar, t time.Time, w Window) (start, deadline time.Time) {
 	switch w.Unit {
 	case WorkingHours:
 		return cal.NextWorkingStart(t), cal.AddWorkingHours(t, time.Duration(w.Amount)*time.Hour)
@@ -618,8 +619,7 @@ func (a *applier) lapse() error {
 		a.feedIfFollowed("Window lapsed at " + p.StageName(a.d.Stage))
 	}
 	// Once a working day until someone acts, always inside working hours.
-	next := a.env.Calendar.NextWorkingStart(a.env.Calendar.AddWorkingDays(a.cmd.At, 1))
-	a.res.Timers = append(a.res.Timers, Timer{Ref: a.d.Ref, Kind: TimerPrompt, Stage: a.d.Stage, StageVersion: a.d.StageVersion, Due: next})
+	a.res.Timers = append(a.res.Timers, PromptTimer(a.env.Calendar, a.d, a.cmd.At))
 	return nil
 }
 

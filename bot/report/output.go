@@ -52,25 +52,24 @@ func Markdown(w io.Writer, r Report) error {
 			s.Name, s.Held, s.Furthest, s.Started, s.Resolved, s.Withdrawn, s.Lapsed, days(s.ResolutionDays))
 	}
 
-	line("")
-	line("## What the disagreements were about")
-	line("")
-	if len(r.Categories) == 0 {
-		line("No disagreement was raised in the period.")
+	// counts writes one section of labelled counts, or what an empty one means.
+	counts := func(title, empty string, items []Count) {
+		line("")
+		line("## %s", title)
+		line("")
+		if len(items) == 0 {
+			line("%s", empty)
+		}
+		for _, c := range items {
+			line("- %s: %d", c.Label, c.Count)
+		}
 	}
-	for _, c := range r.Categories {
-		line("- %s: %d", c.Label, c.Count)
+	pairs := make([]Count, len(r.AgencyPairs))
+	for i, p := range r.AgencyPairs {
+		pairs[i] = Count{Label: p.Label(), Count: p.Count}
 	}
-
-	line("")
-	line("## Agencies in disagreement")
-	line("")
-	if len(r.AgencyPairs) == 0 {
-		line("No disagreement was raised in the period.")
-	}
-	for _, p := range r.AgencyPairs {
-		line("- %s: %d", p.Label(), p.Count)
-	}
+	counts("What the disagreements were about", "No disagreement was raised in the period.", r.Categories)
+	counts("Agencies in disagreement", "No disagreement was raised in the period.", pairs)
 
 	line("")
 	line("## By month")
@@ -79,15 +78,7 @@ func Markdown(w io.Writer, r Report) error {
 		line("- %s: raised %d, closed %d", m.Label, m.Raised, m.Closed)
 	}
 
-	line("")
-	line("## Learning themes")
-	line("")
-	if len(r.Themes) == 0 {
-		line("No learning themes were tagged on the cases closed in the period.")
-	}
-	for _, t := range r.Themes {
-		line("- %s: %d", t.Label, t.Count)
-	}
+	counts("Learning themes", "No learning themes were tagged on the cases closed in the period.", r.Themes)
 
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write the report summary: %w", err)

@@ -403,15 +403,7 @@ func (f *fakeSlack) receiveUpload(w http.ResponseWriter, r *http.Request, id str
 
 // sharedIn are the files shared into a channel, in order.
 func (f *fakeSlack) sharedIn(channel string) []*fakeFile {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*fakeFile
-	for _, file := range f.shared {
-		if file.Channel == channel {
-			out = append(out, file)
-		}
-	}
-	return out
+	return where(f, f.shared, func(file *fakeFile) bool { return file.Channel == channel })
 }
 
 func (f *fakeSlack) allShared() []*fakeFile {
@@ -599,24 +591,22 @@ func (f *fakeSlack) countCalls(method string) int {
 
 // dms are the messages Escalate posted to a person, in order.
 func (f *fakeSlack) dms(user string) []*postedMsg {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*postedMsg
-	for _, m := range f.posts {
-		if m.User == user {
-			out = append(out, m)
-		}
-	}
-	return out
+	return where(f, f.posts, func(m *postedMsg) bool { return m.User == user })
 }
 
 func (f *fakeSlack) channelPosts(channel string) []*postedMsg {
+	return where(f, f.posts, func(m *postedMsg) bool { return m.Channel == channel })
+}
+
+// where picks, under the fake's lock, the records of one list that keep
+// says to keep, in order.
+func where[T any](f *fakeSlack, list []T, keep func(T) bool) []T {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []*postedMsg
-	for _, m := range f.posts {
-		if m.Channel == channel {
-			out = append(out, m)
+	var out []T
+	for _, v := range list {
+		if keep(v) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -644,53 +634,50 @@ func (f *fakeSlack) message(channel, ts string) *postedMsg {
 }
 
 func (f *fakeSlack) ephemeralsFor(user string) []*postedMsg {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []*postedMsg
-	for _, m := range f.ephemerals {
-		if m.User == user {
-			out = append(out, m)
+	return where(f, f.ephemerals, func(m *postedMsg) bool { return m.User == user })
+}
+
+// eachButton calls visit for every button of a message, with the id of its
+// actions block, until visit returns false.
+func eachButton(blocks []any, visit func(blockID string, el map[string]any) bool) {
+	for _, b := range blocks {
+		m, _ := b.(map[string]any)
+		if m["type"] != "actions" {
+			continue
+		}
+		bid, _ := m["block_id"].(string)
+		els, _ := m["elements"].([]any)
+		for _, e := range els {
+			em, _ := e.(map[string]any)
+			if !visit(bid, em) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // buttons are the action ids of a message's buttons.
 func buttons(blocks []any) []string {
 	var out []string
-	for _, b := range blocks {
-		m, _ := b.(map[string]any)
-		if m["type"] != "actions" {
-			continue
-		}
-		els, _ := m["elements"].([]any)
-		for _, e := range els {
-			em, _ := e.(map[string]any)
-			id, _ := em["action_id"].(string)
-			out = append(out, strings.TrimPrefix(id, actionPrefix))
-		}
-	}
+	eachButton(blocks, func(_ string, el map[string]any) bool {
+		id, _ := el["action_id"].(string)
+		out = append(out, strings.TrimPrefix(id, actionPrefix))
+		return true
+	})
 	return out
 }
 
 // button finds a button of a message by its kind.
 func button(blocks []any, kind string) (blockID, value string, ok bool) {
-	for _, b := range blocks {
-		m, _ := b.(map[string]any)
-		if m["type"] != "actions" {
-			continue
+	eachButton(blocks, func(bid string, el map[string]any) bool {
+		if el["action_id"] != actionPrefix+kind {
+			return true
 		}
-		els, _ := m["elements"].([]any)
-		for _, e := range els {
-			em, _ := e.(map[string]any)
-			if em["action_id"] == actionPrefix+kind {
-				bid, _ := m["block_id"].(string)
-				v, _ := em["value"].(string)
-				return bid, v, true
-			}
-		}
-	}
-	return "", "", false
+		blockID, ok = bid, true
+		value, _ = el["value"].(string)
+		return false
+	})
+	return blockID, value, ok
 }
 
 // allText is everything a value shows, as JSON without HTML escaping,

@@ -109,8 +109,10 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 		a.tell(ctx, cb.TriggerID, src, user, info("That button does nothing now", "Nothing was changed."))
 		return
 	}
-	if r := a.precheck(d, hist, f.Kind, stage, user); r != nil {
-		a.tell(ctx, cb.TriggerID, src, user, a.explain(ctx, user, ref, r))
+	// A stale button, a case the person does not hold or a closed case is
+	// refused before the form opens.
+	if err := workflow.CheckAction(a.eng.Env(), d, hist, user, kind, stage); err != nil {
+		a.tell(ctx, cb.TriggerID, src, user, a.explain(ctx, user, ref, err))
 		return
 	}
 	// The form acts on the stage the person saw: if the case moves on while
@@ -126,23 +128,6 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 	}
 }
 
-// precheck asks the workflow, without its answers, whether the person may
-// use the form now: a stale button, a case the person does not hold or a
-// closed case is refused before the form opens. Only missing answers are
-// let through.
-func (a *Adapter) precheck(d *workflow.Dispute, hist []workflow.Event, kind workflow.FormKind, stage int, user workflow.UserID) *workflow.Refusal {
-	cmd, err := workflow.CommandFromForm(kind, stage, workflow.Values{})
-	if err != nil {
-		return &workflow.Refusal{Code: workflow.RefuseInvalid, Message: err.Error()}
-	}
-	cmd.Actor, cmd.At = user, a.eng.Now()
-	_, err = workflow.Apply(a.eng.Env(), d, hist, cmd)
-	var r *workflow.Refusal
-	if errors.As(err, &r) && r.Code != workflow.RefuseInvalid && r.Code != workflow.RefuseNoHolders {
-		return r
-	}
-	return nil
-}
 
 // markDone updates the message whose button was used: its buttons come
 // off, a line says what was done, and the buttons the person can use on
