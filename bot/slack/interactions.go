@@ -128,7 +128,6 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 	}
 }
 
-
 // markDone updates the message whose button was used: its buttons come
 // off, a line says what was done, and the buttons the person can use on
 // the case now (if any) take their place, so the same click cannot be made
