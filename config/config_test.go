@@ -488,3 +488,20 @@ func TestTeamsNeedsItsTenant(t *testing.T) {
 		t.Fatalf("want TEAMS_TENANT_ID named, got %v", err)
 	}
 }
+
+func TestAPersonMayCarryOnlyAnEmailAddress(t *testing.T) {
+	file := strings.Replace(minimalSlack, "    - {name: Sam, agency: csc, role: practitioner, slack: U0001}\n",
+		"    - {name: Sam, agency: csc, role: practitioner, slack: U0001, email: Sam@CSC.example.org}\n"+
+			"    - {name: Jo Head, agency: health, role: practitioner, email: \" Jo.Head@School.example.org \"}\n", 1)
+	c, err := Parse([]byte(file), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jo, ok := c.Directory.Person("email:jo.head@school.example.org")
+	if !ok || jo.Name != "Jo Head" || jo.Agency != "health" || jo.Role != workflow.RolePractitioner {
+		t.Errorf("the email-only person = %+v %v", jo, ok)
+	}
+	if _, onEmail := c.Directory.Person("email:sam@csc.example.org"); onEmail {
+		t.Error("a person on a chat platform is reached there, not by email")
+	}
+}

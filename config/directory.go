@@ -14,6 +14,7 @@ const (
 	platformTeams      = "teams"
 	platformConsole    = "console"
 	platformSlackGroup = "slackgroup"
+	platformEmail      = "email"
 )
 
 var (
@@ -124,7 +125,8 @@ func (b *directoryBuilder) addPerson(path string, pf personFile) {
 		b.probs.add(path+".role", "unknown role %q; use one of %s", pf.Role, roleList())
 	}
 	b.checkAgency(path, agency, role != workflow.RoleChair)
-	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup)
+	email := b.email(path, pf.Email)
+	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup, email)
 	for _, id := range ids {
 		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role})
 		if role == workflow.RoleChair {
@@ -137,7 +139,8 @@ func (b *directoryBuilder) addPerson(path string, pf personFile) {
 func (b *directoryBuilder) addMember(path string, m memberFile, role workflow.Role) {
 	agency := strings.TrimSpace(m.Agency)
 	b.checkAgency(path, agency, false)
-	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "") {
+	email := b.email(path, m.Email)
+	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "", email) {
 		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role})
 		if role == workflow.RoleChair {
 			b.dir.Chair = append(b.dir.Chair, id)
@@ -156,9 +159,25 @@ func (b *directoryBuilder) checkAgency(path, agency string, required bool) {
 	}
 }
 
+// email checks a person's address and returns it in lower case ("" when
+// none is given or it is not an address).
+func (b *directoryBuilder) email(path, raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	addr, ok := workflow.NormalEmail(raw)
+	if !ok {
+		b.probs.add(path+".email", "must be an email address (name@agency.org), not %q", raw)
+		return ""
+	}
+	return addr
+}
+
 // ids checks a person's name and platform ids and returns the
-// platform-qualified ids, one per platform the person is on.
-func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup string) []workflow.UserID {
+// platform-qualified ids, one per platform the person is on. A person on no
+// chat platform but with an email address gets one id, email:<address>.
+func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup, email string) []workflow.UserID {
 	slack, teams, console, slackGroup = strings.TrimSpace(slack), strings.TrimSpace(teams), strings.TrimSpace(console), strings.TrimSpace(slackGroup)
 	if strings.TrimSpace(name) == "" {
 		b.probs.add(path+".name", "is required")
@@ -188,11 +207,15 @@ func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup str
 	add("console", platformConsole, console, consolePattern.MatchString(console), "a practice-console id of lower-case letters, digits, - and _")
 	add("slack_group", platformSlackGroup, slackGroup, slackGroupPattern.MatchString(slackGroup), "a Slack user-group id (S…)")
 	if slack == "" && teams == "" && console == "" && slackGroup == "" {
-		keys := "slack, teams or console"
-		if !strings.HasPrefix(path, "business_team") && !strings.HasPrefix(path, "directory.chair") {
-			keys = "slack, teams, console or slack_group"
+		if email != "" {
+			add("email", platformEmail, email, true, "")
+			return ids
 		}
-		b.probs.add(path, "needs at least one platform id (%s)", keys)
+		keys := "slack, teams, console or email"
+		if !strings.HasPrefix(path, "business_team") && !strings.HasPrefix(path, "directory.chair") {
+			keys = "slack, teams, console, slack_group or email"
+		}
+		b.probs.add(path, "needs at least one platform id or an email address (%s)", keys)
 	}
 	return ids
 }

@@ -88,6 +88,9 @@ type personFile struct {
 	Teams      string `yaml:"teams"`
 	Console    string `yaml:"console"`
 	SlackGroup string `yaml:"slack_group"`
+	// Email is the person's work address. A person with no chat id is
+	// reached by email alone (notices and a link to the web page).
+	Email string `yaml:"email"`
 }
 
 // memberFile is a member of the business team or a chair of the
@@ -98,6 +101,7 @@ type memberFile struct {
 	Slack   string `yaml:"slack"`
 	Teams   string `yaml:"teams"`
 	Console string `yaml:"console"`
+	Email   string `yaml:"email"`
 }
 
 type businessTeamFile struct {

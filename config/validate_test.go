@@ -113,6 +113,7 @@ directory:
     - {agency: nowhere, role: line_manager, teams: not-an-id, slack: sam}
     - {name: No Agency, role: senior_manager, slack_group: G123, console: "Bad Id"}
     - {name: No Role, agency: csc, teams: "29:1abcdef"}
+    - {name: Bad Mail, agency: csc, role: practitioner, email: "not an address"}
   chair:
     - {name: Chair, console: sw, slack: U0001}
 business_team:
@@ -125,7 +126,7 @@ business_team:
 			`directory.agencies[2].id: must be lower-case letters, digits and dashes, not "Health Trust"`,
 			"directory.agencies[2].name: is required",
 			"directory.people[1].slack: slack:U0001 is already listed at directory.people[0].slack",
-			"directory.people[2]: needs at least one platform id (slack, teams, console or slack_group)",
+			"directory.people[2]: needs at least one platform id or an email address (slack, teams, console, slack_group or email)",
 			`directory.people[3].role: unknown role "boss"`,
 			"directory.people[4].name: is required",
 			`directory.people[4].agency: unknown agency "nowhere"; list it under directory.agencies`,
@@ -135,9 +136,10 @@ business_team:
 			`directory.people[5].slack_group: must be a Slack user-group id (S…), not "G123"`,
 			`directory.people[5].console: must be a practice-console id`,
 			"directory.people[6].role: is required",
+			`directory.people[7].email: must be an email address (name@agency.org), not "not an address"`,
 			"directory.chair[0].slack: slack:U0001 is already listed at directory.people[0].slack",
 			"business_team.members[0].name: is required",
-			"business_team.members[1]: needs at least one platform id (slack, teams or console)",
+			"business_team.members[1]: needs at least one platform id or an email address (slack, teams, console or email)",
 			`business_team.members[1].agency: unknown agency "nowhere"`,
 			`business_team.slack_channel: must be a Slack channel id (C… or G…, from the channel's details), not "general"`,
 		}},

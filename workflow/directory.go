@@ -1,5 +1,7 @@
 package workflow
 
+import "strings"
+
 // Agency is a partner organisation (children's social care, an NHS trust,
 // a school, the police...).
 type Agency struct {
@@ -8,7 +10,8 @@ type Agency struct {
 }
 
 // Person is someone the directory knows: who they are on one platform, their
-// agency and the role they hold there.
+// agency and the role they hold there. Someone on no chat platform is known
+// by their email address (ID "email:<address>").
 type Person struct {
 	ID     UserID `json:"id"`
 	Name   string `json:"name"`
@@ -94,3 +97,19 @@ func contains(ids []UserID, id UserID) bool {
 	}
 	return false
 }
+
+// NormalEmail checks that s looks like one email address (local@domain, no
+// spaces, no display name) and returns it in lower case, so that one person
+// has one email id however their address was typed.
+func NormalEmail(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(s, " \t\r\n<>,;:\"()[]\\") || strings.Contains(domain, "@") ||
+		!strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return "", false
+	}
+	return s, true
+}
+
+// EmailUser is the id of someone reached by email alone.
+func EmailUser(addr string) UserID { return UserID("email:" + addr) }

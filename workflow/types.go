@@ -9,7 +9,8 @@ import (
 
 // UserID identifies a person on one platform, qualified by the platform so
 // that ids from Slack, Teams and the practice console never collide:
-// "slack:U024BE7LH", "teams:29:1abc…", "console:sw".
+// "slack:U024BE7LH", "teams:29:1abc…", "console:sw", and "email:a@school.org"
+// for someone on no chat platform, reached by email.
 type UserID string
 
 // SystemActor is the actor of timer-driven commands (Nudge, Lapse, Prompt).
