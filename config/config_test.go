@@ -505,3 +505,42 @@ func TestAPersonMayCarryOnlyAnEmailAddress(t *testing.T) {
 		t.Error("a person on a chat platform is reached there, not by email")
 	}
 }
+
+// TestTeamsTenantOfAgencyAndPerson: an agency's teams_tenant is its
+// people's, a person's own overrides it, and a value that is not a tenant
+// id is named by its path and line.
+func TestTeamsTenantOfAgencyAndPerson(t *testing.T) {
+	const council, nhs = "70000000-0000-4000-8000-000000000001", "80000000-0000-4000-8000-000000000002"
+	file := `
+policy: {preset: west-sussex}
+directory:
+  agencies:
+    - {id: csc, name: Children's Social Care, teams_tenant: ` + strings.ToUpper(council) + `}
+    - {id: health, name: Health, teams_tenant: ` + nhs + `}
+  people:
+    - {name: Sam, agency: csc, role: practitioner, slack: U0001}
+    - {name: Hana, agency: health, role: practitioner, slack: U0004}
+    - {name: Sec, agency: csc, role: practitioner, slack: U0005, teams_tenant: ` + nhs + `}
+  chair:
+    - {name: Chair, slack: U0002}
+business_team:
+  members: [{name: Officer, slack: U0003}]
+  slack_channel: C0001
+emergency: ["Call 999"]
+`
+	c, err := Parse([]byte(file), env(slackEnv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Directory
+	for id, want := range map[workflow.UserID]string{"slack:U0001": council, "slack:U0004": nhs, "slack:U0005": nhs, "slack:U0002": ""} {
+		if got := d.TeamsTenant(id); got != want {
+			t.Errorf("tenant of %s = %q, want %q", id, got, want)
+		}
+	}
+	bad := strings.Replace(file, "teams_tenant: "+nhs+"}\n  people", "teams_tenant: nhs.example}\n  people", 1)
+	_, err = Parse([]byte(bad), env(slackEnv...))
+	if err == nil || !strings.Contains(err.Error(), "directory.agencies[1].teams_tenant: must be a Microsoft Entra tenant id") || !strings.Contains(err.Error(), "(line 6)") {
+		t.Fatalf("want the bad tenant named with its line, got %v", err)
+	}
+}

@@ -112,7 +112,7 @@ func (b *directoryBuilder) addAgency(path string, a agencyFile) {
 		b.probs.add(path+".name", "is required")
 	}
 	b.agency[id] = true
-	b.dir.Agencies = append(b.dir.Agencies, workflow.Agency{ID: id, Name: name})
+	b.dir.Agencies = append(b.dir.Agencies, workflow.Agency{ID: id, Name: name, TeamsTenant: b.tenant(path, a.TeamsTenant)})
 }
 
 func (b *directoryBuilder) addPerson(path string, pf personFile) {
@@ -127,8 +127,9 @@ func (b *directoryBuilder) addPerson(path string, pf personFile) {
 	b.checkAgency(path, agency, role != workflow.RoleChair)
 	email := b.email(path, pf.Email)
 	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup, email)
+	tenant := b.tenant(path, pf.TeamsTenant)
 	for _, id := range ids {
-		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role})
+		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role, TeamsTenant: tenant})
 		if role == workflow.RoleChair {
 			b.dir.Chair = append(b.dir.Chair, id)
 		}
@@ -140,14 +141,29 @@ func (b *directoryBuilder) addMember(path string, m memberFile, role workflow.Ro
 	agency := strings.TrimSpace(m.Agency)
 	b.checkAgency(path, agency, false)
 	email := b.email(path, m.Email)
+	tenant := b.tenant(path, m.TeamsTenant)
 	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "", email) {
-		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role})
+		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role, TeamsTenant: tenant})
 		if role == workflow.RoleChair {
 			b.dir.Chair = append(b.dir.Chair, id)
 		} else {
 			b.dir.BusinessTeam = append(b.dir.BusinessTeam, id)
 		}
 	}
+}
+
+// tenant checks a teams_tenant: a Microsoft Entra tenant id (a GUID, as
+// Teams names it in every activity), kept in lower case.
+func (b *directoryBuilder) tenant(path, raw string) string {
+	t := strings.TrimSpace(raw)
+	if t == "" {
+		return ""
+	}
+	if !teamsAADPattern.MatchString(t) {
+		b.probs.add(path+".teams_tenant", "must be a Microsoft Entra tenant id (a GUID, from the Entra admin centre's Overview page), not %q", raw)
+		return ""
+	}
+	return strings.ToLower(t)
 }
 
 func (b *directoryBuilder) checkAgency(path, agency string, required bool) {

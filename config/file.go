@@ -78,6 +78,9 @@ type directoryFile struct {
 type agencyFile struct {
 	ID   string `yaml:"id"`
 	Name string `yaml:"name"`
+	// TeamsTenant is the Microsoft Entra tenant id the agency's people are
+	// in on Teams; the bot registration of that tenant reaches them.
+	TeamsTenant string `yaml:"teams_tenant"`
 }
 
 type personFile struct {
@@ -91,17 +94,21 @@ type personFile struct {
 	// Email is the person's work address. A person with no chat id is
 	// reached by email alone (notices and a link to the web page).
 	Email string `yaml:"email"`
+	// TeamsTenant overrides the agency's teams_tenant for this person (a
+	// seconded worker, say, whose Teams account is another organisation's).
+	TeamsTenant string `yaml:"teams_tenant"`
 }
 
 // memberFile is a member of the business team or a chair of the
 // partnership: no holder role of an agency.
 type memberFile struct {
-	Name    string `yaml:"name"`
-	Agency  string `yaml:"agency"`
-	Slack   string `yaml:"slack"`
-	Teams   string `yaml:"teams"`
-	Console string `yaml:"console"`
-	Email   string `yaml:"email"`
+	Name        string `yaml:"name"`
+	Agency      string `yaml:"agency"`
+	Slack       string `yaml:"slack"`
+	Teams       string `yaml:"teams"`
+	Console     string `yaml:"console"`
+	Email       string `yaml:"email"`
+	TeamsTenant string `yaml:"teams_tenant"`
 }
 
 type businessTeamFile struct {

@@ -40,7 +40,7 @@ func TestAssignHolder(t *testing.T) {
 	t.Run("at the chair's stage, to the vice-chair", func(t *testing.T) {
 		const vice UserID = "slack:UVICE"
 		c := atStage(t, 4)
-		c.env.Directory.People = append(c.env.Directory.People, Person{vice, "Vic Chase", "", RoleChair})
+		c.env.Directory.People = append(c.env.Directory.People, Person{ID: vice, Name: "Vic Chase", Agency: "", Role: RoleChair})
 		c.env.Directory.Chair = append(c.env.Directory.Chair, vice)
 		res := c.do(Command{Kind: CmdAssignHolder, Actor: bt, At: c.d.UpdatedAt, Holders: &StageHolders{Chair: []UserID{vice}}})
 		if h := res.Dispute.Current(); !slices.Equal(h.Chair, []UserID{vice}) {

@@ -7,6 +7,10 @@ import "strings"
 type Agency struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// TeamsTenant is the Microsoft Entra tenant the agency's people use
+	// Teams in ("" when none is said). The workflow only carries it: the
+	// Teams adapter sends through that tenant's bot registration.
+	TeamsTenant string `json:"teams_tenant,omitempty"`
 }
 
 // Person is someone the directory knows: who they are on one platform, their
@@ -17,6 +21,9 @@ type Person struct {
 	Name   string `json:"name"`
 	Agency string `json:"agency"`
 	Role   Role   `json:"role"`
+	// TeamsTenant overrides the agency's tenant for this person ("": the
+	// agency's).
+	TeamsTenant string `json:"teams_tenant,omitempty"`
 }
 
 // Directory says who holds each role in each agency, who the business team
@@ -55,6 +62,23 @@ func (d *Directory) Person(id UserID) (Person, bool) {
 		}
 	}
 	return Person{}, false
+}
+
+// TeamsTenant is the Microsoft Entra tenant a person uses Teams in: their
+// own when the directory says one, else their agency's; "" when neither
+// says.
+func (d *Directory) TeamsTenant(id UserID) string {
+	p, ok := d.Person(id)
+	if !ok {
+		return ""
+	}
+	if p.TeamsTenant != "" {
+		return p.TeamsTenant
+	}
+	if a, ok := d.Agency(p.Agency); ok {
+		return a.TeamsTenant
+	}
+	return ""
 }
 
 // Name is the person's name as the directory knows it, or a neutral
