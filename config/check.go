@@ -17,7 +17,9 @@ func CheckConfig(w io.Writer, path string, at time.Time) error {
 	return CheckConfigEnv(w, path, at, os.Getenv)
 }
 
-// CheckConfigEnv is CheckConfig with the environment read through getenv.
+// CheckConfigEnv is CheckConfig with the environment read through getenv:
+// the file and this machine's environment together, as `escalate serve`
+// checks them (`check-config --env`).
 func CheckConfigEnv(w io.Writer, path string, at time.Time, getenv func(string) string) error {
 	c, err := Load(path, getenv)
 	if err != nil {
@@ -28,6 +30,34 @@ func CheckConfigEnv(w io.Writer, path string, at time.Time, getenv func(string) 
 		source = practiceSource
 	}
 	return c.describe(w, source, at)
+}
+
+// CheckFile checks the file alone (`check-config FILE`): what the
+// environment must still provide where it is deployed (a key, a Redis, a
+// platform's secrets) is listed as a reminder, not counted as a problem of
+// the file, so the same file checks the same on any machine.
+func CheckFile(w io.Writer, path string, at time.Time, getenv func(string) string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read the configuration: %w", err)
+	}
+	c, envProblems, err := parseSplit(data, path, false, getenv, true)
+	if err != nil {
+		return err
+	}
+	if err := c.describe(w, path, at); err != nil {
+		return err
+	}
+	if len(envProblems) > 0 {
+		pw := &printer{w: w}
+		pw.line("")
+		pw.line("Not checked: this machine's environment (add --env to check it as escalate serve would). Where it runs, it will need:")
+		for _, p := range envProblems {
+			pw.line("  %s", p)
+		}
+		return pw.err
+	}
+	return nil
 }
 
 // CheckPreset prints a built-in policy as CheckConfig does, with the
@@ -78,6 +108,11 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	if c.PolicySource != "" {
 		pw.wrapped(fmt.Sprintf("%-16s", "Policy notes:"), c.PolicySource)
 	}
+	if r := c.SubjectRef; r.Pattern != nil {
+		pw.kv("Case numbers", fmt.Sprintf("must match %s, e.g. %s", strings.TrimSuffix(strings.TrimPrefix(r.Pattern.String(), "^(?:"), ")$"), r.Example))
+	} else {
+		pw.kv("Case numbers", "any shape that does not look like a person's details")
+	}
 	pw.kv("Calendar", c.calendarText())
 	pw.kv("Directory", fmt.Sprintf("%d agencies; %d entries in all (one per person per platform id), %d for the chair, %d for the business team", len(c.Directory.Agencies), len(c.Directory.People), len(c.Directory.Chair), len(c.Directory.BusinessTeam)))
 	pw.kv("Digest", fmt.Sprintf("%s on working days; retention %s; scheduler tick %s", formatClock(c.DigestAt), retentionText(c.RetentionDays), c.Tick))
@@ -97,9 +132,10 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		pw.wrapped("  source:        ", s.Source)
 	}
 	pw.line("")
-	pw.line("Deadlines for a case raised at %s that sits at each stage for its whole window (stage N+1 opens when stage N's closes):", at.In(cal.Location()).Format(time.RFC3339))
+	loc := cal.Location()
+	pw.line("Deadlines, in the partnership's time (%s), for a case raised %s that sits at each stage for its whole window (stage N+1 opens when stage N's closes):", loc, partnershipTime(at, loc))
 	for i, d := range StageDeadlines(p, cal, at) {
-		pw.line("stage %d: %s  %s, %s", i+1, d.In(cal.Location()).Format(time.RFC3339), p.StageName(i+1), p.Stage(i+1).Window)
+		pw.line("stage %d: %s  %s, %s", i+1, partnershipTime(d, loc), p.StageName(i+1), p.Stage(i+1).Window)
 	}
 	return pw.err
 }
@@ -212,4 +248,10 @@ func (p *printer) wrapped(prefix, text string) {
 		line += word
 	}
 	p.line("%s", line)
+}
+
+// partnershipTime is how a deadline reads to the people who keep it: the
+// partnership's own clock and words, "Mon 4 Jan 2027, 10:00 GMT".
+func partnershipTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
 }

@@ -36,28 +36,28 @@ func TestCheckPresetDeadlines(t *testing.T) {
 		// working week skips New Year's Day (Friday 1 January 2027) and ends
 		// on Friday 8 January.
 		{"west-sussex", christmasEve, []string{
-			"stage 1: 2026-12-29T10:00:00Z  Stage 1 (Professional to professional), 1 working day",
-			"stage 2: 2026-12-30T10:00:00Z  Stage 2 (Manager to manager), 1 working day",
-			"stage 3: 2026-12-31T10:00:00Z  Stage 3 (Senior manager to senior manager), 1 working day",
-			"stage 4: 2027-01-08T10:00:00Z  Stage 4 (Partnership chair), 5 working days",
+			"stage 1: Tue 29 Dec 2026, 10:00 GMT  Stage 1 (Professional to professional), 1 working day",
+			"stage 2: Wed 30 Dec 2026, 10:00 GMT  Stage 2 (Manager to manager), 1 working day",
+			"stage 3: Thu 31 Dec 2026, 10:00 GMT  Stage 3 (Senior manager to senior manager), 1 working day",
+			"stage 4: Fri 8 Jan 2027, 10:00 GMT  Stage 4 (Partnership chair), 5 working days",
 		}},
 		// Wednesday 1 July 2026, 10:00 BST: deadlines are printed on the
 		// partnership's clock, with its offset.
 		{"west-sussex", midsummer, []string{
-			"stage 1: 2026-07-02T10:00:00+01:00",
-			"stage 2: 2026-07-03T10:00:00+01:00",
-			"stage 3: 2026-07-06T10:00:00+01:00", // over the weekend
-			"stage 4: 2026-07-13T10:00:00+01:00",
+			"stage 1: Thu 2 Jul 2026, 10:00 BST",
+			"stage 2: Fri 3 Jul 2026, 10:00 BST",
+			"stage 3: Mon 6 Jul 2026, 10:00 BST", // over the weekend
+			"stage 4: Mon 13 Jul 2026, 10:00 BST",
 		}},
 		{"coventry", christmasEve, []string{
-			"stage 1: 2026-12-29T10:00:00Z  Stage 1 (Frontline staff)",
-			"stage 2: 2026-12-30T10:00:00Z  Stage 1b (Line managers)",
-			"stage 3: 2026-12-31T10:00:00Z  Stage 2 (Second tier managers)",
-			"stage 4: 2027-01-04T10:00:00Z  Stage 3 (Head of Service)",
-			"stage 5: 2027-01-05T10:00:00Z  Stage 4 (Head of Safeguarding)",
+			"stage 1: Tue 29 Dec 2026, 10:00 GMT  Stage 1 (Frontline staff)",
+			"stage 2: Wed 30 Dec 2026, 10:00 GMT  Stage 1b (Line managers)",
+			"stage 3: Thu 31 Dec 2026, 10:00 GMT  Stage 2 (Second tier managers)",
+			"stage 4: Mon 4 Jan 2027, 10:00 GMT  Stage 3 (Head of Service)",
+			"stage 5: Tue 5 Jan 2027, 10:00 GMT  Stage 4 (Head of Safeguarding)",
 		}},
-		{"warwickshire", christmasEve, []string{"stage 3: 2026-12-31T10:00:00Z"}},
-		{"wolverhampton", christmasEve, []string{"stage 4: 2027-01-08T10:00:00Z"}},
+		{"warwickshire", christmasEve, []string{"stage 3: Thu 31 Dec 2026, 10:00 GMT"}},
+		{"wolverhampton", christmasEve, []string{"stage 4: Fri 8 Jan 2027, 10:00 GMT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.preset+" "+tt.at.Format(time.DateOnly), func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestCheckPresetPrintsThePolicy(t *testing.T) {
 		"Calendar:       england-and-wales bank holidays, working hours 09:00–17:00 Europe/London",
 		"Stage 2 (Manager to manager)\n  role:          line_manager (line manager)\n  window:        1 working day\n  reminder:      2 working hours before the window closes\n  business team: told\n  final:         -\n  source:        \"Stage 2: Manager to Manager\".",
 		"  final:         the chair resolves it directly or convenes a resolution panel of three agencies",
-		"Deadlines for a case raised at 2026-12-24T10:00:00Z",
+		"for a case raised Thu 24 Dec 2026, 10:00 GMT",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
@@ -143,7 +143,7 @@ func TestExampleLoads(t *testing.T) {
 	if err := CheckConfigEnv(&out, "example.yaml", time.Date(2026, 12, 24, 10, 0, 0, 0, time.UTC), env(productionEnv...)); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"example.yaml is valid.", "Environment:    production (Slack, HTTP; Teams)", "closed 2026-12-29, 2026-12-30, 2026-12-31", "stage 1: 2027-01-04T10:00:00Z", "stage 4: 2027-01-13T10:00:00Z"} {
+	for _, want := range []string{"example.yaml is valid.", "Environment:    production (Slack, HTTP; Teams)", "closed 2026-12-29, 2026-12-30, 2026-12-31", "stage 1: Mon 4 Jan 2027, 10:00 GMT", "stage 4: Wed 13 Jan 2027, 10:00 GMT"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("check-config output lacks %q:\n%s", want, out.String())
 		}
@@ -172,7 +172,7 @@ func TestCheckConfigFile(t *testing.T) {
 	if err := CheckConfigEnv(&out, good, time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), env()); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"scotland bank holidays, working hours 08:30–16:30", "Disputes:       between agencies and within one", "stage 1: 2026-11-03T08:30:00Z"} {
+	for _, want := range []string{"scotland bank holidays, working hours 08:30–16:30", "Disputes:       between agencies and within one", "stage 1: Tue 3 Nov 2026, 08:30 GMT"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -98,6 +98,10 @@ type Config struct {
 	Slack     Slack
 	Teams     Teams
 	Redis     Redis
+
+	// SubjectRef is the partnership's case-number shape (subject_ref_pattern).
+	SubjectRef workflow.SubjectRefRule
+
 	// EncryptionKey is ESCALATE_ENCRYPTION_KEY: base64 of 32 bytes, the
 	// AES-256-GCM key for free text at rest. Required in production.
 	EncryptionKey string
@@ -192,12 +196,14 @@ func (c *Config) WorkflowEnv() (workflow.Env, *calendar.Calendar, error) {
 	if err != nil {
 		return workflow.Env{}, nil, fmt.Errorf("calendar: %w", err)
 	}
-	return workflow.Env{
+	env := workflow.Env{
 		Policy:    c.Policy,
 		Directory: &c.Directory,
 		Calendar:  cal,
 		Emergency: append([]string(nil), c.Emergency...),
-	}, cal, nil
+	}
+	env.SubjectRef = c.SubjectRef
+	return env, cal, nil
 }
 
 // practiceSource names the built-in configuration in problems.
@@ -226,19 +232,32 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 // parse reads a configuration; builtin says it is the practice one, whose
 // people are trimmed to the roles its policy uses.
 func parse(data []byte, source string, builtin bool, getenv func(string) string) (*Config, error) {
+	c, _, err := parseSplit(data, source, builtin, getenv, false)
+	return c, err
+}
+
+// parseSplit is parse; with fileOnly, the problems that are about the
+// environment rather than the file (named by an environment variable, such
+// as a key that production requires) are returned apart and do not make
+// the file invalid: `check-config` checks a file the same on any machine.
+func parseSplit(data []byte, source string, builtin bool, getenv func(string) string, fileOnly bool) (*Config, []Problem, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
 	probs := newProblems()
 	fc, ok := decodeFile(data, probs)
 	if !ok {
-		return nil, probs.err(source)
+		return nil, nil, probs.err(source)
 	}
 	c := resolve(fc, getenv, builtin, probs)
-	if err := probs.err(source); err != nil {
-		return nil, err
+	var envProblems []Problem
+	if fileOnly {
+		envProblems = probs.takeEnvironment()
 	}
-	return c, nil
+	if err := probs.err(source); err != nil {
+		return nil, nil, err
+	}
+	return c, envProblems, nil
 }
 
 // resolve turns the file and the environment into a Config, recording
@@ -331,6 +350,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 			probs.add("emergency", "is required: the partnership's emergency route (999, the children's and adults' front door / MASH, the out-of-hours team), shown whenever someone says a child or adult is at risk of immediate harm")
 		}
 	}
+	c.SubjectRef = resolveSubjectRef(fc, probs)
 	c.Scope = resolveScope(fc.Scope, c.Policy)
 	resolveTimes(fc, c, probs)
 	checkFeed(c, probs)

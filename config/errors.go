@@ -95,3 +95,31 @@ func (p *problems) err(source string) error {
 	})
 	return &Error{Source: source, Problems: list}
 }
+
+// takeEnvironment removes and returns the problems named by an environment
+// variable alone (ESCALATE_ENCRYPTION_KEY, REDIS_URL, …): they say what
+// this machine lacks, not what the file gets wrong.
+func (p *problems) takeEnvironment() []Problem {
+	var env, rest []Problem
+	for _, pr := range p.list {
+		if isEnvName(pr.Path) {
+			env = append(env, pr)
+		} else {
+			rest = append(rest, pr)
+		}
+	}
+	p.list = rest
+	return env
+}
+
+func isEnvName(path string) bool {
+	if path == "" {
+		return false
+	}
+	for _, r := range path {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

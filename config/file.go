@@ -29,6 +29,10 @@ type fileConfig struct {
 	Digest       digestFile       `yaml:"digest"`
 	Retention    retentionFile    `yaml:"retention"`
 	Scheduler    schedulerFile    `yaml:"scheduler"`
+	// SubjectRefPattern is the shape of the agencies' case numbers (a
+	// regular expression), SubjectRefExample one that fits it.
+	SubjectRefPattern string `yaml:"subject_ref_pattern"`
+	SubjectRefExample string `yaml:"subject_ref_example"`
 }
 
 type policyFile struct {

@@ -26,6 +26,8 @@ type Env struct {
 	// Emergency is the partnership's emergency route (999, the front door /
 	// MASH, the out-of-hours team), shown whenever immediate risk is named.
 	Emergency []string
+	// SubjectRef is the partnership's shape for case numbers, if it set one.
+	SubjectRef SubjectRefRule
 }
 
 // MaxText bounds every free-text field.

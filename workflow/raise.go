@@ -26,8 +26,10 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 		errs[FieldSubjectRef] = "Give the agency's case number (no names)"
 	case len(ref) > 40:
 		errs[FieldSubjectRef] = "A case number is 40 characters at most"
-	case looksLikeName(ref):
-		errs[FieldSubjectRef] = "This looks like a name. Use the agency's case number: names never go in Escalate"
+	default:
+		if problem := env.SubjectRef.subjectRefProblem(ref); problem != "" {
+			errs[FieldSubjectRef] = problem
+		}
 	}
 	if !in.Category.valid(in.SubjectType) {
 		errs[FieldCategory] = "Choose what the disagreement is about"
@@ -96,12 +98,6 @@ func (s SubjectType) short() string {
 		return "adult"
 	}
 	return "child"
-}
-
-// looksLikeName catches the commonest slip: a person's name typed where the
-// case number belongs. A case number has a digit in it.
-func looksLikeName(s string) bool {
-	return !strings.ContainsAny(s, "0123456789")
 }
 
 func raise(env Env, cmd Command) (*Result, error) {

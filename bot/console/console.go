@@ -484,6 +484,7 @@ func (c *Console) recordPDF(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, me, err)
 		return
 	}
+	rec.Practice = true // the console is the practice space
 	var buf bytes.Buffer
 	if err := record.PDF(&buf, rec); err != nil {
 		c.fail(w, r, me, err)

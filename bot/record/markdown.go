@@ -30,6 +30,10 @@ func Markdown(w io.Writer, rec Record) error {
 		}
 	}
 
+	if rec.Practice {
+		line("**%s.** Made in Escalate's practice console: no real child or adult, nothing for a file.", PracticeMark)
+		line("")
+	}
 	line("# Written record of %s", rec.Ref)
 	line("")
 	line("%s. Times are %s time.", rec.Partnership, rec.TimeZone)

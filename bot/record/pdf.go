@@ -25,7 +25,11 @@ func PDF(w io.Writer, rec Record) error {
 	doc.SetCreationDate(stamp)
 	doc.SetModificationDate(stamp)
 	doc.SetCatalogSort(true) // fonts in a fixed order, not a map's
-	doc.SetTitle("Written record of "+rec.Ref, true)
+	title := "Written record of " + rec.Ref
+	if rec.Practice {
+		title = PracticeMark + ": " + title
+	}
+	doc.SetTitle(title, true)
 	doc.SetCreator("Escalate", true)
 	doc.SetMargins(18, 18, 18)
 	doc.SetAutoPageBreak(true, 18)
@@ -36,11 +40,25 @@ func PDF(w io.Writer, rec Record) error {
 	cp := doc.UnicodeTranslatorFromDescriptor("")
 	tr := func(s string) string { return cp(pdfSafe(s)) }
 
+	kind := "written record"
+	if rec.Practice {
+		kind = PracticeMark
+		// A band across the top of every page, so no page of a practice
+		// record, printed or forwarded alone, reads as a real one.
+		doc.SetHeaderFunc(func() {
+			doc.SetFont("Helvetica", "B", 11)
+			doc.SetFillColor(178, 34, 34)
+			doc.SetTextColor(255, 255, 255)
+			doc.CellFormat(0, 8, tr(PracticeMark+" · made in the practice console"), "", 1, "C", true, 0, "")
+			doc.SetTextColor(0, 0, 0)
+			doc.Ln(3)
+		})
+	}
 	doc.SetFooterFunc(func() {
 		doc.SetY(-12)
 		doc.SetFont("Helvetica", "", 8)
 		doc.SetTextColor(110, 110, 110)
-		doc.CellFormat(0, 5, tr(fmt.Sprintf("%s · written record · page %d of {nb}", rec.Ref, doc.PageNo())), "", 0, "C", false, 0, "")
+		doc.CellFormat(0, 5, tr(fmt.Sprintf("%s · %s · page %d of {nb}", rec.Ref, kind, doc.PageNo())), "", 0, "C", false, 0, "")
 		doc.SetTextColor(0, 0, 0)
 	})
 	doc.AddPage()

@@ -20,6 +20,10 @@ import (
 // Record is the written record of one case, with every name, label and time
 // already resolved for reading (times in the partnership's time zone).
 type Record struct {
+	// Practice marks a record made in the practice console: every page of
+	// it says so, so that it can never be taken for a real child's record.
+	Practice bool `json:"practice,omitempty"`
+
 	Ref         string `json:"ref"`
 	Partnership string `json:"partnership"`
 	PolicyID    string `json:"policy_id"`
@@ -307,3 +311,6 @@ func (rec Record) DisagreementFields() []Field {
 	}
 	return append(f, Field{"The disagreement", rec.Disagreement}, Field{"Outcome sought", rec.OutcomeSought}, Field{"Evidence", rec.Evidence})
 }
+
+// PracticeMark is the words every practice output carries.
+const PracticeMark = "PRACTICE — not a real case"

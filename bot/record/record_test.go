@@ -350,3 +350,56 @@ func TestRecordOfAPurgedResolvedCase(t *testing.T) {
 		t.Error("the purged PDF does not record the purge")
 	}
 }
+
+// A practice record says so on every page and in its title, in each
+// format; a real one never does.
+func TestPracticeRecordIsMarked(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	rec := record.Build(env, d, events)
+	var real bytes.Buffer
+	if err := record.PDF(&real, rec); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(pdfText(t, real.Bytes()), "PRACTICE") {
+		t.Error("a real record carries the practice mark")
+	}
+
+	rec.Practice = true
+	var b bytes.Buffer
+	if err := record.PDF(&b, rec); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pdf.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NumPage() < 2 {
+		t.Fatalf("the scenario's record should run to several pages, has %d", r.NumPage())
+	}
+	for i := 1; i <= r.NumPage(); i++ {
+		txt, err := r.Page(i).GetPlainText(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(squash(txt), squash(record.PracticeMark)) {
+			t.Errorf("page %d lacks the practice mark", i)
+		}
+	}
+	// The document title (what a PDF reader's window and tab show) is
+	// written as UTF-16BE.
+	var title []byte
+	for _, c := range "PRACTICE" {
+		title = append(title, 0, byte(c))
+	}
+	if !bytes.Contains(b.Bytes(), title) {
+		t.Error("the PDF's title lacks the practice mark")
+	}
+	var md bytes.Buffer
+	if err := record.Markdown(&md, rec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(md.String(), "**"+record.PracticeMark+".**") {
+		t.Errorf("the Markdown record does not open with the mark:\n%.200s", md.String())
+	}
+}

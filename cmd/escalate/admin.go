@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,14 +16,20 @@ import (
 
 // checkConfig: escalate check-config [--at TIME] FILE|PRESET
 func checkConfig(args []string, out io.Writer, getenv func(string) string) error {
+	const use = "usage: escalate check-config [--at RFC3339-TIME] [--env] FILE|PRESET"
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "%s\n\nChecks a configuration file (or a preset: %s) and prints the effective\npolicy and when each stage's window would close for a case raised at --at.\n\n", use, strings.Join(config.Presets(), ", "))
+		fs.PrintDefaults()
+	}
 	at := fs.String("at", "", "the time a case is raised (RFC 3339), default now")
+	withEnv := fs.Bool("env", false, "also check this machine's environment (keys, Redis, platform secrets) as escalate serve would")
 	if err := fs.Parse(reorder(args, map[string]bool{"at": true})); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: escalate check-config [--at RFC3339-TIME] FILE|PRESET")
+		return errors.New(use)
 	}
 	t, err := parseTimeFlag(*at)
 	if err != nil {
@@ -37,7 +44,10 @@ func checkConfig(args []string, out io.Writer, getenv func(string) string) error
 		}
 		return fmt.Errorf("%s: no such file, and not a preset (%s)", target, strings.Join(config.Presets(), ", "))
 	}
-	return config.CheckConfigEnv(out, target, t, getenv)
+	if *withEnv {
+		return config.CheckConfigEnv(out, target, t, getenv)
+	}
+	return config.CheckFile(out, target, t, getenv)
 }
 
 // reorder lets flags follow positional arguments ("record ESC-… --format md"),

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -33,13 +35,59 @@ func TestCheckConfigOnEveryPreset(t *testing.T) {
 		if err := run(context.Background(), []string{"check-config", "--at", "2026-12-24T10:00:00Z", p}, &out, func(string) string { return "" }, nil); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		if !strings.Contains(out.String(), "stage 1: 2026-12-29T10:00:00Z") {
+		if !strings.Contains(out.String(), "stage 1: Tue 29 Dec 2026, 10:00 GMT") {
 			t.Errorf("%s: stage 1 of a case raised on Christmas Eve closes on the 29th:\n%s", p, out.String())
 		}
 	}
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"check-config", "no-such-file.yaml"}, &out, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "not a preset") {
 		t.Errorf("a missing file should say so: %v", err)
+	}
+}
+
+// check-config checks the file by default, the same on any machine: what
+// only the environment can give (a key, a Redis, a platform) is listed as a
+// reminder; --env checks it as escalate serve would, and fails.
+func TestCheckConfigFileThenEnvironment(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check-config", "--at", "2026-12-24T10:00:00Z", "../../config/example.yaml"}, &out, noEnv, nil); err != nil {
+		t.Fatalf("the example file alone should be valid: %v", err)
+	}
+	for _, want := range []string{"example.yaml is valid.", "stage 1: Mon 4 Jan 2027, 10:00 GMT", "Not checked: this machine's environment", "ESCALATE_ENCRYPTION_KEY: is required"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	err := run(context.Background(), []string{"check-config", "--env", "../../config/example.yaml"}, &out, noEnv, nil)
+	if err == nil || !strings.Contains(err.Error(), "ESCALATE_ENCRYPTION_KEY: is required") {
+		t.Errorf("--env without the secrets should fail naming them: %v", err)
+	}
+	// A problem of the file itself still fails without --env.
+	bad := t.TempDir() + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("policy: {preset: coventry}\nsubject_ref_pattern: \"([\"\nsubject_ref_example: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"check-config", bad}, &out, noEnv, nil); err == nil || !strings.Contains(err.Error(), "subject_ref_pattern: is not a regular expression") || !strings.Contains(err.Error(), "(line 2)") {
+		t.Errorf("a broken file: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"check-config", "--help"}, &out, noEnv, nil); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "FILE|PRESET") {
+		t.Errorf("--help: %v\n%s", err, out.String())
+	}
+}
+
+// The outbox's help needs no store; replaying an unknown id says so once.
+func TestOutboxHelpAndUnknownID(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"outbox", "--help"}, &out, func(string) string { return "" }, nil); err != nil || !strings.Contains(out.String(), "replay ID") {
+		t.Errorf("outbox --help: %v\n%s", err, out.String())
+	}
+	st := storetest.New(t)
+	err := outboxAdmin(context.Background(), st, []string{"replay", "nope"}, &out, time.Now())
+	if err == nil || strings.Count(err.Error(), "nope") != 1 || !errors.Is(err, store.ErrNotParked) {
+		t.Errorf("replay nope: %v", err)
 	}
 }
 

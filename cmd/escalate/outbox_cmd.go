@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,10 @@ import (
 // channel the bot was removed from) and replays them. Only the reference,
 // kind and recipient are shown: never what the message says.
 func outboxCmd(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(out, outboxUsage)
+		return nil
+	}
 	a, err := adminApp(ctx, getenv, log)
 	if err != nil {
 		return err
@@ -23,6 +28,16 @@ func outboxCmd(ctx context.Context, args []string, out io.Writer, getenv func(st
 	defer a.Close()
 	return outboxAdmin(ctx, a.store, args, out, time.Now())
 }
+
+const outboxUsage = `usage: escalate outbox [list|replay ID]
+
+  list        how many messages wait to be sent, the oldest's age, and the parked ones:
+              messages that kept failing (a person who left, a channel the bot is not in)
+  replay ID   send a parked message again, once its cause is fixed
+
+Works on the store named by REDIS_URL (and ESCALATE_CONFIG). Shows the case, kind and
+recipient of a message, never what it says.
+`
 
 func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Writer, now time.Time) error {
 	verb := "list"
@@ -58,10 +73,13 @@ func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Wri
 			return fmt.Errorf("usage: escalate outbox replay ID (see escalate outbox list)")
 		}
 		if err := st.Replay(ctx, args[1]); err != nil {
-			return fmt.Errorf("replay %s: %w", args[1], err)
+			if errors.Is(err, store.ErrNotParked) {
+				return fmt.Errorf("%w: %q is not a parked message (escalate outbox list shows their ids)", store.ErrNotParked, args[1])
+			}
+			return err
 		}
 		fmt.Fprintf(out, "%s is queued again; the running service sends it within seconds\n", args[1])
 		return nil
 	}
-	return fmt.Errorf("usage: escalate outbox [list|replay ID]")
+	return fmt.Errorf("unknown outbox command %q\n%s", verb, outboxUsage)
 }

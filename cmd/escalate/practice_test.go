@@ -248,6 +248,11 @@ func TestPracticeConsoleEndToEnd(t *testing.T) {
 	if resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(pdf), "%PDF") {
 		t.Errorf("record: %s %q", resp.Header.Get("Content-Type"), pdf[:min(len(pdf), 20)])
 	}
+	// The practice record's title carries the practice mark (UTF-16BE in
+	// the PDF's document information).
+	if !strings.Contains(string(pdf), "\x00P\x00R\x00A\x00C\x00T\x00I\x00C\x00E") {
+		t.Error("the practice console's record is not marked PRACTICE")
+	}
 	b.as("console:hv-sm")
 	resp, err = b.c.Get(base + "/case/" + caseRef + "/record.pdf")
 	if err != nil {

@@ -81,7 +81,7 @@ func reportCmd(ctx context.Context, args []string, out io.Writer, getenv func(st
 	fs.SetOutput(out)
 	fromS := fs.String("from", "", "first day (YYYY-MM-DD); default: the last complete quarter")
 	toS := fs.String("to", "", "last day, included (YYYY-MM-DD)")
-	dir := fs.String("out", "report", "directory for report.md, cases.csv and the charts")
+	dir := fs.String("out", "", "directory for report.md, cases.csv and the charts (default: board-report-FROM-to-TO, named by the period)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,6 +103,11 @@ func reportCmd(ctx context.Context, args []string, out io.Writer, getenv func(st
 	}
 	if now := time.Now(); to.After(now) {
 		to = now // open cases count as open until now, not a future date
+	}
+	if *dir == "" {
+		// Named by its period, so reports of two quarters never overwrite
+		// each other and a folder says what it holds.
+		*dir = fmt.Sprintf("board-report-%s-to-%s", from.Format(time.DateOnly), to.Add(-time.Nanosecond).In(loc).Format(time.DateOnly))
 	}
 	cases, err := report.Load(ctx, a.store, from, to)
 	if err != nil {

@@ -122,6 +122,17 @@ func TestRecordReportAndPurgeCommands(t *testing.T) {
 		}
 	}
 
+	// Without --out the report goes to a folder named by its period, not
+	// over whatever ./report holds.
+	t.Chdir(t.TempDir())
+	out.Reset()
+	if err := run(ctx, []string{"report", "--from", "2016-01-01", "--to", "2016-03-31"}, &out, getenv, log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("board-report-2016-01-01-to-2016-03-31", "report.md")); err != nil || !strings.Contains(out.String(), "board-report-2016-01-01-to-2016-03-31") {
+		t.Errorf("the default folder: %v\n%s", err, out.String())
+	}
+
 	// The practice configuration keeps free text for about seven years
 	// after closure: the 2016 case is past it, the recent one is not.
 	out.Reset()
