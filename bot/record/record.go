@@ -3,7 +3,7 @@
 // people's own words, the agreed outcome and how outstanding issues will be
 // pursued. Every policy Escalate implements asks for this record, shared
 // with the worker who raised the concern and put on the child's or adult's
-// file. It is written as Markdown, JSON or PDF.
+// file. It is written as Markdown, JSON, PDF or an accessible HTML page.
 //
 // The record carries free text and the subject reference: it goes only to
 // people allowed to see the case (ForViewer) or to an operator at the

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -401,5 +402,50 @@ func TestPracticeRecordIsMarked(t *testing.T) {
 	}
 	if !strings.HasPrefix(md.String(), "**"+record.PracticeMark+".**") {
 		t.Errorf("the Markdown record does not open with the mark:\n%.200s", md.String())
+	}
+}
+
+// The HTML twin of the PDF: the same words, a page a screen reader can
+// walk (language, title, headings in order, labelled fields), and the
+// people's words escaped, never markup.
+func TestRecordHTML(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	rec := record.Build(env, d, events)
+	rec.Evidence = `<script>alert("x")</script> & more`
+	var b bytes.Buffer
+	if err := record.HTML(&b, rec); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, s := range []string{`<html lang="en-GB">`, "<title>Written record of ESC-2026-0001</title>", "<main>",
+		subjectRef, disagreement, agreed, outstanding, howPursued, managerNote, rejectReason, "Sam Walker", "Clare Hughes",
+		"<dt>Recorded on the file</dt><dd>yes</dd>", "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the HTML record lacks %q", s)
+		}
+	}
+	if strings.Contains(page, "<script>") {
+		t.Error("a person's words reached the page as markup")
+	}
+	// One h1, then h2s and h3s with no level skipped.
+	level := 0
+	for _, m := range regexp.MustCompile(`<h([1-6])[ >]`).FindAllStringSubmatch(page, -1) {
+		n := int(m[1][0] - '0')
+		if (level == 0 && n != 1) || n > level+1 || (n == 1 && level != 0) {
+			t.Errorf("heading h%d after h%d", n, level)
+		}
+		level = n
+	}
+	if strings.Contains(page, "PRACTICE") {
+		t.Error("a real record carries the practice mark")
+	}
+	rec.Practice = true
+	b.Reset()
+	if err := record.Render(&b, rec, "html"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "<title>"+record.PracticeMark+": Written record of ESC-2026-0001</title>") {
+		t.Error("the practice record's title lacks the mark")
 	}
 }

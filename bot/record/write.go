@@ -9,17 +9,19 @@ import (
 	"github.com/escalate-app/escalate/workflow"
 )
 
-// Render writes rec in format ("pdf", "md" or "json").
+// Render writes rec in format ("pdf", "html", "md" or "json").
 func Render(w io.Writer, rec Record, format string) error {
 	switch format {
 	case "pdf":
 		return PDF(w, rec)
+	case "html":
+		return HTML(w, rec)
 	case "md", "markdown":
 		return Markdown(w, rec)
 	case "json":
 		return JSON(w, rec)
 	}
-	return fmt.Errorf("unknown format %q: use pdf, md or json", format)
+	return fmt.Errorf("unknown format %q: use pdf, html, md or json", format)
 }
 
 // Write writes the record of the case ref for an operator at the command
@@ -27,10 +29,10 @@ func Render(w io.Writer, rec Record, format string) error {
 // deployment, so it reads the case as Escalate itself.
 func Write(ctx context.Context, w io.Writer, eng *engine.Engine, ref string, format string) error {
 	switch format {
-	case "pdf", "md", "markdown", "json":
+	case "pdf", "html", "md", "markdown", "json":
 	default:
 		// Checked before the case is read: a typo costs nothing.
-		return fmt.Errorf("unknown format %q: use pdf, md or json", format)
+		return fmt.Errorf("unknown format %q: use pdf, html, md or json", format)
 	}
 	norm, ok := workflow.ParseRef(ref)
 	if !ok {

@@ -26,7 +26,7 @@ Usage:
                                     warwickshire, wolverhampton) and print the effective policy and the
                                     deadline of each stage for a case raised at that time
   escalate outbox [list|replay ID]  messages parked after repeated delivery failures, and replaying one
-  escalate record ESC-YYYY-NNNN [--format pdf|md|json] [--out FILE]
+  escalate record ESC-YYYY-NNNN [--format pdf|html|md|json] [--out FILE]
                                     the written record of a case
   escalate report [--from DATE] [--to DATE] [--out DIR]
                                     the board report (default: the last complete quarter)

@@ -19,13 +19,13 @@ import (
 func recordCmd(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
 	fs.SetOutput(out)
-	format := fs.String("format", "md", "pdf, md or json")
+	format := fs.String("format", "md", "pdf, html (the accessible twin of the PDF), md or json")
 	file := fs.String("out", "", "write to this file (default: standard output; a PDF needs --out)")
 	if err := fs.Parse(reorder(args, map[string]bool{"format": true, "out": true})); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: escalate record ESC-YYYY-NNNN [--format pdf|md|json] [--out FILE]")
+		return fmt.Errorf("usage: escalate record ESC-YYYY-NNNN [--format pdf|html|md|json] [--out FILE]")
 	}
 	ref, ok := workflow.ParseRef(fs.Arg(0))
 	if !ok {
