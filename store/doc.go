@@ -60,7 +60,8 @@
 //	B ob:seq             string sequence that orders items within a millisecond
 //	B ob:done:<id>       string a delivered item (expires after a week), so the
 //	                            same message enqueued again is not sent twice
-//	B idem:<key>         string idempotency key of a transition (expires after 24h)
+//	B idem:<key>         string idempotency key of a transition: "<ref>|<version>" it
+//	                            wrote (expires after 24h)
 //	B once:<key>         string Once keys
 //	B xref:<kind>        hash   platform conversation references: key → value
 //

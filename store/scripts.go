@@ -206,7 +206,7 @@ if tonumber(openStage) > 0 then redis.call('ZADD', open, openStage, ref) else re
 if tonumber(closedAt) > 0 then redis.call('ZADD', closed, closedAt, ref) else redis.call('ZREM', closed, ref) end
 redis.call('ZADD', all, createdAt, ref)
 for _, it in ipairs(items) do enqueue(it) end
-if idem ~= '' then redis.call('SET', idemk, ver, 'PX', idemTTL) end
+if idem ~= '' then redis.call('SET', idemk, ref .. '|' .. ver, 'PX', idemTTL) end
 return 1
 `)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -129,6 +130,24 @@ func (s *Store) NextRef(ctx context.Context, year int) (string, error) {
 		return "", fmt.Errorf("next reference of %d: %w", year, err)
 	}
 	return workflow.FormatRef(year, int(n)), nil
+}
+
+// Handled reports the case a transition with this idempotency key wrote,
+// if one did within IdempotencyTTL: a raise form submitted again is
+// answered with the reference the first submission got.
+func (s *Store) Handled(ctx context.Context, idempotencyKey string) (ref string, ok bool, err error) {
+	if idempotencyKey == "" {
+		return "", false, nil
+	}
+	v, err := s.rdb.Get(ctx, s.key("idem:", idempotencyKey)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("idempotency key: %w", err)
+	}
+	ref, _, found := strings.Cut(v, "|")
+	return ref, found && ref != "", nil
 }
 
 // Once reports whether key is seen for the first time in ttl, for requests

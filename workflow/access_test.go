@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"slices"
 	"testing"
 	"time"
 )
@@ -70,8 +69,12 @@ func TestStaleClicks(t *testing.T) {
 	})
 }
 
+var allButtons = []ActionKind{ActResolved, ActEscalate, ActNote, ActConfirm, ActReject, ActResolve, ActPanel, ActWithdraw, ActDebrief, ActLearning, ActShow}
+
 // Someone who neither holds nor was part of a case is refused whatever they
-// try, at every point of the case's life, and nothing changes.
+// try, at every point of the case's life, with one answer that says
+// nothing about the case (the same as for a case that does not exist), and
+// nothing changes.
 func TestStrangersAreRefusedEverything(t *testing.T) {
 	points := map[string]func(t *testing.T) *tcase{
 		"stage 1": func(t *testing.T) *tcase { return raised(t) },
@@ -92,7 +95,6 @@ func TestStrangersAreRefusedEverything(t *testing.T) {
 		},
 		"closed": func(t *testing.T) *tcase { return closedCase(t) },
 	}
-	allowed := []RefusalCode{RefuseNotHolder, RefuseNotAllowed, RefuseClosed, RefuseState}
 	for name, setup := range points {
 		t.Run(name, func(t *testing.T) {
 			c := setup(t)
@@ -104,8 +106,13 @@ func TestStrangersAreRefusedEverything(t *testing.T) {
 						if !ok {
 							t.Fatalf("%s accepted %s from %s", name, k, who)
 						}
-						if !slices.Contains(allowed, r.Code) {
+						if want := UnknownCase(c.d.Ref); r.Code != want.Code || r.Message != want.Message || len(r.Fields) != 0 {
 							t.Errorf("%s from %s refused with %s: %q", k, who, r.Code, r.Message)
+						}
+						for _, b := range allButtons {
+							if err := CheckTarget(c.env, c.d, c.hist, who, b, ActionTarget{Ref: c.d.Ref, Stage: expect, Version: c.d.Version}); err == nil || err.Error() != UnknownCase(c.d.Ref).Message {
+								t.Errorf("%s pressing %s: %v", who, b, err)
+							}
 						}
 					}
 				}
@@ -168,7 +175,8 @@ func TestCheckAction(t *testing.T) {
 		{sw, ActShow, 0, "", ""},
 		{bt, ActShow, 0, "", ""},
 		{stranger, ActShow, 0, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
-		{stranger, ActNote, 1, RefuseNotHolder, "you don't hold ESC-2026-0001, so you can't act on it"},
+		{stranger, ActNote, 1, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
+		{stranger, ActResolved, 7, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
 		{sw, ActConfirm, 1, RefuseState, ""},
 		{sw, ActPanel, 1, RefuseState, ""},
 	})
@@ -198,6 +206,7 @@ func TestCheckAction(t *testing.T) {
 	check("closed", c, []press{
 		{sw, ActDebrief, 4, "", ""},
 		{sw, ActNote, 4, RefuseClosed, "ESC-2026-0001 is closed (resolved on Mon 2 Mar 2026, 12:00); nothing more can be done on it"},
-		{stranger, ActDebrief, 4, RefuseNotHolder, ""},
+		{stranger, ActDebrief, 4, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
+		{stranger, ActNote, 1, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
 	})
 }

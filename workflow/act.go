@@ -1,22 +1,35 @@
 package workflow
 
 // CheckAction says whether person u may press button k, drawn when the case
-// was at stage, on case d now. Adapters call it before opening a follow-up
-// form, so nobody fills in a form for a case that has moved on or that they
-// do not hold; the command itself is checked again when it is submitted.
+// was at stage, on case d now. Prefer CheckTarget, which also checks the
+// version the button was drawn for.
 func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, stage int) error {
-	a := &applier{env: env, old: d, d: d, history: history, cmd: Command{Actor: u}}
+	return CheckTarget(env, d, history, u, k, ActionTarget{Ref: d.Ref, Stage: stage})
+}
+
+// CheckTarget says whether person u may press button k, drawn for t, on
+// case d now. Adapters call it before opening a follow-up form, so nobody
+// fills in a form for a case that has moved on or that they do not hold;
+// the command itself is checked again when it is submitted. Permission
+// comes first: someone who may not see the case gets UnknownCase and
+// nothing else, whatever the case's state.
+func CheckTarget(env Env, d *Dispute, history []Event, u UserID, k ActionKind, t ActionTarget) error {
+	if u == "" || u == SystemActor || !CanView(d, env.Directory, u) {
+		return UnknownCase(d.Ref)
+	}
 	if k == ActShow {
-		if !CanView(d, env.Directory, u) {
-			return refuse(RefuseUnknownCase, "there is no case %s that you can see", d.Ref)
-		}
 		return nil
 	}
+	a := &applier{env: env, old: d, d: d, history: history, cmd: Command{Actor: u}}
 	if d.State.Closed() && k != ActDebrief && k != ActLearning {
 		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
 	}
-	if stage != 0 && stage != d.Stage {
-		return a.movedOn()
+	kind := CmdComment
+	if k != ActNote {
+		kind = CmdEscalate // any material command: only a note ignores a change within the stage
+	}
+	if err := checkDrawn(env, d, history, kind, t.Stage, t.Version); err != nil {
+		return err
 	}
 	for _, act := range ActionsFor(env, d, u) {
 		if act.Kind == k {
@@ -34,8 +47,6 @@ func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, s
 		return nil
 	}
 	switch {
-	case !CanView(d, env.Directory, u):
-		return refuse(RefuseNotHolder, "you don't hold %s, so you can't act on it", d.Ref)
 	case d.State == StateProposed && (k == ActConfirm || k == ActReject):
 		return refuse(RefuseNotAllowed, "the other side answers the proposed resolution of %s", d.Ref)
 	case d.State == StateProposed:

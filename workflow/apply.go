@@ -47,6 +47,9 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 	}
 	if cmd.Kind == CmdRaise {
 		if d != nil {
+			if cmd.Actor != SystemActor && !CanView(d, env.Directory, cmd.Actor) {
+				return nil, UnknownCase(d.Ref)
+			}
 			return nil, refuse(RefuseState, "%s has already been raised", d.Ref)
 		}
 		if cmd.Actor == SystemActor {
@@ -56,6 +59,11 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 	}
 	if d == nil {
 		return nil, refuse(RefuseUnknownCase, "there is no such case")
+	}
+	// Permission first: someone who may not see the case learns nothing
+	// about it, not even that it exists (see UnknownCase).
+	if cmd.Actor != SystemActor && !CanView(d, env.Directory, cmd.Actor) {
+		return nil, UnknownCase(d.Ref)
 	}
 	a := &applier{env: env, old: d, d: d.Clone(), history: history, cmd: cmd}
 	if err := a.check(); err != nil {
@@ -110,17 +118,11 @@ type applier struct {
 	msgN    int
 }
 
-// check applies the rules every command shares: closed cases, stale
-// buttons, system-only commands.
+// check applies the rules every command shares, after permission to see
+// the case (Apply): system-only commands, closed cases, then buttons and
+// forms drawn before the case moved on.
 func (a *applier) check() error {
 	d, c := a.old, a.cmd
-	post := c.Kind == CmdDebrief || c.Kind == CmdLearning || c.Kind == CmdPurge
-	if d.State.Closed() && !post {
-		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
-	}
-	if !d.State.Closed() && post {
-		return refuse(RefuseState, "%s is still open; that comes after it closes", d.Ref)
-	}
 	timerCmd := c.Kind == CmdNudge || c.Kind == CmdLapse || c.Kind == CmdPrompt || c.Kind == CmdPurge
 	if timerCmd && c.Actor != SystemActor {
 		return refuse(RefuseNotAllowed, "only Escalate itself can do that")
@@ -128,22 +130,53 @@ func (a *applier) check() error {
 	if !timerCmd && c.Actor == SystemActor {
 		return refuse(RefuseNotAllowed, "only a person can do that, not Escalate itself")
 	}
-	if c.ExpectStage != 0 && c.ExpectStage != d.Stage {
-		return a.movedOn()
+	post := c.Kind == CmdDebrief || c.Kind == CmdLearning || c.Kind == CmdPurge
+	if d.State.Closed() && !post {
+		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
+	}
+	if !d.State.Closed() && post {
+		return refuse(RefuseState, "%s is still open; that comes after it closes", d.Ref)
+	}
+	return checkDrawn(a.env, d, a.history, c.Kind, c.ExpectStage, c.ExpectVersion)
+}
+
+// checkDrawn refuses a button or form drawn before the case moved on: to
+// another stage (stage, when set), or, within the stage, on by a material
+// change since version (when set). A note is refused only for a change of
+// stage: it contradicts nothing, so nobody retypes one because a
+// resolution was proposed meanwhile.
+func checkDrawn(env Env, d *Dispute, history []Event, k CommandKind, stage, version int) error {
+	if stage != 0 && stage != d.Stage {
+		return movedOn(env, d, history)
+	}
+	if version == 0 || k == CmdComment {
+		return nil
+	}
+	if version > d.Version {
+		return refuse(RefuseInvalid, "that button or form does not match %s; open the case again", d.Ref)
+	}
+	if ch := LastChange(d, history); ch != nil && ch.Seq > version {
+		return refuse(RefuseMovedOn, "%s has moved on since this was shown to you: %s, by %s at %s. Nothing you sent was recorded", d.Ref, lowerFirst(ch.Summary), ch.ActorName, formatTime(ch.At, env.Calendar.Location()))
 	}
 	return nil
 }
 
 // movedOn explains, from the log, what happened since the person looked.
-func (a *applier) movedOn() error {
-	d := a.old
-	for i := len(a.history) - 1; i >= 0; i-- {
-		e := a.history[i]
+func movedOn(env Env, d *Dispute, history []Event) error {
+	for i := len(history) - 1; i >= 0; i-- {
+		e := history[i]
 		if e.Kind == CmdEscalate {
-			return refuse(RefuseMovedOn, "%s was escalated to %s by %s at %s; reload it", d.Ref, a.env.Policy.StageName(e.Stage), e.ActorName, a.when(e.At))
+			return refuse(RefuseMovedOn, "%s was escalated to %s by %s at %s; reload it", d.Ref, env.Policy.StageName(e.Stage), e.ActorName, formatTime(e.At, env.Calendar.Location()))
 		}
 	}
-	return refuse(RefuseMovedOn, "%s is now at %s; reload it", d.Ref, a.env.Policy.StageName(d.Stage))
+	return refuse(RefuseMovedOn, "%s is now at %s; reload it", d.Ref, env.Policy.StageName(d.Stage))
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func (a *applier) when(t time.Time) string {
@@ -165,10 +198,14 @@ func (a *applier) name(u UserID) string { return a.env.Directory.Name(u) }
 // event records one step. Summary must carry no free text.
 func (a *applier) event(summary, text string, p *Proposal) {
 	a.d.Version++
-	a.res.Events = append(a.res.Events, Event{
+	e := Event{
 		Ref: a.d.Ref, Seq: a.d.Version, Kind: a.cmd.Kind, Actor: a.cmd.Actor, ActorName: a.name(a.cmd.Actor),
 		At: a.cmd.At, Stage: a.d.Stage, Summary: summary, Text: text, Proposal: p,
-	})
+	}
+	a.res.Events = append(a.res.Events, e)
+	if Material(e.Kind) {
+		a.d.Changed = changeOf(e)
+	}
 }
 
 func (a *applier) result() *Result {
@@ -585,7 +622,7 @@ func (a *applier) lapse() error {
 	}
 	overdue := fmt.Sprintf("%s: the window for %s closed at %s without a resolution", a.d.Ref, p.StageName(a.d.Stage), a.when(a.d.Deadline))
 	if a.d.Stage < p.Last() {
-		esc := Action{Kind: ActEscalate, Label: fmt.Sprintf("Escalate to stage %s", stageLabel(p, a.d.Stage+1)), Ref: a.d.Ref, Stage: a.d.Stage, Style: "primary"}
+		esc := Action{Kind: ActEscalate, Label: fmt.Sprintf("Escalate to stage %s", stageLabel(p, a.d.Stage+1)), Ref: a.d.Ref, Stage: a.d.Stage, Version: a.d.Version, Style: "primary"}
 		cur := a.d.Current()
 		raiserSide := uniq(append(append([]UserID(nil), cur.Raiser...), a.d.Raiser.Person))
 		for _, u := range raiserSide {

@@ -18,6 +18,11 @@ func wantDispute(t testing.TB, old, got *Dispute, at time.Time, edit func(*Dispu
 	if edit != nil {
 		edit(w)
 	}
+	// A material command records itself as the case's latest change
+	// (TestMaterialChangesAreRecorded checks what it records).
+	if got.Changed != nil && got.Changed.Seq == w.Version && Material(got.Changed.Kind) {
+		w.Changed = got.Changed
+	}
 	if a, b := snapshot(t, got), snapshot(t, w); string(a) != string(b) {
 		t.Errorf("dispute:\ngot  %s\nwant %s", a, b)
 	}
@@ -95,8 +100,8 @@ func TestComment(t *testing.T) {
 	t.Run("refusals", func(t *testing.T) {
 		c := raised(t)
 		for _, u := range []UserID{stranger, unknown, sw2, hv2, lmA} {
-			r := c.refused(Command{Kind: CmdComment, Actor: u, At: at, Text: secretNote}, RefuseNotHolder)
-			if r.Message != "you are not part of ESC-2026-0001, so you can't add a note to it" {
+			r, inside := c.refusedInside(Command{Kind: CmdComment, Actor: u, At: at, Text: secretNote}, RefuseNotHolder)
+			if inside && r.Message != "you are not part of ESC-2026-0001, so you can't add a note to it" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -177,8 +182,8 @@ func TestPropose(t *testing.T) {
 			}
 		}
 		for _, u := range []UserID{stranger, unknown, sw2, hv2, bt, chair, lmA} {
-			r := c.refused(Command{Kind: CmdPropose, Actor: u, At: at, Proposal: proposal()}, RefuseNotHolder)
-			if r.Message != "you don't hold ESC-2026-0001 at Stage 1 (Professional to professional), so you can't do that; the people holding it are Sam Walker, Harriet Vale" {
+			r, inside := c.refusedInside(Command{Kind: CmdPropose, Actor: u, At: at, Proposal: proposal()}, RefuseNotHolder)
+			if inside && r.Message != "you don't hold ESC-2026-0001 at Stage 1 (Professional to professional), so you can't do that; the people holding it are Sam Walker, Harriet Vale" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -266,7 +271,7 @@ func TestConfirm(t *testing.T) {
 			t.Errorf("message %q", r.Message)
 		}
 		for _, u := range []UserID{stranger, unknown, sw2, hv2, bt, chair} {
-			c.refused(Command{Kind: CmdConfirm, Actor: u, At: at}, RefuseNotHolder)
+			c.refusedInside(Command{Kind: CmdConfirm, Actor: u, At: at}, RefuseNotHolder)
 		}
 		c.do(Command{Kind: CmdConfirm, Actor: sw, At: at})
 		r = c.refused(Command{Kind: CmdConfirm, Actor: sw, At: at.Add(time.Minute)}, RefuseClosed)
@@ -317,7 +322,7 @@ func TestReject(t *testing.T) {
 		}
 		c.refused(Command{Kind: CmdReject, Actor: hv, At: at, Text: secretReject}, RefuseNotAllowed)
 		for _, u := range []UserID{stranger, unknown, sw2, hv2, bt, chair} {
-			c.refused(Command{Kind: CmdReject, Actor: u, At: at, Text: secretReject}, RefuseNotHolder)
+			c.refusedInside(Command{Kind: CmdReject, Actor: u, At: at, Text: secretReject}, RefuseNotHolder)
 		}
 	})
 }
@@ -497,7 +502,7 @@ func TestEscalate(t *testing.T) {
 	t.Run("strangers", func(t *testing.T) {
 		c := atStage(t, 2)
 		for _, u := range []UserID{stranger, unknown, sw2, hv2, bt, smA, hv} {
-			c.refused(Command{Kind: CmdEscalate, Actor: u, At: c.d.UpdatedAt.Add(time.Hour), Text: secretReason}, RefuseNotHolder)
+			c.refusedInside(Command{Kind: CmdEscalate, Actor: u, At: c.d.UpdatedAt.Add(time.Hour), Text: secretReason}, RefuseNotHolder)
 		}
 		c.refused(Command{Kind: CmdEscalate, Actor: SystemActor, At: c.d.UpdatedAt.Add(time.Hour), Text: secretReason}, RefuseNotAllowed)
 	})
@@ -544,8 +549,8 @@ func TestWithdraw(t *testing.T) {
 		c := atStage(t, 2)
 		at := c.d.UpdatedAt.Add(time.Hour)
 		for _, u := range []UserID{hv, lmA, lmB, stranger, unknown, bt, chair, sw2} {
-			r := c.refused(Command{Kind: CmdWithdraw, Actor: u, At: at, Text: secretWithdraw}, RefuseNotAllowed)
-			if r.Message != "only the person who raised ESC-2026-0001 (Sam Walker) can withdraw it" {
+			r, inside := c.refusedInside(Command{Kind: CmdWithdraw, Actor: u, At: at, Text: secretWithdraw}, RefuseNotAllowed)
+			if inside && r.Message != "only the person who raised ESC-2026-0001 (Sam Walker) can withdraw it" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -578,7 +583,16 @@ func TestOldConfirmNeverConfirmsANewerProposal(t *testing.T) {
 
 	stale, _ := CommandForValue(ActConfirm, target)
 	stale.Actor, stale.At = hv, t0.Add(4*time.Hour)
+	// The button was drawn before the case moved on: the person is told
+	// what happened, by whom and when.
 	r := c.refused(stale, RefuseMovedOn)
+	if r.Message != "ESC-2026-0001 has moved on since this was shown to you: resolution proposed by the raiser side, by Sam Walker at Mon 2 Mar 2026, 13:00. Nothing you sent was recorded" {
+		t.Errorf("refusal: %q", r.Message)
+	}
+	// A button drawn before buttons carried the case version is still
+	// checked against the proposal it was drawn for.
+	stale.ExpectVersion = 0
+	r = c.refused(stale, RefuseMovedOn)
 	if !strings.Contains(r.Message, "replaced by a newer one") {
 		t.Errorf("refusal: %q", r.Message)
 	}

@@ -21,7 +21,7 @@ func (a *applier) dm(to UserID, kind MessageKind, title string, lines []string, 
 }
 
 func (a *applier) action(k ActionKind, label, style string) Action {
-	return Action{Kind: k, Label: label, Ref: a.d.Ref, Stage: a.d.Stage, Style: style}
+	return Action{Kind: k, Label: label, Ref: a.d.Ref, Stage: a.d.Stage, Version: a.d.Version, Style: style}
 }
 
 // actionsFor is the buttons person u should see now.
@@ -31,7 +31,7 @@ func (a *applier) actionsFor(u UserID) []Action { return ActionsFor(a.env, a.d, 
 // "list" use it too).
 func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 	act := func(k ActionKind, label, style string) Action {
-		return Action{Kind: k, Label: label, Ref: d.Ref, Stage: d.Stage, Style: style}
+		return Action{Kind: k, Label: label, Ref: d.Ref, Stage: d.Stage, Version: d.Version, Style: style}
 	}
 	if d.State.Closed() {
 		var acts []Action

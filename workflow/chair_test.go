@@ -26,7 +26,9 @@ func TestAssignHolder(t *testing.T) {
 			t.Errorf("assigned %q %q %d", m.Title, m.Lines, len(m.History))
 		}
 		// The new holder acts; the one replaced no longer can.
-		c.refused(Command{Kind: CmdPropose, Actor: lmB, At: at, Proposal: proposal()}, RefuseNotHolder)
+		// Replaced, they are no longer part of the case: they get the
+		// outsider's answer.
+		c.refusedInside(Command{Kind: CmdPropose, Actor: lmB, At: at, Proposal: proposal()}, RefuseNotHolder)
 		c.do(Command{Kind: CmdPropose, Actor: hv2, At: at, Proposal: proposal()})
 	})
 	t.Run("the chair may too", func(t *testing.T) {
@@ -53,8 +55,8 @@ func TestAssignHolder(t *testing.T) {
 		c := atStage(t, 2)
 		at := c.d.UpdatedAt
 		for _, u := range []UserID{lmA, lmB, sw, hv, stranger, unknown} {
-			r := c.refused(Command{Kind: CmdAssignHolder, Actor: u, At: at, Holders: &StageHolders{Responder: []UserID{hv2}}}, RefuseNotAllowed)
-			if r.Message != "only the business team can change who holds a case" {
+			r, inside := c.refusedInside(Command{Kind: CmdAssignHolder, Actor: u, At: at, Holders: &StageHolders{Responder: []UserID{hv2}}}, RefuseNotAllowed)
+			if inside && r.Message != "only the business team can change who holds a case" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -107,8 +109,8 @@ func TestConvenePanel(t *testing.T) {
 		c := atStage(t, 4)
 		at := c.d.UpdatedAt
 		for _, u := range []UserID{bt, smA, sw, stranger, unknown} {
-			r := c.refused(Command{Kind: CmdConvenePanel, Actor: u, At: at, Panel: []string{agCSC, agNHS, agEdu}}, RefuseNotAllowed)
-			if r.Message != "only the partnership chair can convene a resolution panel, at the last stage" {
+			r, inside := c.refusedInside(Command{Kind: CmdConvenePanel, Actor: u, At: at, Panel: []string{agCSC, agNHS, agEdu}}, RefuseNotAllowed)
+			if inside && r.Message != "only the partnership chair can convene a resolution panel, at the last stage" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -177,8 +179,8 @@ func TestResolve(t *testing.T) {
 		c := atStage(t, 4)
 		at := c.d.UpdatedAt
 		for _, u := range []UserID{bt, smA, sw, stranger, unknown} {
-			r := c.refused(Command{Kind: CmdResolve, Actor: u, At: at, Proposal: proposal()}, RefuseNotAllowed)
-			if r.Message != "only the partnership chair resolves a case directly, at the last stage" {
+			r, inside := c.refusedInside(Command{Kind: CmdResolve, Actor: u, At: at, Proposal: proposal()}, RefuseNotAllowed)
+			if inside && r.Message != "only the partnership chair resolves a case directly, at the last stage" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -236,8 +238,8 @@ func TestDebrief(t *testing.T) {
 	}
 	at := c.d.UpdatedAt
 	for _, u := range []UserID{stranger, unknown, sw2, smA} {
-		r := c.refused(Command{Kind: CmdDebrief, Actor: u, At: at, Text: secretDebrief}, RefuseNotHolder)
-		if r.Message != "you were not part of ESC-2026-0001" {
+		r, inside := c.refusedInside(Command{Kind: CmdDebrief, Actor: u, At: at, Text: secretDebrief}, RefuseNotHolder)
+		if inside && r.Message != "you were not part of ESC-2026-0001" {
 			t.Errorf("message %q", r.Message)
 		}
 	}
@@ -270,8 +272,8 @@ func TestLearning(t *testing.T) {
 		t.Errorf("themes %q event %q", res.Dispute.Themes, res.Events[0].Summary)
 	}
 	for _, u := range []UserID{sw, lmA, stranger, unknown} {
-		r := c.refused(Command{Kind: CmdLearning, Actor: u, At: at, Themes: []string{"Drift"}}, RefuseNotAllowed)
-		if r.Message != "only the chair or the business team tag learning themes" {
+		r, inside := c.refusedInside(Command{Kind: CmdLearning, Actor: u, At: at, Themes: []string{"Drift"}}, RefuseNotAllowed)
+		if inside && r.Message != "only the chair or the business team tag learning themes" {
 			t.Errorf("message %q", r.Message)
 		}
 	}

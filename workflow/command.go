@@ -64,6 +64,10 @@ type Command struct {
 	// ExpectProposal, on Confirm, is the proposed resolution the person saw
 	// (Action.Proposal): a newer one is never confirmed unseen.
 	ExpectProposal int64 `json:"expect_proposal,omitempty"`
+	// ExpectVersion, when set, is the case version the button or form was
+	// drawn for: a material change since then (see Material) refuses the
+	// command, and the person is told what happened, by whom and when.
+	ExpectVersion int `json:"expect_version,omitempty"`
 
 	Raise    *RaiseInput `json:"raise,omitempty"`
 	Text     string      `json:"text,omitempty"` // note, reason, debrief

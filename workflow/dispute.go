@@ -96,6 +96,10 @@ type Dispute struct {
 	Debriefs       []Debrief `json:"debriefs,omitempty"`
 	Themes         []string  `json:"themes,omitempty"`
 
+	// Changed is the latest material change (see Material): a button or
+	// form drawn at an earlier version is refused.
+	Changed *Change `json:"changed,omitempty"`
+
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -169,6 +173,10 @@ func (d *Dispute) Clone() *Dispute {
 	if d.Outcome != nil {
 		p := *d.Outcome
 		c.Outcome = &p
+	}
+	if d.Changed != nil {
+		ch := *d.Changed
+		c.Changed = &ch
 	}
 	c.Panel = slices.Clone(d.Panel)
 	c.Debriefs = slices.Clone(d.Debriefs)

@@ -254,6 +254,27 @@ func (c *tcase) try(cmd Command) (*Result, error) {
 	return res, nil
 }
 
+// outsider reports whether u may not see the case: such a person gets
+// UnknownCase and nothing else, whatever they try.
+func (c *tcase) outsider(u UserID) bool {
+	return c.d != nil && u != SystemActor && !CanView(c.d, c.env.Directory, u)
+}
+
+// refusedInside is refused for someone who may see the case; for an
+// outsider it checks the one answer outsiders get (UnknownCase, byte for
+// byte) and reports false, so the caller checks the message only inside.
+func (c *tcase) refusedInside(cmd Command, code RefusalCode) (*Refusal, bool) {
+	c.t.Helper()
+	if c.outsider(cmd.Actor) {
+		r := c.refused(cmd, RefuseUnknownCase)
+		if want := UnknownCase(c.d.Ref); r.Code != want.Code || r.Message != want.Message || r.Fields != nil {
+			c.t.Fatalf("%s by the outsider %s: %+v, want %+v", cmd.Kind, cmd.Actor, r, want)
+		}
+		return r, false
+	}
+	return c.refused(cmd, code), true
+}
+
 // refused applies a command that must be refused with code and returns the refusal.
 func (c *tcase) refused(cmd Command, code RefusalCode) *Refusal {
 	c.t.Helper()

@@ -94,7 +94,11 @@ type Form struct {
 	Submit string   `json:"submit"`
 	Ref    string   `json:"ref,omitempty"`
 	Stage  int      `json:"stage,omitempty"`
-	Intro  []string `json:"intro,omitempty"`
+	// Version is the case version the form was drawn for: every adapter
+	// carries it back (ExpectVersion), so a form submitted after the case
+	// moved on materially is refused.
+	Version int      `json:"version,omitempty"`
+	Intro   []string `json:"intro,omitempty"`
 	// Emergency is the partnership's emergency route, shown before
 	// anything else when immediate risk is chosen.
 	Emergency []string    `json:"emergency,omitempty"`
@@ -206,7 +210,7 @@ func isYes(s string) bool {
 // ActionForm is the form a button opens, or false when the button acts at
 // once (Confirm, Show).
 func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
-	base := Form{Ref: d.Ref, Stage: d.Stage}
+	base := Form{Ref: d.Ref, Stage: d.Stage, Version: d.Version}
 	text := func(label, hint string) FormField {
 		return FormField{Name: FieldText, Label: label, Type: FieldArea, Required: true, Max: MaxText, Hint: hint}
 	}
@@ -294,8 +298,18 @@ func userIDs(s []string) []UserID {
 	return out
 }
 
+// FormCommand turns a submitted follow-up form into a command that expects
+// the case as the form was drawn (its stage and version), without Actor
+// and At, which the adapter sets.
+func FormCommand(kind FormKind, stage, version int, v Values) (Command, error) {
+	c, err := CommandFromForm(kind, stage, v)
+	c.ExpectVersion = version
+	return c, err
+}
+
 // CommandFromForm turns a submitted follow-up form into a command (without
-// Actor and At, which the adapter sets).
+// Actor and At, which the adapter sets). Prefer FormCommand, which also
+// carries the version the form was drawn for.
 func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 	c := Command{ExpectStage: stage, Text: v.Get(FieldText)}
 	prop := func() *Proposal {
@@ -343,7 +357,7 @@ func CommandForAction(k ActionKind, stage int) (Command, bool) {
 // from the button's parsed value.
 func CommandForValue(k ActionKind, t ActionTarget) (Command, bool) {
 	if k == ActConfirm {
-		return Command{Kind: CmdConfirm, ExpectStage: t.Stage, ExpectProposal: t.Proposal}, true
+		return Command{Kind: CmdConfirm, ExpectStage: t.Stage, ExpectProposal: t.Proposal, ExpectVersion: t.Version}, true
 	}
 	return Command{}, false
 }

@@ -88,7 +88,8 @@ const (
 )
 
 // Action is a button on a message. Stage is the stage the case was at when
-// the button was drawn: a click after the case moved on is refused.
+// the button was drawn and Version the case's version then: a click after
+// the case moved on (to another stage, or materially within it) is refused.
 // Proposal, on Confirm, identifies the proposed resolution the button was
 // drawn for, so an old Confirm can never confirm a newer proposal unseen.
 type Action struct {
@@ -96,18 +97,29 @@ type Action struct {
 	Label    string     `json:"label"`
 	Ref      string     `json:"ref"`
 	Stage    int        `json:"stage"`
+	Version  int        `json:"version,omitempty"`
 	Style    string     `json:"style,omitempty"` // "primary", "danger" or ""
 	Proposal int64      `json:"proposal,omitempty"`
 }
 
-// Value is what a button carries back: "ESC-2026-0042|3", or
-// "ESC-2026-0042|3|<proposal>" on Confirm.
+// Value is what a button carries back: "ESC-2026-0042|3|v7", or
+// "ESC-2026-0042|3|<proposal>|v7" on Confirm. Buttons drawn before
+// versions were carried ("ESC-2026-0042|3", "ESC-2026-0042|3|<proposal>")
+// still parse, and are checked against their stage only.
 func (a Action) Value() string {
 	v := a.Ref + "|" + itoa(a.Stage)
 	if a.Proposal != 0 {
 		v += "|" + strconv.FormatInt(a.Proposal, 10)
 	}
+	if a.Version > 0 {
+		v += "|v" + itoa(a.Version)
+	}
 	return v
+}
+
+// Target is what the button's value says.
+func (a Action) Target() ActionTarget {
+	return ActionTarget{Ref: a.Ref, Stage: a.Stage, Proposal: a.Proposal, Version: a.Version}
 }
 
 // ActionTarget is what a button's value says.
@@ -115,12 +127,13 @@ type ActionTarget struct {
 	Ref      string
 	Stage    int
 	Proposal int64
+	Version  int // 0: drawn before versions were carried
 }
 
 // ParseAction reverses Action.Value.
 func ParseAction(v string) (ActionTarget, bool) {
 	parts := strings.Split(v, "|")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" {
+	if len(parts) < 2 || len(parts) > 4 || parts[0] == "" {
 		return ActionTarget{}, false
 	}
 	stage, err := strconv.Atoi(parts[1])
@@ -128,10 +141,22 @@ func ParseAction(v string) (ActionTarget, bool) {
 		return ActionTarget{}, false
 	}
 	t := ActionTarget{Ref: parts[0], Stage: stage}
-	if len(parts) == 3 {
-		if t.Proposal, err = strconv.ParseInt(parts[2], 10, 64); err != nil || !digits(parts[2]) {
+	rest := parts[2:]
+	if n := len(rest); n > 0 && strings.HasPrefix(rest[n-1], "v") {
+		ver := rest[n-1][1:]
+		if t.Version, err = strconv.Atoi(ver); err != nil || !digits(ver) || t.Version < 1 {
 			return ActionTarget{}, false
 		}
+		rest = rest[:n-1]
+	}
+	switch len(rest) {
+	case 0:
+	case 1:
+		if t.Proposal, err = strconv.ParseInt(rest[0], 10, 64); err != nil || !digits(rest[0]) {
+			return ActionTarget{}, false
+		}
+	default:
+		return ActionTarget{}, false
 	}
 	return t, true
 }

@@ -24,6 +24,8 @@ func TestRaise(t *testing.T) {
 		Holders:      []StageHolders{{Stage: 1, Raiser: []UserID{sw}, Responder: []UserID{hv}, Since: t0}},
 		StageVersion: 1, StageStarted: t0, Deadline: lt(2026, 3, 3, 10, 0),
 		Version: 1, CreatedAt: t0, UpdatedAt: t0,
+		Changed: &Change{Seq: 1, Kind: CmdRaise, Actor: sw, ActorName: "Sam Walker", At: t0, Stage: 1,
+			Summary: "Raised by Sam Walker (Children's Social Care) with Harriet Vale (Sussex Community NHS Trust) at Stage 1 (Professional to professional)"},
 	}
 	if got, w := snapshot(t, d), snapshot(t, want); string(got) != string(w) {
 		t.Errorf("raised dispute:\ngot  %s\nwant %s", got, w)

@@ -91,6 +91,9 @@ func TestNudgeStale(t *testing.T) {
 			if u == "" {
 				code = RefuseInvalid
 			}
+			if c.outsider(u) && u != "" {
+				code = RefuseUnknownCase
+			}
 			c.refused(cmd, code)
 		}
 	})
@@ -130,7 +133,7 @@ func TestLapse(t *testing.T) {
 			!slices.Equal(m.Lines, []string{"The policy says unresolved disagreements go to the next tier. Escalate it, or record the resolution if you have agreed one."}) {
 			t.Errorf("lapsed %q %q", m.Title, m.Lines)
 		}
-		if esc := m.Actions[0]; esc.Label != "Escalate to stage 2" || esc.Style != "primary" || esc.Stage != 1 || esc.Value() != "ESC-2026-0001|1" {
+		if esc := m.Actions[0]; esc.Label != "Escalate to stage 2" || esc.Style != "primary" || esc.Stage != 1 || esc.Value() != "ESC-2026-0001|1|v2" {
 			t.Errorf("escalate button %+v", esc)
 		}
 		if f, n := fact(m, "Window closes"); n != 1 || f.Value != "Tue 3 Mar 2026, 10:00 (lapsed)" {

@@ -304,6 +304,13 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 	vals := formValues(r)
 	in := workflow.ParseRaise(vals)
 	res, err := c.eng.Raise(r.Context(), me, in, "console-raise:"+r.FormValue("nonce"))
+	var dup *engine.AlreadyRaised
+	if errors.As(err, &dup) {
+		// The same form sent again (the back button, a double click).
+		c.setFlash(me, "Already raised as "+dup.Ref+". This form was sent before, and nothing more was raised.")
+		http.Redirect(w, r, "/case/"+url.PathEscape(dup.Ref), http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		var ref *workflow.Refusal
 		if errors.As(err, &ref) && len(ref.Fields) > 0 {
@@ -336,6 +343,19 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, me workflow.UserI
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// failOn is fail for a step on case ref: when the case moved on since the
+// button or form was drawn, the person is shown the case as it stands now,
+// with the buttons they can use now, under what happened.
+func (c *Console) failOn(w http.ResponseWriter, r *http.Request, me workflow.UserID, ref string, err error) {
+	var refusal *workflow.Refusal
+	if errors.As(err, &refusal) && refusal.Code == workflow.RefuseMovedOn {
+		c.setFlash(me, refusal.Message+".")
+		http.Redirect(w, r, "/case/"+url.PathEscape(ref), http.StatusSeeOther)
+		return
+	}
+	c.fail(w, r, me, err)
+}
+
 func (c *Console) drain(ctx context.Context) {
 	if c.hooks.Drain != nil {
 		if err := c.hooks.Drain(ctx); err != nil {
@@ -362,8 +382,10 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 	}
 	if cmd, ok := workflow.CommandForValue(kind, target); ok {
 		cmd.Actor = me
-		if _, err := c.eng.Do(r.Context(), ref, cmd, ""); err != nil {
-			c.fail(w, r, me, err)
+		// The same button sent again (the back button) acts once.
+		key := "console-click:" + string(me) + "|" + string(kind) + "|" + r.FormValue("value")
+		if _, err := c.eng.Do(r.Context(), ref, cmd, key); err != nil {
+			c.failOn(w, r, me, ref, err)
 			return
 		}
 		c.inbox.MarkDone(me, ref)
@@ -374,13 +396,16 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 	}
 	d, hist, err := c.eng.Case(r.Context(), ref, me)
 	if err == nil {
-		err = workflow.CheckAction(c.eng.Env(), d, hist, me, kind, stage)
+		err = workflow.CheckTarget(c.eng.Env(), d, hist, me, kind, target)
 	}
 	if err != nil {
-		c.fail(w, r, me, err)
+		c.failOn(w, r, me, ref, err)
 		return
 	}
 	q := url.Values{"ref": {ref}, "stage": {fmt.Sprint(stage)}, "action": {string(kind)}}
+	if target.Version != 0 {
+		q.Set("version", fmt.Sprint(target.Version))
+	}
 	http.Redirect(w, r, "/form?"+q.Encode(), http.StatusSeeOther)
 }
 
@@ -408,6 +433,10 @@ func (c *Console) actionForm(w http.ResponseWriter, r *http.Request) {
 	if st := r.FormValue("stage"); st != "" {
 		fmt.Sscan(st, &f.Stage)
 	}
+	// The form acts on the version the button was drawn for, when it says.
+	if v := r.FormValue("version"); v != "" {
+		fmt.Sscan(v, &f.Version)
+	}
 	vals := workflow.Values{}
 	for _, fl := range f.Fields {
 		if len(fl.Values) > 0 {
@@ -417,23 +446,30 @@ func (c *Console) actionForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.render(w, http.StatusOK, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Values: vals, People: c.people(),
-		Hidden: map[string]string{"ref": f.Ref, "stage": fmt.Sprint(f.Stage), "action": r.FormValue("action"), "form": string(f.Kind)}}))
+		Hidden: map[string]string{"ref": f.Ref, "stage": fmt.Sprint(f.Stage), "version": fmt.Sprint(f.Version), "action": r.FormValue("action"), "form": string(f.Kind)}}))
 }
 
 func (c *Console) actionSubmit(w http.ResponseWriter, r *http.Request) {
 	me := c.me(r)
 	vals := formValues(r)
 	ref := r.FormValue("ref")
-	var stage int
+	var stage, version int
 	fmt.Sscan(r.FormValue("stage"), &stage)
+	fmt.Sscan(r.FormValue("version"), &version)
 	kind := workflow.FormKind(r.FormValue("form"))
-	cmd, err := workflow.CommandFromForm(kind, stage, vals)
+	cmd, err := workflow.FormCommand(kind, stage, version, vals)
 	if err != nil {
 		c.fail(w, r, me, err)
 		return
 	}
 	cmd.Actor = me
-	if _, err := c.eng.Do(r.Context(), ref, cmd, ""); err != nil {
+	// Each drawn form carries a nonce: the same form sent again (the
+	// browser's back button, a double click) acts once.
+	key := ""
+	if n := r.FormValue("nonce"); n != "" {
+		key = "console-form:" + string(me) + "|" + n
+	}
+	if _, err := c.eng.Do(r.Context(), ref, cmd, key); err != nil {
 		var refusal *workflow.Refusal
 		if errors.As(err, &refusal) && len(refusal.Fields) > 0 {
 			d, _, lerr := c.eng.Case(r.Context(), ref, me)
@@ -441,12 +477,12 @@ func (c *Console) actionSubmit(w http.ResponseWriter, r *http.Request) {
 				if f, ok := workflow.ActionForm(c.eng.Env(), d, workflow.ActionKind(r.FormValue("action"))); ok {
 					f.Stage = stage
 					c.render(w, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Errors: refusal.Fields, Values: vals, People: c.people(),
-						Hidden: map[string]string{"ref": ref, "stage": fmt.Sprint(stage), "action": r.FormValue("action"), "form": string(kind)}}))
+						Hidden: map[string]string{"ref": ref, "stage": fmt.Sprint(stage), "version": fmt.Sprint(version), "action": r.FormValue("action"), "form": string(kind)}}))
 					return
 				}
 			}
 		}
-		c.fail(w, r, me, err)
+		c.failOn(w, r, me, ref, err)
 		return
 	}
 	c.inbox.MarkDone(me, ref)

@@ -33,6 +33,15 @@ type Store interface {
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
 }
 
+// Handler is what the engine uses, when the store has it, to answer a raise
+// submitted again with its reference (store.Store implements it).
+type Handler interface {
+	// Handled reports the case a transition with this idempotency key wrote.
+	Handled(ctx context.Context, idempotencyKey string) (ref string, ok bool, err error)
+}
+
+var _ Handler = (*store.Store)(nil)
+
 // The store's sentinel errors, re-exported so adapters can tell people
 // what happened without knowing the store.
 var (
@@ -87,6 +96,12 @@ func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.R
 		e.count(workflow.CmdRaise, "refused")
 		return nil, &workflow.Refusal{Code: workflow.RefuseInvalid, Message: "some answers need a look", Fields: errs}
 	}
+	// A form submitted again costs no reference and is answered with the
+	// first submission's.
+	if dup := e.alreadyRaised(ctx, actor, idempotencyKey); dup != nil {
+		e.count(workflow.CmdRaise, "duplicate")
+		return nil, dup
+	}
 	now := e.now()
 	ref, err := e.store.NextRef(ctx, now.In(e.env.Calendar.Location()).Year())
 	if err != nil {
@@ -100,7 +115,36 @@ func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.R
 		e.count(cmd.Kind, "refused")
 		return nil, err
 	}
-	return res, e.commit(ctx, cmd, res, idempotencyKey)
+	err = e.commit(ctx, cmd, res, idempotencyKey)
+	if errors.Is(err, ErrDuplicate) {
+		// The same form, submitted twice at once: the other one won.
+		if dup := e.alreadyRaised(ctx, actor, idempotencyKey); dup != nil {
+			return nil, dup
+		}
+	}
+	return res, err
+}
+
+// alreadyRaised is the case a raise with this idempotency key raised, when
+// the person asking raised it (permission first: nobody else learns of it).
+func (e *Engine) alreadyRaised(ctx context.Context, actor workflow.UserID, key string) *AlreadyRaised {
+	h, ok := e.store.(Handler)
+	if !ok || key == "" {
+		return nil
+	}
+	ref, ok, err := h.Handled(ctx, key)
+	if err != nil {
+		e.log.WarnContext(ctx, "look up an idempotency key", "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	d, _, err := e.store.Load(ctx, ref)
+	if err != nil || d.Raiser.Person != actor {
+		return nil
+	}
+	return &AlreadyRaised{Ref: ref}
 }
 
 // Do runs a command on an existing case. cmd.At is set from the clock when
@@ -115,8 +159,10 @@ func (e *Engine) Do(ctx context.Context, ref string, cmd workflow.Command, idemp
 		d, hist, err := e.store.Load(ctx, ref)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
+				// The same answer the workflow gives someone who may not
+				// see an existing case.
 				e.count(cmd.Kind, "refused")
-				return nil, &workflow.Refusal{Code: workflow.RefuseUnknownCase, Message: fmt.Sprintf("there is no case %s", ref)}
+				return nil, workflow.UnknownCase(ref)
 			}
 			e.count(cmd.Kind, "error")
 			return nil, fmt.Errorf("load %s: %w", ref, err)
@@ -153,19 +199,23 @@ func (e *Engine) commit(ctx context.Context, cmd workflow.Command, res *workflow
 	return fmt.Errorf("commit %s %s: %w", res.Dispute.Ref, cmd.Kind, err)
 }
 
-// Case returns a case and its history to someone allowed to see it.
+// Case returns a case and its history to someone allowed to see it. A
+// case that does not exist and a case the viewer may not see get the same
+// refusal, byte for byte (workflow.UnknownCase): whether a case exists is
+// itself not for everyone.
 func (e *Engine) Case(ctx context.Context, ref string, viewer workflow.UserID) (*workflow.Dispute, []workflow.Event, error) {
+	if viewer == "" {
+		return nil, nil, workflow.UnknownCase(ref)
+	}
 	d, hist, err := e.store.Load(ctx, ref)
 	if errors.Is(err, ErrNotFound) {
-		return nil, nil, &workflow.Refusal{Code: workflow.RefuseUnknownCase, Message: fmt.Sprintf("there is no case %s", ref)}
+		return nil, nil, workflow.UnknownCase(ref)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", ref, err)
 	}
 	if viewer != workflow.SystemActor && !workflow.CanView(d, e.env.Directory, viewer) {
-		// The same answer as for a case that does not exist: whether a
-		// case exists is itself not for everyone.
-		return nil, nil, &workflow.Refusal{Code: workflow.RefuseUnknownCase, Message: fmt.Sprintf("there is no case %s that you can see", ref)}
+		return nil, nil, workflow.UnknownCase(ref)
 	}
 	return d, hist, nil
 }
@@ -199,3 +249,13 @@ func (e *Engine) RunTimer(ctx context.Context, t workflow.Timer) (*workflow.Resu
 	}
 	return res, err
 }
+
+// AlreadyRaised answers a raise form submitted again (a double click, a
+// platform's retry, the browser's back button): the case the first
+// submission raised. It satisfies errors.Is(err, ErrDuplicate).
+type AlreadyRaised struct{ Ref string }
+
+func (e *AlreadyRaised) Error() string { return "already raised as " + e.Ref }
+
+// Is makes an AlreadyRaised an ErrDuplicate.
+func (e *AlreadyRaised) Is(target error) bool { return target == ErrDuplicate }

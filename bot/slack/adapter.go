@@ -84,6 +84,10 @@ type Adapter struct {
 	mu    sync.RWMutex
 	extra map[string]SubcommandHandler
 
+	// wall is the wall clock request signatures are checked against
+	// (slack-go's verifier reads time.Now too).
+	wall func() time.Time
+
 	// replyBudget is how long a subcommand may take before it is answered
 	// "working on it" (Slack gives a command 3 seconds).
 	replyBudget time.Duration
@@ -128,7 +132,7 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 		cfg: cfg, api: slack.New(cfg.BotToken, opts...), eng: eng, st: st,
 		log: log, kick: kick,
 		recent: newBlockCache(2000), extra: map[string]SubcommandHandler{},
-		replyBudget: 2500 * time.Millisecond,
+		replyBudget: 2500 * time.Millisecond, wall: time.Now,
 	}, nil
 }
 

@@ -89,7 +89,8 @@ func TestProposeConfirmAndDoubleClick(t *testing.T) {
 
 // TestStaleAndStrangersClicksAreRefused: a click by someone who does not
 // hold the case, or on a case that moved on, gets the workflow's refusal as
-// an ephemeral message and changes nothing.
+// an ephemeral message (through the click's response_url when Slack will
+// not post one where they clicked) and changes nothing.
 func TestStaleAndStrangersClicksAreRefused(t *testing.T) {
 	h := newHarness(t)
 	ref := h.raise(raiseAnswers())
@@ -97,13 +98,19 @@ func TestStaleAndStrangersClicksAreRefused(t *testing.T) {
 	msg := h.lastDM(uResponder)
 	opened := h.fake.countCalls("views.open")
 
-	// A stranger clicks Escalate (on a copy of the responder's message).
-	h.click(uStranger, msg, "escalate")
-	eph := h.fake.ephemeralsFor(uStranger)
-	if len(eph) != 1 {
-		t.Fatalf("the stranger got %d ephemeral answers", len(eph))
+	// A stranger clicks Escalate (on a copy of the responder's message, in
+	// the responder's DM, which the stranger is not in: Slack refuses an
+	// ephemeral message there with user_not_in_channel).
+	click := h.clickPayload(uStranger, msg, "escalate")
+	h.interact(click, nil)
+	if eph := h.fake.ephemeralsFor(uStranger); len(eph) != 0 {
+		t.Fatalf("Slack showed the stranger %d ephemeral messages in a DM they are not in", len(eph))
 	}
-	assertContains(t, "the stranger's refusal", eph[0].Raw, "there is no case "+ref+" that you can see")
+	got := h.fake.responsesTo(click["response_url"].(string))
+	if len(got) != 1 || got[0]["response_type"] != "ephemeral" || got[0]["replace_original"] != false {
+		t.Fatalf("the stranger's refusal through the response_url: %v", got)
+	}
+	assertContains(t, "the stranger's refusal", allText(got[0]), "there is no case "+ref+" that you can see")
 	if h.fake.countCalls("views.open") != opened {
 		t.Fatal("a stranger's click opened a form")
 	}
@@ -117,7 +124,7 @@ func TestStaleAndStrangersClicksAreRefused(t *testing.T) {
 	h.submit(h.fake.lastOpened(), uRaiser, map[string]any{workflow.FieldText: "No reply"})
 	opened = h.fake.countCalls("views.open")
 	h.click(uResponder, msg, "resolved")
-	eph = h.fake.ephemeralsFor(uResponder)
+	eph := h.fake.ephemeralsFor(uResponder)
 	if len(eph) != 1 {
 		t.Fatalf("the responder got %d ephemeral answers to a stale click", len(eph))
 	}

@@ -267,6 +267,15 @@ func (a *Adapter) caseMessage(d *workflow.Dispute, hist []workflow.Event, user w
 func (a *Adapter) explain(ctx context.Context, user workflow.UserID, ref string, err error) workflow.Message {
 	var r *workflow.Refusal
 	switch {
+	case errors.As(err, &r) && r.Code == workflow.RefuseMovedOn && ref != "":
+		// Someone who may see the case (permission came first) is shown
+		// where it stands now, with the buttons they can use now.
+		m := info("Nothing was changed", r.Message)
+		if d, _, lerr := a.eng.Case(ctx, ref, user); lerr == nil {
+			s := a.caseSummary(d, user)
+			m.Ref, m.Facts, m.Actions = d.Ref, s.Facts, s.Actions
+		}
+		return m
 	case errors.As(err, &r):
 		return info("Nothing was changed", r.Message)
 	case errors.Is(err, engine.ErrConflict):

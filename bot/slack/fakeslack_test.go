@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,10 @@ type fakeSlack struct {
 	posts      []*postedMsg          // every accepted chat.postMessage, in order
 	updates    []*postedMsg          // every accepted chat.update
 	ephemerals []*postedMsg
-	responses  []map[string]any // bodies posted to response_urls
+	responses  []map[string]any    // bodies posted to response_urls
+	responded  []string            // the response_url each of responses went to
+	issued     map[string]int      // response_url path → uses left (Slack allows 5)
+	members    map[string][]string // channel → members, for the channels a test names
 	views      map[string]*fakeView
 	opened     []*fakeView // every accepted views.open, in order
 	viewUpd    []*fakeView // every accepted views.update
@@ -83,7 +87,7 @@ type fakeView struct {
 func newFakeSlack(t testing.TB, token, feed string) *fakeSlack {
 	f := &fakeSlack{t: t, token: token, feed: feed,
 		messages: map[string]*postedMsg{}, views: map[string]*fakeView{}, homes: map[string]map[string]any{},
-		triggers: map[string]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}, uploads: map[string]*fakeFile{}}
+		triggers: map[string]string{}, issued: map[string]int{}, members: map[string][]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}, uploads: map[string]*fakeFile{}}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -112,7 +116,9 @@ func (f *fakeSlack) responseURL() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
-	return fmt.Sprintf("%s/response/%d", f.srv.URL, f.seq)
+	path := fmt.Sprintf("/response/%d", f.seq)
+	f.issued[path] = 5
+	return f.srv.URL + path
 }
 
 func (f *fakeSlack) nextTS() string {
@@ -130,12 +136,33 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if strings.HasPrefix(r.URL.Path, "/response/") {
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			http.Error(w, "bad json", http.StatusBadRequest)
+		// A response_url Slack issued, used at most five times; a JSON
+		// message, ephemeral or in the channel, replacing the original or
+		// (replace_original false or absent) posted beside it.
+		if f.issued[r.URL.Path] <= 0 {
+			http.Error(w, "expired_url", http.StatusNotFound)
 			return
 		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		switch m["response_type"] {
+		case nil, "ephemeral", "in_channel":
+		default:
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		if _, ok := m["replace_original"]; ok {
+			if _, isBool := m["replace_original"].(bool); !isBool {
+				http.Error(w, "invalid_payload", http.StatusBadRequest)
+				return
+			}
+		}
+		f.issued[r.URL.Path]--
 		f.responses = append(f.responses, m)
+		f.responded = append(f.responded, r.URL.Path)
 		reply(w, map[string]any{"ok": true})
 		return
 	}
@@ -235,6 +262,24 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if m.User == "" {
 				fail("user_not_found")
 				return
+			}
+			// Slack shows an ephemeral message only to a member of the
+			// conversation: a DM is its one person's.
+			switch ch := m.Channel; {
+			case strings.HasPrefix(ch, "D"):
+				if _, known := f.users["U"+ch[1:]]; !known {
+					fail("channel_not_found")
+					return
+				}
+				if m.User != "U"+ch[1:] {
+					fail("user_not_in_channel")
+					return
+				}
+			case f.members[ch] != nil:
+				if !slices.Contains(f.members[ch], m.User) {
+					fail("user_not_in_channel")
+					return
+				}
 			}
 			m.TS = f.nextTS()
 			f.ephemerals = append(f.ephemerals, m)
@@ -631,6 +676,19 @@ func (f *fakeSlack) message(channel, ts string) *postedMsg {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.messages[channel+"|"+ts]
+}
+
+// responsesTo are the bodies posted to one response_url, in order.
+func (f *fakeSlack) responsesTo(responseURL string) []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []map[string]any
+	for i, p := range f.responded {
+		if f.srv.URL+p == responseURL {
+			out = append(out, f.responses[i])
+		}
+	}
+	return out
 }
 
 func (f *fakeSlack) ephemeralsFor(user string) []*postedMsg {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -17,17 +20,25 @@ import (
 const maxBody = 1 << 20
 
 // Register adds Slack's request URLs to mux. Every request must carry a
-// valid Slack signature made within the last five minutes, or it gets 401
-// and nothing happens.
+// valid Slack signature with a timestamp within five minutes of now (either
+// way), or it gets 401 and nothing happens; a signed request seen before
+// is acknowledged and not acted on again.
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.Handle("POST /slack/commands", a.verified(a.httpCommand))
 	mux.Handle("POST /slack/interactivity", a.verified(a.httpInteraction))
 	mux.Handle("POST /slack/events", a.verified(a.httpEvent))
 }
 
+// signatureWindow is how far a request's timestamp may be from now, either
+// way (Slack's rule, which slack-go's verifier applies).
+const signatureWindow = 5 * time.Minute
+
 // verified checks X-Slack-Signature (v0, HMAC-SHA256 of "v0:ts:body" with
-// the signing secret) and X-Slack-Request-Timestamp (within 5 minutes)
-// before the handler sees the body.
+// the signing secret) and X-Slack-Request-Timestamp (within 5 minutes, in
+// the past or the future) before the handler sees the body. Then the
+// signature is remembered in the store (so every replica knows it) for as
+// long as it would be accepted: the same signed request replayed is
+// answered 200 and does nothing.
 func (a *Adapter) verified(h func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -45,8 +56,40 @@ func (a *Adapter) verified(h func(w http.ResponseWriter, r *http.Request, body [
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
+		first, err := a.firstSight(r.Context(), r.Header)
+		if err != nil {
+			// Without the store nothing could be done anyway; Slack or the
+			// person tries again.
+			a.log.ErrorContext(r.Context(), "remember a signed request", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if !first {
+			a.log.WarnContext(r.Context(), "a signed request was replayed; acknowledged, not acted on", "path", r.URL.Path)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		h(w, r, body)
 	})
+}
+
+// firstSight records a verified request's signature until its timestamp
+// leaves the window (a request stamped ahead of time is remembered for
+// longer), plus a minute for clocks that differ between replicas, and
+// reports whether it was new.
+func (a *Adapter) firstSight(ctx context.Context, h http.Header) (bool, error) {
+	ts, err := strconv.ParseInt(h.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("request timestamp: %w", err)
+	}
+	ttl := replayTTL(time.Unix(ts, 0), a.wall())
+	return a.st.Once(ctx, "slack-request:"+h.Get("X-Slack-Signature"), ttl)
+}
+
+// replayTTL is how long a request signed at ts must be remembered, seen at now.
+func replayTTL(ts, now time.Time) time.Duration {
+	ttl := ts.Add(signatureWindow).Sub(now) + time.Minute
+	return max(ttl, time.Minute)
 }
 
 // retried reports a Slack retry of a request already answered: commands

@@ -47,7 +47,7 @@ func (a *Adapter) blockAction(ctx context.Context, cb slack.InteractionCallback,
 // sourceOf is where a click happened, remembering the clicked message's
 // blocks so its buttons can be taken off later without losing its words.
 func (a *Adapter) sourceOf(cb slack.InteractionCallback) source {
-	s := source{ResponseURL: cb.ResponseURL}
+	s := source{ResponseURL: cb.ResponseURL, Reply: cb.ResponseURL}
 	switch cb.Container.Type {
 	case "view":
 		s.Home = cb.View.Type == slack.VTHomeTab
@@ -79,14 +79,15 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 	user := userID(cb.User.ID)
 	kind := workflow.ActionKind(strings.TrimPrefix(act.ActionID, actionPrefix))
 	src := a.sourceOf(cb)
-	ref, stage, ok := workflow.ParseActionValue(act.Value)
+	target, ok := workflow.ParseAction(act.Value)
 	if !ok {
 		a.tell(ctx, cb.TriggerID, src, user, info("That button is not valid any more", "Nothing was changed."))
 		return
 	}
-	if cmd, ok := workflow.CommandForAction(kind, stage); ok {
+	ref := target.Ref
+	if cmd, ok := workflow.CommandForValue(kind, target); ok {
 		cmd.Actor = user
-		_, err := a.eng.Do(ctx, ref, cmd, "")
+		_, err := a.eng.Do(ctx, ref, cmd, clickKey(user, kind, act.Value))
 		if err != nil && !errors.Is(err, engine.ErrDuplicate) {
 			a.tell(ctx, cb.TriggerID, src, user, a.explain(ctx, user, ref, err))
 			return
@@ -100,6 +101,12 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 		a.tell(ctx, cb.TriggerID, src, user, a.explain(ctx, user, ref, err))
 		return
 	}
+	// Permission, a closed case and a button drawn before the case moved
+	// on are refused before anything else, the form included.
+	if err := workflow.CheckTarget(a.eng.Env(), d, hist, user, kind, target); err != nil {
+		a.tell(ctx, cb.TriggerID, src, user, a.explain(ctx, user, ref, err))
+		return
+	}
 	if kind == workflow.ActShow {
 		a.openNotice(ctx, cb.TriggerID, d.Ref, a.renderer().message(a.caseMessage(d, hist, user), modeNoActs, maxViewBlocks))
 		return
@@ -109,23 +116,25 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 		a.tell(ctx, cb.TriggerID, src, user, info("That button does nothing now", "Nothing was changed."))
 		return
 	}
-	// A stale button, a case the person does not hold or a closed case is
-	// refused before the form opens.
-	if err := workflow.CheckAction(a.eng.Env(), d, hist, user, kind, stage); err != nil {
-		a.tell(ctx, cb.TriggerID, src, user, a.explain(ctx, user, ref, err))
-		return
-	}
-	// The form acts on the stage the person saw: if the case moves on while
-	// it is open, submitting it is refused.
+	// The form acts on the stage and version it is drawn for: if the case
+	// moves on while it is open, submitting it is refused.
+	stage := target.Stage
 	f.Stage = stage
 	pctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	pre := a.prefillFor(pctx, f)
 	cancel()
-	view := a.modal(f, formMeta{Form: f.Kind, Action: kind, Ref: ref, Stage: stage, Src: src}, nil, pre)
+	view := a.modal(f, formMeta{Form: f.Kind, Action: kind, Ref: ref, Stage: stage, Version: f.Version, Src: src}, nil, pre)
 	if _, err := a.api.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
 		a.log.ErrorContext(ctx, "open a form", "ref", ref, "form", f.Kind, "err", errCode(err))
 		a.tell(ctx, cb.TriggerID, src, user, info("Escalate could not open the form just now", "Nothing was changed. Try the button again in a moment."))
 	}
+}
+
+// clickKey is the idempotency key of a button that acts at once: the
+// person, the button and what it was drawn for (case, stage, proposal,
+// version). The same click replayed or retried acts once.
+func clickKey(user workflow.UserID, kind workflow.ActionKind, value string) string {
+	return "slack-click:" + string(user) + "|" + string(kind) + "|" + value
 }
 
 // markDone updates the message whose button was used: its buttons come
@@ -133,7 +142,14 @@ func (a *Adapter) click(ctx context.Context, cb slack.InteractionCallback, act *
 // the case now (if any) take their place, so the same click cannot be made
 // twice.
 func (a *Adapter) markDone(ctx context.Context, src source, user workflow.UserID, ref, label string) {
-	note := "✓ " + escape(label) + ", " + dateToken(a.eng.Now(), a.renderer().londonForm(a.eng.Now()))
+	a.redraw(ctx, src, user, ref, label, "✓ "+escape(label)+", "+a.stamp())
+}
+
+func (a *Adapter) stamp() string { return dateToken(a.eng.Now(), a.renderer().londonForm(a.eng.Now())) }
+
+// redraw replaces the buttons of the message a form or click came from
+// with note (mrkdwn) and the buttons the person can use on the case now.
+func (a *Adapter) redraw(ctx context.Context, src source, user workflow.UserID, ref, label, note string) {
 	switch {
 	case src.Home:
 		if u, ok := slackUser(user); ok {
@@ -172,6 +188,14 @@ func (a *Adapter) tell(ctx context.Context, trigger string, src source, user wor
 	case src.Channel != "" && !src.Ephemeral:
 		blocks := a.renderer().message(m, modeReply, maxMessageBlocks)
 		_, err = a.api.PostEphemeralContext(ctx, src.Channel, u, slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(blocks...))
+		if err != nil && src.Reply != "" {
+			// Slack will not show an ephemeral message to someone who is
+			// not in the conversation (user_not_in_channel,
+			// channel_not_found): the click's own response_url reaches
+			// them, shown to them only, leaving the message as it was.
+			a.log.InfoContext(ctx, "ephemeral refused; answering through the response_url", "err", errCode(err))
+			err = a.respond(ctx, src.Reply, a.reply(m))
+		}
 	case src.ResponseURL != "":
 		err = a.respond(ctx, src.ResponseURL, a.reply(m))
 	default:
@@ -285,9 +309,15 @@ func (a *Adapter) submitRaise(ctx context.Context, cb slack.InteractionCallback,
 		fallback = workflow.FieldStartStage
 	}
 	res, err := a.eng.Raise(ctx, user, in, viewKey(cb.View))
+	var dup *engine.AlreadyRaised
 	switch {
+	case errors.As(err, &dup):
+		// The same form submitted again (a double click, a retry): the
+		// person is given the reference the first submission got.
+		m := info("Already raised as "+dup.Ref, "This form was submitted before, and nothing more was raised. `/escalate show "+dup.Ref+"` shows the case.")
+		return &viewResponse{ResponseAction: slack.RAUpdate, View: noticeView("Raised", a.renderer().message(m, modeNoActs, maxViewBlocks))}
 	case errors.Is(err, engine.ErrDuplicate):
-		return nil
+		return &viewResponse{ResponseAction: slack.RAUpdate, View: noticeView("Raised", a.renderer().message(info("This form was already submitted", "Nothing more was raised. `/escalate list` shows your open cases."), modeNoActs, maxViewBlocks))}
 	case err != nil:
 		return a.errorsOr(ctx, user, "", err, present, fallback)
 	}
@@ -376,12 +406,19 @@ func (a *Adapter) submitAction(ctx context.Context, cb slack.InteractionCallback
 		a.defaultHolders(ctx, meta, user, vals)
 	}
 	fallback := firstInput(cb.View.Blocks.BlockSet)
-	cmd, err := workflow.CommandFromForm(meta.Form, meta.Stage, vals)
+	cmd, err := workflow.FormCommand(meta.Form, meta.Stage, meta.Version, vals)
 	if err != nil {
 		return a.errorsOr(ctx, user, meta.Ref, &workflow.Refusal{Code: workflow.RefuseInvalid, Message: "That form is not valid any more."}, present, "")
 	}
 	cmd.Actor = user
 	_, err = a.eng.Do(ctx, meta.Ref, cmd, viewKey(cb.View))
+	if r := (*workflow.Refusal)(nil); errors.As(err, &r) && r.Code == workflow.RefuseMovedOn {
+		// The message the form came from shows the buttons for where the
+		// case stands now; the form says what happened.
+		a.after(func(ctx context.Context) {
+			a.redraw(ctx, meta.Src, user, meta.Ref, "Not done", "↻ Not done: the case moved on before this was sent. These are its buttons now, "+a.stamp())
+		})
+	}
 	if err != nil && !errors.Is(err, engine.ErrDuplicate) {
 		return a.errorsOr(ctx, user, meta.Ref, err, present, fallback)
 	}

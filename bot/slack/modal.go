@@ -29,8 +29,11 @@ type formMeta struct {
 	Action workflow.ActionKind `json:"a,omitempty"`
 	Ref    string              `json:"r,omitempty"`
 	Stage  int                 `json:"s,omitempty"`
-	Risk   bool                `json:"k,omitempty"` // raise: immediate risk chosen
-	Src    source              `json:"src,omitzero"`
+	// Version is the case version the form was drawn for: submitted after
+	// a material change, it is refused (workflow.FormCommand).
+	Version int    `json:"v,omitempty"`
+	Risk    bool   `json:"k,omitempty"` // raise: immediate risk chosen
+	Src     source `json:"src,omitzero"`
 	// Keep are holders the form cannot show in a Slack picker (people on
 	// another platform); they stay holders unless the form is changed
 	// elsewhere.
@@ -44,6 +47,10 @@ type source struct {
 	Ephemeral   bool   `json:"e,omitempty"`
 	ResponseURL string `json:"u,omitempty"`
 	Home        bool   `json:"h,omitempty"`
+	// Reply is the interaction's response_url, for a refusal Slack will
+	// not post as an ephemeral message (a person not in the conversation
+	// they clicked in). It answers that click only, so forms do not keep it.
+	Reply string `json:"-"`
 }
 
 func (m formMeta) encode() string {

@@ -161,6 +161,7 @@ const (
 	dataRef      = "ref"      // the case
 	dataStage    = "stage"    // the stage the card was drawn at
 	dataProposal = "proposal" // on Confirm: the proposal it was drawn for
+	dataVersion  = "version"  // the case version the card or form was drawn for
 	dataCard     = "card"     // on a follow-up form: the case card whose button opened it
 )
 

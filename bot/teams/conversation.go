@@ -160,6 +160,19 @@ func (a *Adapter) explain(ctx context.Context, act schema.Activity, user workflo
 	var r *workflow.Refusal
 	var c *Card
 	switch {
+	case errors.As(err, &r) && r.Code == workflow.RefuseMovedOn && ref != "":
+		// Permission came first: the person may see the case, and is shown
+		// where it stands now with the buttons they can use now.
+		c = notice("Nothing was changed", upperFirst(r.Message)+".")
+		if d, _, lerr := a.eng.Case(ctx, ref, user); lerr == nil {
+			env := a.eng.Env()
+			if fs, ok := a.render.facts(workflow.CaseFacts(env, d, false)); ok {
+				c.Body = append(c.Body, fs)
+			}
+			if as, ok := actionSet(workflow.ActionsFor(env, d, user)); ok {
+				c.Body = append(c.Body, as)
+			}
+		}
 	case errors.As(err, &r):
 		c = notice("Nothing was changed", upperFirst(r.Message)+".")
 	case errors.Is(err, engine.ErrConflict):
@@ -187,11 +200,14 @@ func str(v map[string]any, k string) string {
 	return ""
 }
 
-// target is the case, stage and proposal a button was drawn for.
+// target is the case, stage, proposal and version a button was drawn for.
 func target(v map[string]any) (workflow.ActionTarget, bool) {
 	value := str(v, dataRef) + "|" + str(v, dataStage)
 	if p := str(v, dataProposal); p != "" {
 		value += "|" + p
+	}
+	if ver := str(v, dataVersion); ver != "" {
+		value += "|v" + ver
 	}
 	return workflow.ParseAction(value)
 }
@@ -210,13 +226,15 @@ func (a *Adapter) press(ctx context.Context, act schema.Activity, user workflow.
 	if err != nil {
 		return a.explain(ctx, act, user, t.Ref, err)
 	}
+	// Permission, a closed case and a card drawn before the case moved on
+	// are refused before anything else.
+	if err := workflow.CheckTarget(env, d, hist, user, kind, t); err != nil {
+		return a.explain(ctx, act, user, d.Ref, err)
+	}
 	if kind == workflow.ActShow {
 		return a.show(ctx, act, user, d.Ref)
 	}
 	if f, ok := workflow.ActionForm(env, d, kind); ok {
-		if err := workflow.CheckAction(env, d, hist, user, kind, t.Stage); err != nil {
-			return a.explain(ctx, act, user, d.Ref, err)
-		}
 		_, err := a.tell(ctx, act, user, a.render.form(f, nil, formSource{Card: act.ReplyToID}))
 		return err
 	}
@@ -333,6 +351,10 @@ func (a *Adapter) submit(ctx context.Context, act schema.Activity, user workflow
 	}
 	ref := str(act.Value, dataRef)
 	stage, serr := strconv.Atoi(str(act.Value, dataStage))
+	version := 0
+	if v := str(act.Value, dataVersion); v != "" && serr == nil {
+		version, serr = strconv.Atoi(v)
+	}
 	if ref == "" || serr != nil {
 		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That form is not one Escalate recognises."))
 		return err
@@ -349,9 +371,9 @@ func (a *Adapter) submit(ctx context.Context, act schema.Activity, user workflow
 	}
 	// The form as drawn at its own stage: the case may have moved on, and
 	// the command says which stage it expects.
-	f.Stage = stage
+	f.Stage, f.Version = stage, version
 	vals := values(f, act.Value)
-	cmd, err := workflow.CommandFromForm(kind, stage, vals)
+	cmd, err := workflow.FormCommand(kind, stage, version, vals)
 	if err != nil {
 		_, err := a.tell(ctx, act, user, notice("Nothing was changed", "That form is not one Escalate recognises."))
 		return err
@@ -392,14 +414,20 @@ func (a *Adapter) submitRaise(ctx context.Context, act schema.Activity, user wor
 	in := workflow.ParseRaise(vals)
 	res, err := a.eng.Raise(ctx, user, in, idempotencyKey(act))
 	var r *workflow.Refusal
+	var dup *engine.AlreadyRaised
+	var c *Card
 	switch {
 	case errors.As(err, &r) && len(r.Fields) > 0:
 		return a.resend(ctx, act, user, a.render.form(withValues(f, vals), problems(r), formSource{}))
+	case errors.As(err, &dup):
+		// The same form sent again: the reference the first one got.
+		c = newCard(heading("Already raised as "+dup.Ref), text("This form was sent before, and nothing more was raised. Say show "+dup.Ref+" to see the case."))
 	case err != nil:
 		return a.explain(ctx, act, user, "", err)
+	default:
+		a.kick()
+		c = a.raisedCard(res.Dispute.Ref, in.ImmediateRisk)
 	}
-	a.kick()
-	c := a.raisedCard(res.Dispute.Ref, in.ImmediateRisk)
 	if act.ReplyToID != "" {
 		if err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c); err == nil {
 			return nil

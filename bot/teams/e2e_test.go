@@ -277,7 +277,7 @@ func TestChannelCommandsAnswerPrivately(t *testing.T) {
 }
 
 // The same card submitted twice (a double click, or Teams resending)
-// records one case; the second submit is told it was already done.
+// records one case; the second submit is told the reference the first got.
 func TestDoubleSubmitRaisesOnce(t *testing.T) {
 	h := newHarness(t)
 	h.send(h.activity(aadRaiser, "escalate", nil, ""))
@@ -288,7 +288,8 @@ func TestDoubleSubmitRaisesOnce(t *testing.T) {
 	if refs, _ := h.st.AllRefs(context.Background()); len(refs) != 1 {
 		t.Fatalf("cases after a double submit: %v", refs)
 	}
-	mustContain(t, "the second submit's answer", h.lastReply(aadRaiser).Raw, "already done")
+	ref := "ESC-2026-0001"
+	mustContain(t, "the second submit's answer", h.last("update", personalConv(aadRaiser)).Raw, "Already raised as "+ref)
 }
 
 // Add note and Not agreed open the same follow-up forms as in Slack; a

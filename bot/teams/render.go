@@ -125,6 +125,9 @@ func actionSet(acts []workflow.Action) (ActionSet, bool) {
 		if a.Proposal != 0 {
 			data[dataProposal] = strconv.FormatInt(a.Proposal, 10)
 		}
+		if a.Version != 0 {
+			data[dataVersion] = strconv.Itoa(a.Version)
+		}
 		s.Actions = append(s.Actions, ActionSubmit{Type: "Action.Submit", Title: a.Label, Style: style, Data: data})
 	}
 	return s, true
@@ -206,6 +209,9 @@ func (r renderer) form(f workflow.Form, problems map[string]string, src formSour
 	if f.Ref != "" {
 		data[dataRef] = f.Ref
 		data[dataStage] = strconv.Itoa(f.Stage)
+		if f.Version != 0 {
+			data[dataVersion] = strconv.Itoa(f.Version)
+		}
 	}
 	if src.Card != "" {
 		data[dataCard] = src.Card

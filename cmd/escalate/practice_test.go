@@ -96,7 +96,7 @@ func (b *browser) as(person string) {
 // press clicks the first button of the given kind on a case.
 func (b *browser) press(page, ref, action string) (int, string) {
 	b.t.Helper()
-	re := regexp.MustCompile(`name="value" value="(` + regexp.QuoteMeta(ref) + `\|\d+(?:\|\d+)?)"><input type="hidden" name="action" value="` + action + `">`)
+	re := regexp.MustCompile(`name="value" value="(` + regexp.QuoteMeta(ref) + `\|\d+(?:\|\d+)?(?:\|v\d+)?)"><input type="hidden" name="action" value="` + action + `">`)
 	m := re.FindStringSubmatch(page)
 	if m == nil {
 		b.t.Fatalf("no %s button for %s on the page", action, ref)
