@@ -309,3 +309,40 @@ func TestClicksInAnEphemeralList(t *testing.T) {
 		t.Fatalf("the stranger's refusal: %v", last)
 	}
 }
+
+// TestAFormDrawnBeforeAProposalIsRefused: the raiser opens Escalate, the
+// responder then proposes a resolution; the raiser's escalate form, sent
+// after, is refused with what happened, by whom and when; the message it
+// came from now carries the buttons for the case as it stands (Confirm,
+// Not agreed), and nothing of the escalation is recorded or sent.
+func TestAFormDrawnBeforeAProposalIsRefused(t *testing.T) {
+	h := newHarness(t)
+	ref := h.raise(raiseAnswers())
+	h.deliver()
+	msg := h.lastDM(uRaiser)
+	h.click(uRaiser, msg, "escalate")
+	escForm := h.fake.lastOpened()
+	h.click(uResponder, h.lastDM(uResponder), "resolved")
+	if r := h.submit(h.fake.lastOpened(), uResponder, map[string]any{workflow.FieldOutcome: "Agreed a joint visit", workflow.FieldRecordedOnFile: true}); len(r.body) != 0 {
+		t.Fatalf("the proposal was answered %s", r.body)
+	}
+	version := h.dispute(ref).Version
+	h.deliver()
+
+	r := h.submit(escForm, uRaiser, map[string]any{workflow.FieldText: "No agreement"})
+	m := r.json(t)
+	if m["response_action"] != "update" {
+		t.Fatalf("the stale escalate form was answered %s", r.body)
+	}
+	name := h.env.Directory.Name(userID(uResponder))
+	assertContains(t, "the refusal", allText(m), ref+" has moved on since this was shown to you: resolution proposed", "by "+name+" at ", "Nothing you sent was recorded")
+	if d := h.dispute(ref); d.Version != version || d.Stage != 1 || d.State != workflow.StateProposed {
+		t.Fatalf("the stale form changed the case: version %d, stage %d, %s", d.Version, d.Stage, d.State)
+	}
+	redrawn := h.fake.message(msg.Channel, msg.TS)
+	assertButtons(t, "the raiser's message", redrawn, "confirm", "reject", "note")
+	assertContains(t, "the raiser's message", redrawn.Raw, "the case moved on before this was sent")
+	if n := h.deliver(); n != 0 {
+		t.Fatalf("the refused escalation sent %d messages", n)
+	}
+}

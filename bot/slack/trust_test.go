@@ -115,6 +115,8 @@ func TestNothingActsTwice(t *testing.T) {
 	if len(refs) != 1 {
 		t.Fatalf("one view submitted twice raised %d cases", len(refs))
 	}
+	// The second submission is told the reference the first one got.
+	assertContains(t, "the repeated submission's answer", allText(second.json(t)), "Already raised as "+refs[0])
 	h.deliver()
 	if n := len(h.fake.dms(uResponder)); n != 1 {
 		t.Fatalf("the responder got %d DMs for one submission", n)
