@@ -62,7 +62,9 @@
 //	                            same message enqueued again is not sent twice
 //	B idem:<key>         string idempotency key of a transition: "<ref>|<version>" it
 //	                            wrote (expires after 24h)
-//	B once:<key>         string Once keys
+//	B once:<key>         string Once keys; once:slack-request:<signature> is a
+//	                            signed Slack request seen, kept while its
+//	                            timestamp would be accepted
 //	B xref:<kind>        hash   platform conversation references: key → value
 //
 // Times in the timer and dispute scores are microseconds since the Unix

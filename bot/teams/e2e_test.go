@@ -347,3 +347,58 @@ func TestNoteAndNotAgreed(t *testing.T) {
 		t.Fatalf("state %s after not agreeing", d.State)
 	}
 }
+
+// A form drawn before the case moved on materially: the raiser opens
+// Escalate, the responder then proposes a resolution; the raiser's
+// escalate form is refused with what happened, by whom and when, shown
+// with the case's buttons now (Confirm, Not agreed), and changes nothing.
+func TestAFormDrawnBeforeAProposalIsRefused(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.knownPerson(aadResponder)
+	ref := h.raiseOne()
+	h.deliver()
+	ack := h.lastDM(personalConv(aadRaiser))
+	h.send(h.activity(aadRaiser, "", button(t, ack.card(), "escalate"), ack.ID))
+	escForm := h.lastReply(aadRaiser)
+	ev := button(t, escForm.card(), "submit")
+	if ev[dataVersion] != "1" {
+		t.Fatalf("the escalate form does not carry the version it was drawn for: %v", ev)
+	}
+	ev[workflow.FieldText] = "Spoke twice and still no strategy discussion"
+
+	resp := h.lastDM(personalConv(aadResponder))
+	h.send(h.activity(aadResponder, "", button(t, resp.card(), "resolved"), resp.ID))
+	prop := h.lastReply(aadResponder)
+	pv := button(t, prop.card(), "submit")
+	pv[workflow.FieldOutcome] = "A joint visit on Friday"
+	h.send(h.activity(aadResponder, "", pv, prop.ID))
+	d, _, _ := h.st.Load(ctx, ref)
+	if d.State != workflow.StateProposed {
+		t.Fatalf("the proposal was not recorded: %s", d.State)
+	}
+	h.deliver()
+	before := len(h.conn.all())
+
+	h.send(h.activity(aadRaiser, "", ev, escForm.ID))
+	answers := h.conn.all()[before:]
+	if len(answers) == 0 {
+		t.Fatal("the stale form was not answered")
+	}
+	got := answers[len(answers)-1]
+	if got.Conversation != personalConv(aadRaiser) {
+		t.Fatalf("the answer went to %s", got.Conversation)
+	}
+	name := h.eng.Env().Directory.Name(d.Responder.Person)
+	mustContain(t, "the refusal", got.Raw, "has moved on since this was shown to you: resolution proposed", "by "+name+" at ", "Nothing you sent was recorded")
+	button(t, got.card(), "confirm")
+	button(t, got.card(), "reject")
+	if after, _, _ := h.st.Load(ctx, ref); after.Version != d.Version || after.Stage != 1 {
+		t.Fatalf("the stale form changed the case: version %d → %d, stage %d", d.Version, after.Version, after.Stage)
+	}
+	n := len(h.conn.all())
+	h.deliver()
+	if len(h.conn.all()) != n {
+		t.Fatal("the refused escalation sent messages")
+	}
+}
