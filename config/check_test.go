@@ -18,6 +18,7 @@ var productionEnv = []string{
 	"ESCALATE_ENCRYPTION_KEY", validKey, "REDIS_URL", "redis://127.0.0.1:6379/0",
 	"SLACK_BOT_TOKEN", "xoxb-1-2-3", "SLACK_SIGNING_SECRET", "secret",
 	"TEAMS_APP_ID", "00000000-0000-0000-0000-000000000001", "TEAMS_APP_PASSWORD", "pw", "TEAMS_TENANT_ID", "anyshire.example",
+	"SMTP_URL", "smtp://escalate:pw@smtp.anyshire.example:587", "ESCALATE_MAIL_FROM", "escalate@anyshire.example", "ESCALATE_PUBLIC_URL", "https://escalate.anyshire.example",
 }
 
 func TestCheckPresetDeadlines(t *testing.T) {

@@ -102,6 +102,7 @@ type Config struct {
 	// SubjectRef is the partnership's case-number shape (subject_ref_pattern).
 	SubjectRef workflow.SubjectRefRule
 
+	Email Email
 	// EncryptionKey is ESCALATE_ENCRYPTION_KEY: base64 of 32 bytes, the
 	// AES-256-GCM key for free text at rest. Required in production.
 	EncryptionKey string
@@ -341,6 +342,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 		c.Partnership = c.Policy.Partnership
 	}
 	c.Directory = resolveDirectory(fc, c, builtin, probs)
+	resolveEmail(fc, getenv, c, probs)
 	c.Calendar = resolveCalendar(fc.Calendar, probs)
 	c.Emergency = trimAll(fc.Emergency)
 	if len(c.Emergency) == 0 {

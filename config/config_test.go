@@ -493,9 +493,20 @@ func TestAPersonMayCarryOnlyAnEmailAddress(t *testing.T) {
 	file := strings.Replace(minimalSlack, "    - {name: Sam, agency: csc, role: practitioner, slack: U0001}\n",
 		"    - {name: Sam, agency: csc, role: practitioner, slack: U0001, email: Sam@CSC.example.org}\n"+
 			"    - {name: Jo Head, agency: health, role: practitioner, email: \" Jo.Head@School.example.org \"}\n", 1)
-	c, err := Parse([]byte(file), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	mailEnv := []string{"SMTP_URL", "smtps://u:p@mail.example.org", "ESCALATE_MAIL_FROM", "escalate@example.org", "ESCALATE_PUBLIC_URL", "https://escalate.example.org/"}
+	c, err := Parse([]byte(file), env(append(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey), mailEnv...)...))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !c.EmailEnabled() || c.Email.PublicURL != "https://escalate.example.org" || c.Email.LinkTTL != 7*24*time.Hour {
+		t.Errorf("email = %+v", c.Email)
+	}
+	if s, err := SMTPServer(c.Email.SMTPURL); err != nil || s.Host != "mail.example.org" || s.Port != 465 || !s.ImplicitTLS || s.Username != "u" || s.Password != "p" {
+		t.Errorf("smtp = %+v %v", s, err)
+	}
+	_, err = Parse([]byte(file), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	if err == nil || !strings.Contains(err.Error(), "SMTP_URL: is required: the directory lists Jo Head with only an email address") {
+		t.Errorf("email-only people without SMTP: %v", err)
 	}
 	jo, ok := c.Directory.Person("email:jo.head@school.example.org")
 	if !ok || jo.Name != "Jo Head" || jo.Agency != "health" || jo.Role != workflow.RolePractitioner {
@@ -542,5 +553,28 @@ emergency: ["Call 999"]
 	_, err = Parse([]byte(bad), env(slackEnv...))
 	if err == nil || !strings.Contains(err.Error(), "directory.agencies[1].teams_tenant: must be a Microsoft Entra tenant id") || !strings.Contains(err.Error(), "(line 6)") {
 		t.Fatalf("want the bad tenant named with its line, got %v", err)
+	}
+}
+
+func TestBadEmailSettingsAreNamed(t *testing.T) {
+	base := append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"SMTP_URL", "http://secret:pw@mail.example.org"}, "SMTP_URL: must start smtp:// (STARTTLS) or smtps:// (TLS)"},
+		{[]string{"SMTP_URL", "smtp://mail.example.org:99999", "ESCALATE_MAIL_FROM", "a@b.org", "ESCALATE_PUBLIC_URL", "https://x.org"}, "SMTP_URL: has a bad port"},
+		{[]string{"SMTP_URL", "smtp://mail.example.org"}, "ESCALATE_MAIL_FROM: is required when SMTP_URL is set"},
+		{[]string{"SMTP_URL", "smtp://mail.example.org", "ESCALATE_MAIL_FROM", "Escalate <a@b.org>", "ESCALATE_PUBLIC_URL", "https://x.org"}, "ESCALATE_MAIL_FROM: must be one email address"},
+		{[]string{"SMTP_URL", "smtp://mail.example.org", "ESCALATE_MAIL_FROM", "a@b.org", "ESCALATE_PUBLIC_URL", "http://escalate.example.org"}, "ESCALATE_PUBLIC_URL: must be an https:// address"},
+		{[]string{"ESCALATE_PUBLIC_URL", "https://x.org"}, "SMTP_URL: is required when ESCALATE_MAIL_FROM or ESCALATE_PUBLIC_URL is set"},
+	} {
+		_, err := Parse([]byte(minimalSlack), env(append(append([]string(nil), base...), tc.env...)...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: want %q, got %v", tc.env, tc.want, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret:pw") {
+			t.Errorf("the SMTP password is echoed: %v", err)
+		}
 	}
 }

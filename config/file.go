@@ -31,8 +31,9 @@ type fileConfig struct {
 	Scheduler    schedulerFile    `yaml:"scheduler"`
 	// SubjectRefPattern is the shape of the agencies' case numbers (a
 	// regular expression), SubjectRefExample one that fits it.
-	SubjectRefPattern string `yaml:"subject_ref_pattern"`
-	SubjectRefExample string `yaml:"subject_ref_example"`
+	SubjectRefPattern string    `yaml:"subject_ref_pattern"`
+	SubjectRefExample string    `yaml:"subject_ref_example"`
+	Email             emailFile `yaml:"email"`
 }
 
 type policyFile struct {

@@ -51,6 +51,10 @@ type RaiseInput struct {
 	StartReason      string      `json:"start_reason"`
 	// Holders optionally names the holders of a later start stage.
 	Holders *StageHolders `json:"holders,omitempty"`
+	// ResponderProblem is what was wrong with how the form named the
+	// responder (an address that is not one, two people at once); set by
+	// ParseRaise, reported by Validate.
+	ResponderProblem string `json:"-"`
 }
 
 // Command is one thing a person (or a timer) asks of a dispute.

@@ -20,6 +20,8 @@ const (
 	FieldRaiserAgency     = "raiser_agency"
 	FieldResponderAgency  = "responder_agency"
 	FieldResponder        = "responder"
+	FieldResponderListed  = "responder_listed" // someone in the directory on email only
+	FieldResponderEmail   = "responder_email"  // an address the directory lacks
 	FieldImmediateRisk    = "immediate_risk"
 	FieldStartStage       = "start_stage"
 	FieldStartReason      = "start_reason"
@@ -160,7 +162,7 @@ func RaiseForm(env Env) Form {
 			{Name: FieldDecisionDate, Label: "Date of the decision", Type: FieldDate},
 			{Name: FieldRaiserAgency, Label: "Your agency", Type: FieldSelect, Required: true, Options: agencies},
 			{Name: FieldResponderAgency, Label: "The other agency", Type: FieldSelect, Required: true, Options: agencies},
-			{Name: FieldResponder, Label: "The practitioner you disagree with", Type: FieldUser, Required: true},
+			{Name: FieldResponder, Label: "The practitioner you disagree with", Type: FieldUser, Hint: "Or, for someone on email only, choose them below or give their address."},
 			{Name: FieldDisagreement, Label: "What is the disagreement?", Type: FieldArea, Required: true, Max: MaxText, Hint: "Be specific about the difference in opinion."},
 			{Name: FieldOutcomeSought, Label: "What outcome do you seek for the " + subjectWords(p) + "?", Type: FieldArea, Required: true, Max: MaxText},
 			{Name: FieldEvidence, Label: "Evidence", Type: FieldArea, Required: true, Max: MaxText, Hint: "What your view rests on."},
@@ -169,7 +171,61 @@ func RaiseForm(env Env) Form {
 			{Name: FieldStartReason, Label: "Why start at a later stage?", Type: FieldArea, Max: MaxText, ImmediateRisk: true},
 		},
 	}
+	// People on no chat platform are not in any platform's user picker:
+	// they are offered from the directory, and anyone else by address.
+	at := 0
+	for i, fl := range f.Fields {
+		if fl.Name == FieldResponder {
+			at = i + 1
+		}
+	}
+	extra := []FormField{{Name: FieldResponderEmail, Label: "Or their work email address", Type: FieldLine, Max: 254, Hint: "For someone on neither Slack nor Teams: they are reached by email."}}
+	if listed := emailPeople(dir); len(listed) > 0 {
+		extra = append([]FormField{{Name: FieldResponderListed, Label: "Or someone on email only", Type: FieldSelect, Options: listed}}, extra...)
+	}
+	f.Fields = append(f.Fields[:at], append(extra, f.Fields[at:]...)...)
 	return f
+}
+
+// emailPeople are the directory's practitioners reached by email alone, as
+// choices: "Name (Agency)".
+func emailPeople(dir *Directory) []Option {
+	var out []Option
+	for _, p := range dir.People {
+		if p.ID.Platform() == "email" && (p.Role == RolePractitioner || p.Role == "") {
+			out = append(out, Option{Value: string(p.ID), Label: p.Name + " (" + dir.AgencyName(p.Agency) + ")"})
+		}
+	}
+	return out
+}
+
+// parseResponder is the one person the raise form names: from the
+// platform's picker, the directory's email-only people, or an address.
+func parseResponder(v Values) (UserID, string) {
+	picked, listed, addr := v.Get(FieldResponder), v.Get(FieldResponderListed), v.Get(FieldResponderEmail)
+	var ids []UserID
+	if picked != "" {
+		ids = append(ids, UserID(picked))
+	}
+	if listed != "" {
+		ids = append(ids, UserID(listed))
+	}
+	if addr != "" {
+		a, ok := NormalEmail(addr)
+		if !ok {
+			return "", "Give a work email address, like name@agency.org"
+		}
+		ids = append(ids, EmailUser(a))
+	}
+	for _, id := range ids[min(1, len(ids)):] {
+		if id != ids[0] {
+			return "", "Name one person: from the list or by email address, not both"
+		}
+	}
+	if len(ids) == 0 {
+		return "", ""
+	}
+	return ids[0], ""
 }
 
 func subjectWords(p *Policy) string {
@@ -189,12 +245,14 @@ func ParseRaise(v Values) RaiseInput {
 	if !risk {
 		stage = 1
 	}
+	responder, problem := parseResponder(v)
 	return RaiseInput{
-		SubjectType: SubjectType(v.Get(FieldSubjectType)), SubjectRef: v.Get(FieldSubjectRef),
+		ResponderProblem: problem,
+		SubjectType:      SubjectType(v.Get(FieldSubjectType)), SubjectRef: v.Get(FieldSubjectRef),
 		Category: Category(v.Get(FieldCategory)), Plan: PlanStatus(v.Get(FieldPlan)),
 		DecisionDisputed: v.Get(FieldDecision), DecisionDate: Date(v.Get(FieldDecisionDate)),
 		Disagreement: v.Get(FieldDisagreement), OutcomeSought: v.Get(FieldOutcomeSought), Evidence: v.Get(FieldEvidence),
-		RaiserAgency: v.Get(FieldRaiserAgency), ResponderAgency: v.Get(FieldResponderAgency), Responder: UserID(v.Get(FieldResponder)),
+		RaiserAgency: v.Get(FieldRaiserAgency), ResponderAgency: v.Get(FieldResponderAgency), Responder: responder,
 		ImmediateRisk: risk, StartStage: stage, StartReason: v.Get(FieldStartReason),
 	}
 }

@@ -42,7 +42,7 @@ func TestRaiseForm(t *testing.T) {
 		t.Errorf("form %+v", f)
 	}
 	sameStrings(t, "fields", fieldNames(f), []string{FieldSubjectType, FieldSubjectRef, FieldCategory, FieldPlan, FieldDecision, FieldDecisionDate,
-		FieldRaiserAgency, FieldResponderAgency, FieldResponder, FieldDisagreement, FieldOutcomeSought, FieldEvidence,
+		FieldRaiserAgency, FieldResponderAgency, FieldResponder, FieldResponderEmail, FieldDisagreement, FieldOutcomeSought, FieldEvidence,
 		FieldImmediateRisk, FieldStartStage, FieldStartReason})
 	intro := strings.Join(f.Intro, " ")
 	for _, want := range []string{"leaves a child unsafe", "Not for complaints, whistleblowing or concerns about a professional's conduct", "Never type a name"} {
@@ -358,5 +358,41 @@ func TestDoneLabelSaysWhatTheClickDid(t *testing.T) {
 		if got != want {
 			t.Errorf("%q, want %q", got, want)
 		}
+	}
+}
+
+func TestRaiseFormOffersPeopleOnEmailOnly(t *testing.T) {
+	env := newEnv(t)
+	env.Directory.People = append(env.Directory.People, Person{ID: EmailUser("dsl@school.example.org"), Name: "Jo Head", Agency: env.Directory.Agencies[1].ID, Role: RolePractitioner})
+	f := RaiseForm(env)
+	var listed *FormField
+	for i := range f.Fields {
+		if f.Fields[i].Name == FieldResponderListed {
+			listed = &f.Fields[i]
+		}
+	}
+	if listed == nil || len(listed.Options) != 1 || listed.Options[0].Value != "email:dsl@school.example.org" || !strings.HasPrefix(listed.Options[0].Label, "Jo Head (") {
+		t.Fatalf("the email-only people are not offered: %+v", listed)
+	}
+	for _, tc := range []struct {
+		vals    Values
+		want    UserID
+		problem string
+	}{
+		{Values{FieldResponder: {"slack:U1"}}, "slack:U1", ""},
+		{Values{FieldResponderListed: {"email:dsl@school.example.org"}}, "email:dsl@school.example.org", ""},
+		{Values{FieldResponderEmail: {" New.Person@GP.example.org "}}, "email:new.person@gp.example.org", ""},
+		{Values{FieldResponderEmail: {"not an address"}}, "", "Give a work email address, like name@agency.org"},
+		{Values{FieldResponder: {"slack:U1"}, FieldResponderEmail: {"a@b.org"}}, "", "Name one person: from the list or by email address, not both"},
+		{Values{FieldResponderListed: {"email:a@b.org"}, FieldResponderEmail: {"A@b.org"}}, "email:a@b.org", ""},
+	} {
+		in := ParseRaise(tc.vals)
+		if in.Responder != tc.want || in.ResponderProblem != tc.problem {
+			t.Errorf("%v: responder %q problem %q, want %q %q", tc.vals, in.Responder, in.ResponderProblem, tc.want, tc.problem)
+		}
+	}
+	in := ParseRaise(Values{FieldResponderEmail: {"nope"}})
+	if errs := in.Validate(env, "console:sw"); errs[FieldResponder] != "Give a work email address, like name@agency.org" {
+		t.Errorf("a bad address is answered inline: %v", errs)
 	}
 }

@@ -68,8 +68,10 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 	} else if in.ResponderAgency == raiserAgency && !p.WithinAgency {
 		errs[FieldResponderAgency] = "This policy is for disagreements between agencies; use your own agency's escalation policy for one within it"
 	}
-	if in.Responder == "" || in.Responder == SystemActor {
-		errs[FieldResponder] = "Choose the practitioner you disagree with"
+	if in.ResponderProblem != "" {
+		errs[FieldResponder] = in.ResponderProblem
+	} else if in.Responder == "" || in.Responder == SystemActor {
+		errs[FieldResponder] = "Choose the practitioner you disagree with, or give their email address"
 	} else if in.Responder == actor {
 		errs[FieldResponder] = "Choose someone other than yourself"
 	}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// The web page's state for people reached by email. Keys (under the hash tag):
+//
+//	web:link:<sha256(link id)>      a link that was used (or renewed); expires with the link
+//	web:session:<sha256(session)>   "<user>|<issued µs>"; expires with the session
+//	web:revoked                     hash: user → µs before which their links and sessions are void
+//	once:email:<outbox item id>     an email the SMTP server accepted (see Once)
+//
+// Only hashes of link ids and session ids are kept, so reading Redis does
+// not give anyone a way in.
+
+func hashed(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// UseLink marks a link id used and reports whether this was the first use.
+// ttl should outlast the link.
+func (s *Store) UseLink(ctx context.Context, linkID string, ttl time.Duration) (bool, error) {
+	first, err := s.rdb.SetNX(ctx, s.key("web:link:", hashed(linkID)), "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("use link: %w", err)
+	}
+	return first, nil
+}
+
+// PutSession keeps a web session for user until ttl passes.
+func (s *Store) PutSession(ctx context.Context, session string, user workflow.UserID, issued time.Time, ttl time.Duration) error {
+	if err := s.rdb.Set(ctx, s.key("web:session:", hashed(session)), string(user)+"|"+micros(issued), ttl).Err(); err != nil {
+		return fmt.Errorf("put session: %w", err)
+	}
+	return nil
+}
+
+// Session finds a live web session: its person and when it began.
+func (s *Store) Session(ctx context.Context, session string) (workflow.UserID, time.Time, bool, error) {
+	v, err := s.rdb.Get(ctx, s.key("web:session:", hashed(session))).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", time.Time{}, false, nil
+	}
+	if err != nil {
+		return "", time.Time{}, false, fmt.Errorf("read session: %w", err)
+	}
+	i := len(v) - 1
+	for i >= 0 && v[i] != '|' {
+		i--
+	}
+	if i < 0 {
+		return "", time.Time{}, false, nil
+	}
+	us, err := strconv.ParseInt(v[i+1:], 10, 64)
+	if err != nil {
+		return "", time.Time{}, false, nil
+	}
+	return workflow.UserID(v[:i]), time.UnixMicro(us), true, nil
+}
+
+// EndSession removes a web session (sign out).
+func (s *Store) EndSession(ctx context.Context, session string) error {
+	if err := s.rdb.Del(ctx, s.key("web:session:", hashed(session))).Err(); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// RevokeLinks voids every link and session of user issued before at.
+func (s *Store) RevokeLinks(ctx context.Context, user workflow.UserID, at time.Time) error {
+	if err := s.rdb.HSet(ctx, s.key("web:revoked"), string(user), micros(at)).Err(); err != nil {
+		return fmt.Errorf("revoke links: %w", err)
+	}
+	return nil
+}
+
+// LinksRevokedAt is when user's links were last revoked (zero: never).
+func (s *Store) LinksRevokedAt(ctx context.Context, user workflow.UserID) (time.Time, error) {
+	v, err := s.rdb.HGet(ctx, s.key("web:revoked"), string(user)).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read link revocation: %w", err)
+	}
+	us, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read link revocation: %w", err)
+	}
+	return time.UnixMicro(us), nil
+}
