@@ -7,12 +7,9 @@ package console
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -22,6 +19,7 @@ import (
 	"time"
 
 	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/bot/htmlui"
 	"github.com/escalate-app/escalate/bot/record"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -51,7 +49,8 @@ type Console struct {
 	cal   Calendar
 	hooks Hooks
 	log   *slog.Logger
-	tmpl  *template.Template
+	ui    *htmlui.Renderer
+	csrf  *htmlui.CSRF
 
 	mu     sync.Mutex
 	flash  map[workflow.UserID]string
@@ -67,26 +66,18 @@ const step = 15 * time.Minute
 // New builds the console.
 func New(eng *engine.Engine, inbox *Inbox, clock *Clock, cal Calendar, hooks Hooks, log *slog.Logger) (*Console, error) {
 	c := &Console{eng: eng, inbox: inbox, clock: clock, cal: cal, hooks: hooks, log: log, flash: map[workflow.UserID]string{}}
-	funcs := template.FuncMap{
-		"when":      c.when,
-		"name":      func(u workflow.UserID) string { return eng.Env().Directory.Name(u) },
-		"lines":     func(s string) []string { return strings.Split(s, "\n") },
-		"fieldID":   func(name string) string { return "f-" + name },
-		"now_nonce": nonce,
-		"has": func(vals []string, v string) bool {
-			for _, x := range vals {
-				if x == v {
-					return true
-				}
-			}
-			return false
-		},
-	}
-	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	ui, err := htmlui.New(htmlui.Surface{Templates: templateFS, Pattern: "templates/*.html", Location: cal.Location(),
+		Name: func(u workflow.UserID) string { return eng.Env().Directory.Name(u) }}, log)
 	if err != nil {
-		return nil, fmt.Errorf("console templates: %w", err)
+		return nil, fmt.Errorf("console: %w", err)
 	}
-	c.tmpl = t
+	// The console is one process on this machine: a key of its own signs
+	// its forms' tokens.
+	csrf, err := htmlui.NewCSRF("/", htmlui.RandomKey(), false)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	c.ui, c.csrf = ui, csrf
 	return c, nil
 }
 
@@ -97,19 +88,21 @@ func (c *Console) when(t time.Time) string {
 	return t.In(c.cal.Location()).Format("Mon 2 Jan 2006, 15:04")
 }
 
-// Register adds the console's routes.
+// Register adds the console's routes, every one behind the CSRF token and
+// Origin check: a page on another site cannot raise or act on a case.
 func (c *Console) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", c.home)
-	mux.HandleFunc("POST /as", c.switchPerson)
-	mux.HandleFunc("GET /raise", c.raiseForm)
-	mux.HandleFunc("POST /raise", c.raiseSubmit)
-	mux.HandleFunc("POST /act", c.act)
-	mux.HandleFunc("GET /form", c.actionForm)
-	mux.HandleFunc("POST /form", c.actionSubmit)
-	mux.HandleFunc("GET /case/{ref}", c.showCase)
-	mux.HandleFunc("GET /case/{ref}/record.pdf", c.recordPDF)
-	mux.HandleFunc("GET /feed", c.feed)
-	mux.HandleFunc("POST /clock", c.moveClock)
+	p := func(f http.HandlerFunc) http.Handler { return c.csrf.Protect(f) }
+	mux.Handle("GET /{$}", p(c.home))
+	mux.Handle("POST /as", p(c.switchPerson))
+	mux.Handle("GET /raise", p(c.raiseForm))
+	mux.Handle("POST /raise", p(c.raiseSubmit))
+	mux.Handle("POST /act", p(c.act))
+	mux.Handle("GET /form", p(c.actionForm))
+	mux.Handle("POST /form", p(c.actionSubmit))
+	mux.Handle("GET /case/{ref}", p(c.showCase))
+	mux.Handle("GET /case/{ref}/record.pdf", p(c.recordPDF))
+	mux.Handle("GET /feed", p(c.feed))
+	mux.Handle("POST /clock", p(c.moveClock))
 }
 
 // people are the practice people, in the order the switcher shows them.
@@ -204,13 +197,8 @@ func (c *Console) page(r *http.Request, title, section string, body any) page {
 	return p
 }
 
-func (c *Console) render(w http.ResponseWriter, code int, name string, p page) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	if err := c.tmpl.ExecuteTemplate(w, name, p); err != nil {
-		c.log.Error("console page", "page", name, "err", err)
-	}
+func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
+	c.ui.Render(w, r, code, name, p)
 }
 
 // messageView is a delivered message ready for the page.
@@ -248,7 +236,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	for _, d := range cases {
 		body.Cases = append(body.Cases, caseRow{Ref: d.Ref, Stage: p.StageName(d.Stage), Deadline: c.when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
 	}
-	c.render(w, http.StatusOK, "home.html", c.page(r, "Messages", "home", body))
+	c.render(w, r, http.StatusOK, "home.html", c.page(r, "Messages", "home", body))
 }
 
 func (c *Console) switchPerson(w http.ResponseWriter, r *http.Request) {
@@ -287,7 +275,7 @@ func (c *Console) raiseForm(w http.ResponseWriter, r *http.Request) {
 	if p, ok := c.eng.Env().Directory.Person(me); ok {
 		vals[workflow.FieldRaiserAgency] = []string{p.Agency}
 	}
-	c.render(w, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people()}))
+	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people()}))
 }
 
 func formValues(r *http.Request) workflow.Values {
@@ -315,7 +303,7 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 		var ref *workflow.Refusal
 		if errors.As(err, &ref) && len(ref.Fields) > 0 {
 			f := workflow.RaiseForm(c.eng.Env())
-			c.render(w, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
+			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
 			return
 		}
 		c.fail(w, r, me, err)
@@ -445,7 +433,7 @@ func (c *Console) actionForm(w http.ResponseWriter, r *http.Request) {
 			vals[fl.Name] = []string{fl.Value}
 		}
 	}
-	c.render(w, http.StatusOK, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Values: vals, People: c.people(),
+	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Values: vals, People: c.people(),
 		Hidden: map[string]string{"ref": f.Ref, "stage": fmt.Sprint(f.Stage), "version": fmt.Sprint(f.Version), "action": r.FormValue("action"), "form": string(f.Kind)}}))
 }
 
@@ -476,7 +464,7 @@ func (c *Console) actionSubmit(w http.ResponseWriter, r *http.Request) {
 			if lerr == nil {
 				if f, ok := workflow.ActionForm(c.eng.Env(), d, workflow.ActionKind(r.FormValue("action"))); ok {
 					f.Stage = stage
-					c.render(w, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Errors: refusal.Fields, Values: vals, People: c.people(),
+					c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Errors: refusal.Fields, Values: vals, People: c.people(),
 						Hidden: map[string]string{"ref": ref, "stage": fmt.Sprint(stage), "version": fmt.Sprint(version), "action": r.FormValue("action"), "form": string(kind)}}))
 					return
 				}
@@ -509,7 +497,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request) {
 	}
 	env := c.eng.Env()
 	body := caseBody{Dispute: d, Facts: workflow.CaseFacts(env, d, true), Lines: workflow.CaseLines(d), History: workflow.History(hist), Actions: workflow.ActionsFor(env, d, me), Policy: env.Policy}
-	c.render(w, http.StatusOK, "case.html", c.page(r, d.Ref, "case", body))
+	c.render(w, r, http.StatusOK, "case.html", c.page(r, d.Ref, "case", body))
 }
 
 // recordPDF is the case's written record, for people allowed to see it.
@@ -533,7 +521,7 @@ func (c *Console) recordPDF(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) feed(w http.ResponseWriter, r *http.Request) {
-	c.render(w, http.StatusOK, "feed.html", c.page(r, "Business-team feed", "feed", c.inbox.Feed()))
+	c.render(w, r, http.StatusOK, "feed.html", c.page(r, "Business-team feed", "feed", c.inbox.Feed()))
 }
 
 // moveClock moves the practice clock forward in steps, ticking the real
@@ -605,10 +593,3 @@ func (c *Console) advance(ctx context.Context, target time.Time) error {
 	return nil
 }
 
-// nonce makes each rendered raise form unique, so submitting the same form
-// twice raises one case.
-func nonce() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}

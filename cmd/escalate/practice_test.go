@@ -54,6 +54,15 @@ type browser struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	csrf string // the token of the last page, sent with every form as a browser does
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) keepToken(body string) {
+	if m := csrfRE.FindStringSubmatch(body); m != nil {
+		b.csrf = m[1]
+	}
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -72,22 +81,36 @@ func (b *browser) get(path string) string {
 	if resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("GET %s: %d\n%s", path, resp.StatusCode, body)
 	}
+	b.keepToken(string(body))
 	return string(body)
 }
 
 func (b *browser) post(path string, form url.Values) (int, string) {
 	b.t.Helper()
-	resp, err := b.c.PostForm(b.base+path, form)
+	if form.Get("csrf") == "" && b.csrf != "" {
+		form.Set("csrf", b.csrf)
+	}
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.base) // a browser posting a form of this site
+	resp, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	b.keepToken(string(body))
 	return resp.StatusCode, string(body)
 }
 
 func (b *browser) as(person string) {
 	b.t.Helper()
+	if b.csrf == "" {
+		b.get("/")
+	}
 	if code, body := b.post("/as", url.Values{"person": {person}}); code != http.StatusOK || !strings.Contains(body, `aria-pressed="true" data-person="`+person+`"`) {
 		b.t.Fatalf("switch to %s: %d", person, code)
 	}
@@ -274,5 +297,59 @@ func TestPracticeConsoleEndToEnd(t *testing.T) {
 		if strings.Contains(feed, secret) {
 			t.Errorf("free text %q reached the business-team feed", secret)
 		}
+	}
+}
+
+// TestPracticeConsoleRefusesCrossSitePosts: a page on another site, or a
+// form without this browser's token, cannot raise a case or act.
+func TestPracticeConsoleRefusesCrossSitePosts(t *testing.T) {
+	base := practiceServer(t)
+	b := newBrowser(t, base)
+	b.as("console:sw")
+	page := b.get("/raise")
+	raise := url.Values{
+		"subject_type": {"child"}, "subject_ref": {secretSubject}, "category": {"thresholds"},
+		"raiser_agency": {"childrens-social-care"}, "responder_agency": {"community-health"}, "responder": {"console:hv"},
+		"disagreement": {secretDisagreement}, "outcome_sought": {"A strategy discussion today"}, "evidence": {"Notes"},
+		"nonce": {"cross-site-1"},
+	}
+	forged := func(name string, form url.Values, headers map[string]string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/raise", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := b.c.Do(req) // the person's own cookies go with it, as a browser's would
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "Nothing was changed") {
+			t.Errorf("%s: %d, want 403 with a clear page", name, resp.StatusCode)
+		}
+	}
+	withToken := url.Values{}
+	for k, v := range raise {
+		withToken[k] = v
+	}
+	withToken.Set("csrf", csrfRE.FindStringSubmatch(page)[1])
+	forged("another site's form (Sec-Fetch-Site)", withToken, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
+	forged("another origin", withToken, map[string]string{"Origin": "https://evil.example"})
+	forged("no token", raise, map[string]string{"Origin": base})
+	bad := url.Values{}
+	for k, v := range raise {
+		bad[k] = v
+	}
+	bad.Set("csrf", "forged-token")
+	forged("a made-up token", bad, nil)
+	if home := b.get("/"); strings.Contains(home, "ESC-") {
+		t.Fatal("a refused POST raised a case")
+	}
+	// The same form from the console itself goes through.
+	code, body := b.submit(page, raise)
+	if code != http.StatusOK || !strings.Contains(body, "Raised as ESC-") {
+		t.Fatalf("the console's own form: %d", code)
 	}
 }

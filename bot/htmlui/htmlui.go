@@ -1,0 +1,135 @@
+// Package htmlui is the one HTML rendering of Escalate's neutral model —
+// messages, forms, cases — shared by the practice console and the web page
+// for people reached by email, with the protection every browser form needs
+// (a CSRF token and an Origin check on every POST).
+//
+// Guarantee: a page of either surface renders a workflow.Message,
+// workflow.Form or case the same way, and no state-changing request is
+// served unless it carries this browser's CSRF token and did not come from
+// another site. Trade-off: each page is rendered from a fresh clone of the
+// templates (so the request's token can be a template function); at these
+// volumes that costs microseconds. Keys: none (no state outside the
+// browser's own cookie).
+package htmlui
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+//go:embed templates/*.html
+var sharedFS embed.FS
+
+// Renderer renders one surface's pages: the shared templates plus the
+// surface's own (its layout "top" and "bottom", and its pages).
+type Renderer struct {
+	master *template.Template
+	log    *slog.Logger
+}
+
+// Surface is what a surface brings to the renderer.
+type Surface struct {
+	// Templates and Pattern are the surface's own templates.
+	Templates fs.FS
+	Pattern   string
+	// Base starts every link and form action ("" for the console,
+	// "/web" for the web page).
+	Base string
+	// Location shows times in the partnership's zone.
+	Location *time.Location
+	// Name shows a person by name.
+	Name func(workflow.UserID) string
+	// Funcs are the surface's own template functions.
+	Funcs template.FuncMap
+}
+
+// New parses the shared templates and the surface's.
+func New(s Surface, log *slog.Logger) (*Renderer, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc).Format("Mon 2 Jan 2006, 15:04")
+		},
+		"name":      s.Name,
+		"lines":     func(s string) []string { return strings.Split(s, "\n") },
+		"fieldID":   func(name string) string { return "f-" + name },
+		"now_nonce": Nonce,
+		"path":      func(p string) string { return s.Base + p },
+		"has": func(vals []string, v string) bool {
+			for _, x := range vals {
+				if x == v {
+					return true
+				}
+			}
+			return false
+		},
+		// Replaced per request by Render.
+		"csrfField": func() template.HTML { return "" },
+		"csrfToken": func() string { return "" },
+	}
+	for k, v := range s.Funcs {
+		funcs[k] = v
+	}
+	t, err := template.New("").Funcs(funcs).ParseFS(sharedFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("shared templates: %w", err)
+	}
+	if s.Templates != nil {
+		if t, err = t.ParseFS(s.Templates, s.Pattern); err != nil {
+			return nil, fmt.Errorf("surface templates: %w", err)
+		}
+	}
+	return &Renderer{master: t, log: log}, nil
+}
+
+// Render writes a page with the request's CSRF token in its forms.
+func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, code int, name string, data any) {
+	tok := TokenFrom(req)
+	t, err := r.master.Clone()
+	if err == nil {
+		t.Funcs(template.FuncMap{
+			"csrfField": func() template.HTML {
+				return template.HTML(`<input type="hidden" name="` + FormField + `" value="` + template.HTMLEscapeString(tok) + `">`)
+			},
+			"csrfToken": func() string { return tok },
+		})
+	}
+	SecurityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err != nil {
+		r.log.Error("page templates", "page", name, "err", err)
+		return
+	}
+	if err := t.ExecuteTemplate(w, name, data); err != nil {
+		r.log.Error("page", "page", name, "err", err)
+	}
+}
+
+// SecurityHeaders are sent with every page: not cached (pages carry case
+// details), not framed, no scripts (the pages need none).
+func SecurityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+}
