@@ -592,4 +592,3 @@ func (c *Console) advance(ctx context.Context, target time.Time) error {
 	}
 	return nil
 }
-
