@@ -14,7 +14,7 @@ func TestOneColourEverywhere(t *testing.T) {
 	places := []struct{ file, pattern string }{
 		{"../../manifest.yaml", `background_color: "(#[0-9a-fA-F]{6})"`},
 		{"../../bot/teams/app/manifest.json", `"accentColor": "(#[0-9a-fA-F]{6})"`},
-		{"../../bot/console/templates/layout.html", `--brand:(#[0-9a-fA-F]{6})`},
+		{"../../bot/htmlui/templates/shared.html", `--brand:(#[0-9a-fA-F]{6})`}, // the console and the web page
 	}
 	colours := map[string][]string{}
 	for _, p := range places {
