@@ -1,8 +1,11 @@
 package workflow
 
 // CheckAction says whether person u may press button k, drawn when the case
-// was at stage, on case d now. Prefer CheckTarget, which also checks the
-// version the button was drawn for.
+// was at stage, on case d now.
+//
+// Deprecated: use CheckTarget, which also checks the version the button
+// was drawn for; CheckAction lets a button drawn before a material change
+// within the stage through.
 func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, stage int) error {
 	return CheckTarget(env, d, history, u, k, ActionTarget{Ref: d.Ref, Stage: stage})
 }

@@ -366,8 +366,8 @@ func FormCommand(kind FormKind, stage, version int, v Values) (Command, error) {
 }
 
 // CommandFromForm turns a submitted follow-up form into a command (without
-// Actor and At, which the adapter sets). Prefer FormCommand, which also
-// carries the version the form was drawn for.
+// Actor and At, which the adapter sets). Adapters use FormCommand, which
+// also carries the version the form was drawn for.
 func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 	c := Command{ExpectStage: stage, Text: v.Get(FieldText)}
 	prop := func() *Proposal {
@@ -405,8 +405,9 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 }
 
 // CommandForAction is the command a button runs at once (no form), if any.
-// Prefer CommandForValue, which also carries the proposal a Confirm was
-// drawn for.
+//
+// Deprecated: use CommandForValue, which also carries the proposal and
+// version a Confirm was drawn for.
 func CommandForAction(k ActionKind, stage int) (Command, bool) {
 	return CommandForValue(k, ActionTarget{Stage: stage})
 }

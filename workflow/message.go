@@ -162,6 +162,8 @@ func ParseAction(v string) (ActionTarget, bool) {
 }
 
 // ParseActionValue reverses Action.Value (reference and stage only).
+//
+// Deprecated: use ParseAction, which keeps the proposal and version.
 func ParseActionValue(v string) (ref string, stage int, ok bool) {
 	t, ok := ParseAction(v)
 	return t.Ref, t.Stage, ok
