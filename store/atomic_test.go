@@ -160,7 +160,7 @@ func TestFailingCommitWritesNothing(t *testing.T) {
 	must(t, s.Commit(ctx, r, ""))
 	next := escalated(r.Dispute, "no answer", t0.Add(25*time.Hour))
 	// Keys the escalation writes late in the script.
-	for _, bad := range []string{"op:" + string(manager), "ob:age", "ob:seq", "o:ESC-2026-0001/2/1@slack", "idem:key-1", "closed", "all"} {
+	for _, bad := range []string{"pd:" + string(manager), "od:2", "chg", "ob:age", "ob:seq", "o:ESC-2026-0001/2/1@slack", "idem:key-1", "closed", "all"} {
 		t.Run(bad, func(t *testing.T) {
 			k := s.key(bad)
 			must(t, s.rdb.Del(ctx, k).Err())
@@ -318,8 +318,8 @@ func (s *Store) state(t *testing.T, ref string) string {
 			checks[z[0]] = func() bool { return c.Err() == nil }
 		}
 		for _, u := range []workflow.UserID{raiser, responder} {
-			c := p.SIsMember(ctx, s.key("op:", string(u)), ref)
-			checks["op:"+string(u)] = c.Val
+			c := p.ZScore(ctx, s.key("pd:", string(u)), ref)
+			checks["pd:"+string(u)] = func() bool { return c.Err() == nil }
 		}
 		c := p.XRange(ctx, s.key("events"), "-", "+")
 		checks["stream"] = func() bool {

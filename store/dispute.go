@@ -48,6 +48,24 @@ func (s *Store) Load(ctx context.Context, ref string) (*workflow.Dispute, []work
 	return d, hist, nil
 }
 
+// Dispute reads a dispute without its event log (one HGET): what most
+// transitions need (see workflow.NeedsHistory). It wraps ErrNotFound when
+// there is no such case.
+func (s *Store) Dispute(ctx context.Context, ref string) (*workflow.Dispute, error) {
+	raw, err := s.rdb.HGet(ctx, s.key("d:", ref), "j").Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read %s: %w", ref, errNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ref, err)
+	}
+	d, err := s.decodeDispute(raw)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ref, err)
+	}
+	return d, nil
+}
+
 // Disputes reads several disputes in one round trip; missing ones are
 // skipped.
 func (s *Store) Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error) {
@@ -168,7 +186,7 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string) ([]any, 
 	members := memberships(d)
 	args = append(args, len(members))
 	for _, m := range members {
-		args = append(args, m)
+		args = append(args, m.key, m.score)
 	}
 
 	targs, err := timerArgs(d.Ref, res.Timers)
@@ -185,25 +203,73 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string) ([]any, 
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", d.Ref, err)
 	}
-	return append(args, oargs...), nil
+	args = append(args, oargs...)
+	keep, maxLen := s.streamCap()
+	return append(args, keep, maxLen), nil
 }
 
-// memberships are the per-person and per-agency index keys an open case
-// is in (a closed one is in none).
-func memberships(d *workflow.Dispute) []string {
+// streamCap is the event stream's cap as the commit script takes it: how
+// long entries are kept (Options.StreamKeep, in ms) and the most entries
+// kept (Options.StreamMaxLen); "" where there is none.
+func (s *Store) streamCap() (keep, maxLen string) {
+	if s.opts.StreamKeep > 0 {
+		keep = strconv.FormatInt(s.opts.StreamKeep.Milliseconds(), 10)
+	}
+	switch {
+	case s.opts.StreamMaxLen > 0:
+		maxLen = strconv.FormatInt(s.opts.StreamMaxLen, 10)
+	case s.opts.StreamMaxLen == 0:
+		maxLen = strconv.FormatInt(DefaultStreamMaxLen, 10)
+	}
+	return keep, maxLen
+}
+
+// indexEntry is one index an open case is in: a key suffix and, for the
+// sorted ones (pd:, od:), its score there ("" for a set).
+type indexEntry struct{ key, score string }
+
+// memberships are the indexes an open case is in (a closed one is in
+// none): each person's deadline-ordered list (pd:<user>), its stage's
+// deadline-ordered list (od:<stage>, for the digest's counts and overdue
+// list) and each agency's set (oa:<agency>).
+func memberships(d *workflow.Dispute) []indexEntry {
 	if d.State.Closed() {
 		return nil
 	}
-	var m []string
+	var m []indexEntry
+	dl := deadlineScore(d)
 	for _, u := range d.Involved() {
-		m = append(m, "op:"+string(u))
+		m = append(m, indexEntry{"pd:" + string(u), dl})
 	}
+	m = append(m, indexEntry{"od:" + strconv.Itoa(max(d.Stage, 1)), overdueScore(d)})
 	for _, a := range []string{d.Raiser.Agency, d.Responder.Agency} {
-		if a != "" && !slices.Contains(m, "oa:"+a) {
-			m = append(m, "oa:"+a)
+		if a != "" && !slices.Contains(m, indexEntry{"oa:" + a, ""}) {
+			m = append(m, indexEntry{"oa:" + a, ""})
 		}
 	}
 	return m
+}
+
+// deadlineScore orders a person's cases soonest deadline first (a case
+// with no deadline first of all, as it needs looking at).
+func deadlineScore(d *workflow.Dispute) string {
+	if d.Deadline.IsZero() {
+		return "0"
+	}
+	return micros(d.Deadline)
+}
+
+// overdueScore places a case in its stage's index so that the overdue
+// ones are those scored at or before now: its deadline, 0 once it lapsed
+// (whatever its deadline says), and never for a case with no deadline.
+func overdueScore(d *workflow.Dispute) string {
+	switch {
+	case d.Lapsed:
+		return "0"
+	case d.Deadline.IsZero():
+		return "+inf"
+	}
+	return micros(d.Deadline)
 }
 
 func flag(b bool) string {
@@ -214,8 +280,36 @@ func flag(b bool) string {
 }
 
 // OpenFor lists the references of the open cases a person is involved in.
+// It reads them all: pages are read with OpenPage.
 func (s *Store) OpenFor(ctx context.Context, user workflow.UserID) ([]string, error) {
-	return s.members(ctx, s.key("op:", string(user)), "open cases of a person")
+	refs, err := s.rdb.ZRange(ctx, s.key("pd:", string(user)), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open cases of a person: %w", err)
+	}
+	slices.SortFunc(refs, compareRefs)
+	return refs, nil
+}
+
+// OpenPage reads one page of a person's open cases, soonest deadline
+// first: up to limit references from offset, and how many open cases the
+// person has in all. Its cost is that of the page, however many cases the
+// person holds.
+func (s *Store) OpenPage(ctx context.Context, user workflow.UserID, offset, limit int) ([]string, int, error) {
+	if offset < 0 || limit <= 0 {
+		return nil, 0, errors.New("open cases of a person: offset must not be negative and limit must be positive")
+	}
+	k := s.key("pd:", string(user))
+	var page *redis.StringSliceCmd
+	var total *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		page = p.ZRange(ctx, k, int64(offset), int64(offset+limit-1))
+		total = p.ZCard(ctx, k)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("a page of open cases of a person: %w", err)
+	}
+	return page.Val(), int(total.Val()), nil
 }
 
 // OpenByAgency lists the open cases an agency is party to (raiser's or

@@ -37,11 +37,20 @@
 //	B ev:<ref>           list   the dispute's events, oldest first, without free text
 //	B ex:<ref>           hash   list index → the event's free text (JSON, encrypted)
 //	B events             stream every event of every dispute: r = ref, i = list index,
-//	                            e = event JSON without free text, x = 1 when it has text
-//	B mem:<ref>          set    the per-person / per-agency index keys the dispute is in
-//	B op:<user>          set    refs of the open cases a person is involved in
+//	                            e = event JSON without free text, x = 1 when it has text;
+//	                            capped (see "The event stream's cap")
+//	B mem:<ref>          set    the index keys (pd:, od:, oa:) the dispute is in
+//	B pd:<user>          zset   open cases a person is involved in, score = deadline (µs;
+//	                            0 when none): a page of a person's list is one ZRANGE
+//	B od:<stage>         zset   open cases at a stage, score = deadline (µs; 0 once lapsed,
+//	                            +inf when none): the digest counts open (ZCARD) and overdue
+//	                            (ZCOUNT to now) per stage and lists the longest overdue
 //	B oa:<agency>        set    refs of the open cases an agency is party to
 //	B open               zset   open refs, score = stage
+//	B chg                zset   open refs changed since the auditor last looked, score =
+//	                            order of change (chg:seq); the auditor removes what it checked
+//	B chg:seq            string the sequence that orders chg
+//	B schema             string the index layout's version ("2"), set by UpgradeIndexes
 //	B closed             zset   closed refs, score = closed at (µs)
 //	B all                zset   every ref, score = created at (µs)
 //	B ref:<year>         string the year's reference counter
@@ -66,6 +75,30 @@
 //	                            signed Slack request seen, kept while its
 //	                            timestamp would be accepted
 //	B xref:<kind>        hash   platform conversation references: key → value
+//
+// # Costs
+//
+// Every read a person or a job makes costs what it shows or changes, not
+// what the store holds: a page of a person's list is a ZRANGE of pd:<user>
+// and one HGET per case on it; a transition reads the dispute alone (one
+// HGET) unless the workflow needs its history (escalating, a new holder,
+// the closing record); the digest's counts are ZCARD/ZCOUNT per stage;
+// the auditor reads chg (what changed since it last ran) and a bounded
+// slice of open for its slow sweep; the board report reads the cases
+// created, open or closed in its period (all, open and closed by score).
+//
+// # The event stream's cap
+//
+// The stream is a feed for consumers that follow every case; the record
+// itself is each case's own log (ev:<ref>), which is never trimmed. The
+// stream keeps what retention keeps: each commit's XADD trims it with
+// MINID ~ to Options.StreamKeep before the server's clock (serve sets it to
+// retention.days_after_closure), and with XTRIM MAXLEN ~ to
+// Options.StreamMaxLen (a million entries by default) so a flood cannot
+// grow it without bound either. Both trim whole stream nodes, so a few
+// entries may outlive the cut by a little: the cost of O(1) trimming. A
+// consumer that falls further behind than the cap loses the oldest
+// entries it had not read and must resynchronise from the cases' logs.
 //
 // Times in the timer and dispute scores are microseconds since the Unix
 // epoch (exact in a double until the year 2255). Outbox times are

@@ -96,6 +96,54 @@ local function enqueue(it)
   redis.call('ZADD', oq, score, it.id)
   redis.call('ZADD', oage, score, it.id)
 end
+-- A case's index entries: per-person and per-stage indexes are sorted
+-- sets scored by deadline, the per-agency ones plain sets. The key's
+-- prefix says which, so the entries a dispute was in (listed in its mem:
+-- set by name only) can be removed without knowing their scores.
+local function memType(k)
+  local p = string.sub(k, 1, 3)
+  if p == 'pd:' or p == 'od:' then return 'zset' end
+  return 'set'
+end
+-- readMembers reads n index entries (key suffix, score; score '' for a
+-- set) from ARGV at i.
+local function readMembers(i)
+  local n = tonumber(num(ARGV[i], 'membership count'))
+  local out = {}
+  for j = 1, n do
+    local k, sc = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
+    if not sc then error('ESCALATE membership arguments are short') end
+    if memType(k) == 'zset' then num(sc, 'index score') end
+    out[j] = {key = k, score = sc}
+  end
+  return out, i + 1 + n * 2
+end
+-- wantMembers checks the type of every index key a dispute is in now and
+-- will be in; it returns the ones it is in now.
+local function wantMembers(memk, members)
+  want(memk, 'set')
+  local old = redis.call('SMEMBERS', memk)
+  for _, k in ipairs(old) do want(base .. k, memType(k)) end
+  for _, m in ipairs(members) do want(base .. m.key, memType(m.key)) end
+  return old
+end
+-- setMembers moves a dispute from the index entries it was in (old) to
+-- members, touching only what changed (and the scores, which are cheap
+-- to rewrite).
+local function setMembers(ref, memk, old, members)
+  local keep = {}
+  for _, m in ipairs(members) do keep[m.key] = true end
+  for _, k in ipairs(old) do
+    if not keep[k] then
+      if memType(k) == 'zset' then redis.call('ZREM', base .. k, ref) else redis.call('SREM', base .. k, ref) end
+      redis.call('SREM', memk, k)
+    end
+  end
+  for _, m in ipairs(members) do
+    if memType(m.key) == 'zset' then redis.call('ZADD', base .. m.key, m.score, ref) else redis.call('SADD', base .. m.key, ref) end
+    redis.call('SADD', memk, m.key)
+  end
+end
 -- dropOutboxOf removes every outbox item of a case (queued, claimed or
 -- parked): retention removes the case's free text, which its messages carry.
 local function dropOutboxOf(ref)
@@ -121,8 +169,11 @@ end
 // ("" for none), idempotency TTL (ms), open stage (0 when closed), closed at
 // (µs, 0 when open), created at (µs), clear timers (0/1), purge history
 // (0/1); then counted sections: events (public JSON, text), index
-// memberships (key suffixes), timers (id, due µs, JSON), outbox items (id,
-// target, message, enqueued ms). Purging also drops the case's outbox items.
+// memberships (key suffix, score; see memType), timers (id, due µs, JSON),
+// outbox items (id, target, message, enqueued ms); then the stream's cap:
+// how long entries are kept (ms, "" for ever) and the most entries kept
+// ("" for no limit), both trimmed approximately (whole stream nodes).
+// Purging also drops the case's outbox items.
 var commitScript = redis.NewScript(luaPrelude + `
 local ref = ARGV[2]
 local prev = tonumber(num(ARGV[3], 'previous version'))
@@ -139,25 +190,28 @@ for j = 1, nev do
   if not events[j].text then error('ESCALATE event arguments are short') end
 end
 i = i + 1 + nev * 2
-local nmem = tonumber(num(ARGV[i], 'membership count'))
-local members = {}
-for j = 1, nmem do members[j] = ARGV[i + j] end
-i = i + 1 + nmem
+local members
+members, i = readMembers(i)
 local timers
 timers, i = readTimers(i)
 local items
 items, i = readOutbox(i)
+local keepMs, maxLen = ARGV[i], ARGV[i + 1]
+if not maxLen then error('ESCALATE stream trim arguments are short') end
+if keepMs ~= '' then num(keepMs, 'stream keep') end
+if maxLen ~= '' then num(maxLen, 'stream max length') end
+i = i + 2
 if i - 1 ~= #ARGV then error('ESCALATE expected ' .. (i - 1) .. ' arguments, got ' .. #ARGV) end
 
 local dk, evk, exk, memk, dtk = KEYS[1], base .. 'ev:' .. ref, base .. 'ex:' .. ref, base .. 'mem:' .. ref, base .. 'dt:' .. ref
 local stream, open, closed, all = base .. 'events', base .. 'open', base .. 'closed', base .. 'all'
+local chg, chgseq = base .. 'chg', base .. 'chg:seq'
 local idemk = base .. 'idem:' .. idem
-want(dk, 'hash'); want(evk, 'list'); want(exk, 'hash'); want(memk, 'set'); want(dtk, 'set')
+want(dk, 'hash'); want(evk, 'list'); want(exk, 'hash'); want(dtk, 'set')
 want(stream, 'stream'); want(open, 'zset'); want(closed, 'zset'); want(all, 'zset'); want(idemk, 'string')
+want(chg, 'zset'); want(chgseq, 'string')
 wantTimerKeys(); wantOutboxKeys()
-local old = redis.call('SMEMBERS', memk)
-for _, k in ipairs(old) do want(base .. k, 'set') end
-for _, k in ipairs(members) do want(base .. k, 'set') end
+local old = wantMembers(memk, members)
 
 local cur = redis.call('HMGET', dk, 'v', 'c')
 if cur[1] and tonumber(cur[1]) == ver and cur[2] == commit then return 2 end
@@ -175,15 +229,27 @@ if purge then
   redis.call('DEL', exk)
   dropOutboxOf(ref)
 end
+local xadd = {'XADD', stream}
+if keepMs ~= '' and #events > 0 then
+  -- Stream ids are the server's milliseconds, so the cut-off is reckoned
+  -- on the server's clock too.
+  local t = redis.call('TIME')
+  local minID = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(keepMs))
+  xadd = {'XADD', stream, 'MINID', '~', minID}
+end
+local xn = #xadd
 for _, e in ipairs(events) do
   local idx = redis.call('RPUSH', evk, e.pub) - 1
+  xadd[xn + 1], xadd[xn + 2], xadd[xn + 3], xadd[xn + 4], xadd[xn + 5], xadd[xn + 6], xadd[xn + 7] = '*', 'r', ref, 'i', idx, 'e', e.pub
+  local n = xn + 7
   if e.text ~= '' then
     redis.call('HSET', exk, idx, e.text)
-    redis.call('XADD', stream, '*', 'r', ref, 'i', idx, 'e', e.pub, 'x', '1')
-  else
-    redis.call('XADD', stream, '*', 'r', ref, 'i', idx, 'e', e.pub)
+    xadd[xn + 8], xadd[xn + 9] = 'x', '1'
+    n = xn + 9
   end
+  redis.call(unpack(xadd, 1, n))
 end
+if maxLen ~= '' and #events > 0 then redis.call('XTRIM', stream, 'MAXLEN', '~', maxLen) end
 if clear then
   for _, id in ipairs(redis.call('SMEMBERS', dtk)) do
     redis.call('ZREM', tz, id); redis.call('ZREM', tc, id)
@@ -192,17 +258,15 @@ if clear then
   redis.call('DEL', dtk)
 end
 for _, t in ipairs(timers) do setTimer(ref, t) end
-local keep = {}
-for _, k in ipairs(members) do keep[k] = true end
-for _, k in ipairs(old) do
-  if not keep[k] then redis.call('SREM', base .. k, ref) end
+setMembers(ref, memk, old, members)
+-- The auditor checks the open cases changed since it last ran (chg, in
+-- order of change) and sweeps the rest slowly.
+if tonumber(openStage) > 0 then
+  redis.call('ZADD', open, openStage, ref)
+  redis.call('ZADD', chg, redis.call('INCR', chgseq), ref)
+else
+  redis.call('ZREM', open, ref); redis.call('ZREM', chg, ref)
 end
-redis.call('DEL', memk)
-for _, k in ipairs(members) do
-  redis.call('SADD', base .. k, ref)
-  redis.call('SADD', memk, k)
-end
-if tonumber(openStage) > 0 then redis.call('ZADD', open, openStage, ref) else redis.call('ZREM', open, ref) end
 if tonumber(closedAt) > 0 then redis.call('ZADD', closed, closedAt, ref) else redis.call('ZREM', closed, ref) end
 redis.call('ZADD', all, createdAt, ref)
 for _, it in ipairs(items) do enqueue(it) end
@@ -355,5 +419,22 @@ if not redis.call('ZSCORE', oparked, id) or redis.call('EXISTS', k) == 0 then re
 redis.call('ZREM', oparked, id)
 redis.call('HSET', k, 'a', 0); redis.call('HDEL', k, 'p', 'k')
 redis.call('ZADD', oq, now, id); redis.call('ZADD', oage, now, id)
+return 1
+`)
+
+// reindexScript puts one open case in the indexes it belongs in (see
+// memberships), unless the case moved on since it was read (its version
+// differs: the transition that moved it indexed it already). Returns 1
+// reindexed, 0 skipped. ARGV: base, ref, version, then index memberships
+// (key suffix, score).
+var reindexScript = redis.NewScript(luaPrelude + `
+local ref, ver = ARGV[2], num(ARGV[3], 'version')
+local members, i = readMembers(4)
+if i - 1 ~= #ARGV then error('ESCALATE reindex arguments do not match') end
+local dk, memk = KEYS[1], base .. 'mem:' .. ref
+want(dk, 'hash')
+local old = wantMembers(memk, members)
+if redis.call('HGET', dk, 'v') ~= ver then return 0 end
+setMembers(ref, memk, old, members)
 return 1
 `)

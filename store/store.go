@@ -49,7 +49,21 @@ type Options struct {
 	// Now is the clock for Enqueue's timestamps; nil means time.Now. A
 	// transition's messages are stamped with the transition's own time.
 	Now func() time.Time
+	// StreamKeep is how long the global event stream keeps an entry (the
+	// partnership's retention period); 0 keeps entries until StreamMaxLen
+	// pushes them out. Trimming is approximate: Redis drops whole stream
+	// nodes, so a few more entries may stay a little longer.
+	StreamKeep time.Duration
+	// StreamMaxLen bounds the stream whatever StreamKeep says, so a flood
+	// cannot grow it without limit: 0 means DefaultStreamMaxLen, negative
+	// means no bound.
+	StreamMaxLen int64
 }
+
+// DefaultStreamMaxLen bounds the event stream when Options say nothing:
+// a partnership's seven years of events (a few thousand cases a year, tens
+// of events each) fit several times over.
+const DefaultStreamMaxLen = 1_000_000
 
 // Store is Escalate's Redis persistence. It is safe for concurrent use.
 type Store struct {

@@ -211,7 +211,14 @@ type messageView struct {
 type homeBody struct {
 	Messages []messageView
 	Cases    []caseRow
+	// CasesHeading says which of the person's open cases the table shows;
+	// PrevPage and NextPage are the neighbouring pages' numbers (0: none).
+	CasesHeading       string
+	PrevPage, NextPage int
 }
+
+// consolePageSize is how many open cases the console's home page lists.
+const consolePageSize = 25
 
 type caseRow struct {
 	Ref, Stage, Deadline, State string
@@ -228,12 +235,19 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 		}
 		body.Messages = append(body.Messages, mv)
 	}
-	cases, err := c.eng.MyCases(r.Context(), me)
+	page, err := c.eng.MyCases(r.Context(), me, engine.ParsePage(r.URL.Query().Get("page"), consolePageSize), consolePageSize)
 	if err != nil {
 		c.log.Error("console: my cases", "err", err)
 	}
+	body.CasesHeading = page.Heading()
+	if n := page.Number(consolePageSize); n > 1 {
+		body.PrevPage = n - 1
+	}
+	if page.More() > 0 {
+		body.NextPage = page.Number(consolePageSize) + 1
+	}
 	p := c.eng.Env().Policy
-	for _, d := range cases {
+	for _, d := range page.Cases {
 		body.Cases = append(body.Cases, caseRow{Ref: d.Ref, Stage: p.StageName(d.Stage), Deadline: c.when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
 	}
 	c.render(w, r, http.StatusOK, "home.html", c.page(r, "Messages", "home", body))
@@ -555,9 +569,10 @@ func (c *Console) moveClock(w http.ResponseWriter, r *http.Request) {
 // pastWindow is just past the soonest deadline of the person's open cases
 // (or of any open case for the business team), else one working day on.
 func (c *Console) pastWindow(ctx context.Context, me workflow.UserID, now time.Time) time.Time {
-	cases, _ := c.eng.MyCases(ctx, me)
+	// The first page is enough: it is in deadline order.
+	page, _ := c.eng.MyCases(ctx, me, 0, consolePageSize)
 	var dls []time.Time
-	for _, d := range cases {
+	for _, d := range page.Cases {
 		if d.Deadline.After(now) {
 			dls = append(dls, d.Deadline)
 		}

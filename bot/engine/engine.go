@@ -23,12 +23,16 @@ type Store interface {
 	// Load reads a dispute and its event log in one round trip;
 	// it returns ErrNotFound (wrapped) when there is no such case.
 	Load(ctx context.Context, ref string) (*workflow.Dispute, []workflow.Event, error)
+	// Dispute reads a dispute without its log (ErrNotFound as Load).
+	Dispute(ctx context.Context, ref string) (*workflow.Dispute, error)
 	// Commit writes a result atomically, checked against res.PrevVersion.
 	// A stale version returns an error satisfying errors.Is(err, ErrConflict);
 	// a repeated idempotency key one satisfying errors.Is(err, ErrDuplicate).
 	Commit(ctx context.Context, res *workflow.Result, idempotencyKey string) error
-	// OpenFor lists the references of the open cases a person holds or is involved in.
-	OpenFor(ctx context.Context, user workflow.UserID) ([]string, error)
+	// OpenPage reads a page of the references of the open cases a person
+	// holds or is involved in, soonest deadline first, and how many there
+	// are in all.
+	OpenPage(ctx context.Context, user workflow.UserID, offset, limit int) ([]string, int, error)
 	// Disputes reads several disputes (missing ones are skipped).
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
 }
@@ -156,7 +160,7 @@ func (e *Engine) Do(ctx context.Context, ref string, cmd workflow.Command, idemp
 		cmd.At = e.now()
 	}
 	for attempt := 0; ; attempt++ {
-		d, hist, err := e.store.Load(ctx, ref)
+		d, hist, err := e.load(ctx, ref, cmd)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
 				// The same answer the workflow gives someone who may not
@@ -178,6 +182,19 @@ func (e *Engine) Do(ctx context.Context, ref string, cmd workflow.Command, idemp
 		}
 		return res, err
 	}
+}
+
+// load reads what cmd needs: the dispute, and its log only when the
+// workflow needs that (see workflow.NeedsHistory), so a click costs one
+// read of the case however long its history. The two reads need not be
+// one snapshot: if the case moved in between, the commit is refused as a
+// conflict, as it would be for any stale read.
+func (e *Engine) load(ctx context.Context, ref string, cmd workflow.Command) (*workflow.Dispute, []workflow.Event, error) {
+	d, err := e.store.Dispute(ctx, ref)
+	if err != nil || !workflow.NeedsHistory(d, cmd) {
+		return d, nil, err
+	}
+	return e.store.Load(ctx, ref)
 }
 
 func (e *Engine) commit(ctx context.Context, cmd workflow.Command, res *workflow.Result, key string) error {
@@ -220,19 +237,23 @@ func (e *Engine) Case(ctx context.Context, ref string, viewer workflow.UserID) (
 	return d, hist, nil
 }
 
-// MyCases lists a person's open cases, soonest deadline first.
-func (e *Engine) MyCases(ctx context.Context, user workflow.UserID) ([]*workflow.Dispute, error) {
-	refs, err := e.store.OpenFor(ctx, user)
+// MyCases reads one page of a person's open cases, soonest deadline first:
+// up to limit from offset, and how many there are in all. It reads only
+// the cases on the page, so a person holding thousands of cases costs what
+// the page shows.
+func (e *Engine) MyCases(ctx context.Context, user workflow.UserID, offset, limit int) (Page, error) {
+	refs, total, err := e.store.OpenPage(ctx, user, offset, limit)
 	if err != nil {
-		return nil, fmt.Errorf("open cases of a person: %w", err)
+		return Page{}, fmt.Errorf("open cases of a person: %w", err)
 	}
 	ds, err := e.store.Disputes(ctx, refs)
 	if err != nil {
-		return nil, fmt.Errorf("read open cases: %w", err)
+		return Page{}, fmt.Errorf("read open cases: %w", err)
 	}
+	// A case closing between the two reads is left off the page (the
+	// index already agrees by the time anyone looks again).
 	ds = slices.DeleteFunc(ds, func(d *workflow.Dispute) bool { return d.State.Closed() })
-	slices.SortFunc(ds, func(a, b *workflow.Dispute) int { return a.Deadline.Compare(b.Deadline) })
-	return ds, nil
+	return Page{Cases: ds, Offset: offset, Total: total}, nil
 }
 
 // RunTimer runs a due timer's command. A timer that outlived its stage is

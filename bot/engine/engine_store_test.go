@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -84,9 +85,9 @@ func TestEngineOverTheStore(t *testing.T) {
 	if ref != "ESC-2026-0001" {
 		t.Fatalf("ref = %s", ref)
 	}
-	mine, err := e.MyCases(ctx, responder)
+	mine, err := e.MyCases(ctx, responder, 0, engine.ListPageSize)
 	must(t, err)
-	if len(mine) != 1 || mine[0].Ref != ref {
+	if len(mine.Cases) != 1 || mine.Cases[0].Ref != ref || mine.Total != 1 || mine.More() != 0 {
 		t.Fatalf("MyCases = %+v", mine)
 	}
 
@@ -149,5 +150,60 @@ func TestEngineOverTheStore(t *testing.T) {
 	toManager := slices.ContainsFunc(items, func(it store.OutboxItem) bool { return it.Message.To == manager })
 	if !feed || !toManager {
 		t.Errorf("outbox: feed %v, to the manager %v (%d items)", feed, toManager, len(items))
+	}
+}
+
+// A person's list is read a page at a time, soonest deadline first, and
+// says how many more there are; a case leaving the person (closed, or
+// escalated past them) leaves their list in the same write.
+func TestMyCasesPages(t *testing.T) {
+	ctx := context.Background()
+	now := t0
+	clock := func() time.Time { return now }
+	s := storetest.New(t, store.Options{Now: clock})
+	e := engine.New(s, testEnv(), clock, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	in := workflow.RaiseInput{SubjectType: workflow.SubjectChild, SubjectRef: "CASE-1", Category: workflow.CatThresholds,
+		Disagreement: "the threshold is met", OutcomeSought: "an assessment", Evidence: "missed appointments",
+		ResponderAgency: "csc", Responder: responder}
+	var refs []string
+	for i := range 25 {
+		// Raised later and later, so each window closes later than the last.
+		now = t0.Add(time.Duration(i) * time.Minute)
+		res, err := e.Raise(ctx, raiser, in, fmt.Sprintf("raise-%d", i))
+		must(t, err)
+		refs = append(refs, res.Dispute.Ref)
+	}
+	first, err := e.MyCases(ctx, responder, 0, 10)
+	must(t, err)
+	if first.Total != 25 || first.More() != 15 || len(first.Cases) != 10 {
+		t.Fatalf("first page: %d cases of %d, %d more", len(first.Cases), first.Total, first.More())
+	}
+	for i, d := range first.Cases {
+		if d.Ref != refs[i] {
+			t.Fatalf("first page, row %d: %s, want %s (soonest deadline first)", i, d.Ref, refs[i])
+		}
+	}
+	if got := first.MoreLine("list", 10); got != "…and 15 more: “list 2” shows the next 10." {
+		t.Errorf("more line %q", got)
+	}
+	last, err := e.MyCases(ctx, responder, engine.ParsePage("page 3", 10), 10)
+	must(t, err)
+	if len(last.Cases) != 5 || last.Cases[0].Ref != refs[20] || last.More() != 0 || last.MoreLine("list", 10) != "" {
+		t.Fatalf("last page: %+v", last)
+	}
+	if h := last.Heading(); h != "Your open cases (25), soonest deadline first: 21 to 25" {
+		t.Errorf("heading %q", h)
+	}
+
+	// The first case is withdrawn: it leaves both people's lists at once.
+	if _, err := e.Do(ctx, refs[0], workflow.Command{Kind: workflow.CmdWithdraw, Actor: raiser, Text: "sorted out"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []workflow.UserID{raiser, responder} {
+		p, err := e.MyCases(ctx, u, 0, 10)
+		must(t, err)
+		if p.Total != 24 || p.Cases[0].Ref != refs[1] {
+			t.Errorf("%s after the withdrawal: %d cases, first %s", u, p.Total, p.Cases[0].Ref)
+		}
 	}
 }

@@ -51,7 +51,7 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 		return a.reply(a.helpMessage())
 	case "list":
 		return a.replyWithin(ctx, sc, func(ctx context.Context) (workflow.Message, []workflow.Message, error) {
-			return a.listMessage(ctx, user)
+			return a.listMessage(ctx, user, args)
 		})
 	case "show":
 		return a.replyWithin(ctx, sc, func(ctx context.Context) (workflow.Message, []workflow.Message, error) {
@@ -180,7 +180,7 @@ func bullets(lines []string) []string {
 func (a *Adapter) commandLines() []string {
 	l := []string{"*Commands*",
 		"`/escalate` raise a disagreement",
-		"`/escalate list` your open cases, with their stage and deadline",
+		"`/escalate list` your open cases, with their stage and deadline (`/escalate list 2` the next page)",
 		"`/escalate show ESC-2026-0042` a case and its history",
 		"`/escalate help` what this is for, and the emergency route",
 	}
@@ -225,19 +225,25 @@ func (a *Adapter) renderMany(head workflow.Message, entries []workflow.Message, 
 	return blocks
 }
 
-func (a *Adapter) listMessage(ctx context.Context, user workflow.UserID) (workflow.Message, []workflow.Message, error) {
-	ds, err := a.eng.MyCases(ctx, user)
+// listMessage is one page of the person's open cases: it reads only the
+// cases on the page, however many the person holds.
+func (a *Adapter) listMessage(ctx context.Context, user workflow.UserID, args string) (workflow.Message, []workflow.Message, error) {
+	page, err := a.eng.MyCases(ctx, user, engine.ParsePage(args, engine.ListPageSize), engine.ListPageSize)
 	if err != nil {
 		return workflow.Message{}, nil, err
 	}
-	if len(ds) == 0 {
-		return info("You have no open cases", "Type `/escalate` to raise a disagreement."), nil, nil
+	if page.Total == 0 {
+		return info(page.Heading(), "Type `/escalate` to raise a disagreement."), nil, nil
 	}
 	var entries []workflow.Message
-	for _, d := range ds {
+	for _, d := range page.Cases {
 		entries = append(entries, a.caseSummary(d, user))
 	}
-	return info(fmt.Sprintf("Your open cases (%d), soonest deadline first", len(ds))), entries, nil
+	head := info(page.Heading())
+	if more := page.MoreLine("/escalate list", engine.ListPageSize); more != "" {
+		entries = append(entries, info(more))
+	}
+	return head, entries, nil
 }
 
 func (a *Adapter) showMessage(ctx context.Context, user workflow.UserID, args string) (workflow.Message, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -34,14 +35,15 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	}
 }
 
-// maxHomeCases keeps the Home tab inside Slack's 100 blocks.
-const maxHomeCases = 20
+// maxHomeCases keeps the Home tab inside Slack's 100 blocks: two pages of
+// /escalate list.
+const maxHomeCases = 2 * engine.ListPageSize
 
 // publishHome draws the person's Home tab: their open cases with stage,
 // deadline and the buttons they can use now.
 func (a *Adapter) publishHome(ctx context.Context, slackID string) {
 	user := userID(slackID)
-	ds, err := a.eng.MyCases(ctx, user)
+	page, err := a.eng.MyCases(ctx, user, 0, maxHomeCases)
 	if err != nil {
 		a.log.ErrorContext(ctx, "read open cases for the Home tab", "err", err)
 		return
@@ -60,15 +62,13 @@ func (a *Adapter) publishHome(ctx context.Context, slackID string) {
 	}
 	blocks = append(blocks, slack.NewDividerBlock())
 	var entries []workflow.Message
-	for _, d := range ds {
+	for _, d := range page.Cases {
 		entries = append(entries, a.caseSummary(d, user))
 	}
-	head := info("You have no open cases")
-	if len(ds) > 0 {
-		head = info(fmt.Sprintf("Your open cases (%d), soonest deadline first", len(ds)))
-	}
-	if len(entries) > maxHomeCases {
-		entries = entries[:maxHomeCases]
+	head := info(page.Heading())
+	if page.More() > 0 {
+		// The Home tab shows the first page; the rest are a command away.
+		head.Lines = append(head.Lines, fmt.Sprintf("%d more are not shown here: `/escalate list %d` lists them from number %d.", page.More(), maxHomeCases/engine.ListPageSize+1, maxHomeCases+1))
 	}
 	blocks = append(blocks, a.renderMany(head, entries, maxViewBlocks-len(blocks))...)
 	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}

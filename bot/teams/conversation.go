@@ -23,7 +23,7 @@ func commandText(s string) string {
 
 var usageLines = []string{
 	"escalate: raise a disagreement",
-	"list: your open cases",
+	"list: your open cases (list 2: the next page)",
 	"show ESC-2026-0042: a case and its history",
 	"record ESC-2026-0042: the written record of a case",
 	"report: the board report, for the business team",
@@ -43,7 +43,7 @@ func (a *Adapter) command(ctx context.Context, act schema.Activity, user workflo
 	case "escalate", "raise":
 		_, err = a.tell(ctx, act, user, a.render.form(a.raiseForm(user), nil, formSource{}))
 	case "list":
-		err = a.list(ctx, act, user)
+		err = a.list(ctx, act, user, strings.Join(words[1:], " "))
 	case "show":
 		if len(words) < 2 {
 			_, err = a.replyHere(ctx, act, notice("Which case?", "Say show and the case reference, for example: show ESC-2026-0042"))
@@ -116,18 +116,19 @@ func (a *Adapter) help() *Card {
 	return c
 }
 
-func (a *Adapter) list(ctx context.Context, act schema.Activity, user workflow.UserID) error {
-	ds, err := a.eng.MyCases(ctx, user)
+// list shows one page of the person's open cases, reading only that page.
+func (a *Adapter) list(ctx context.Context, act schema.Activity, user workflow.UserID, args string) error {
+	page, err := a.eng.MyCases(ctx, user, engine.ParsePage(args, engine.ListPageSize), engine.ListPageSize)
 	if err != nil {
 		return err
 	}
-	if len(ds) == 0 {
+	if page.Total == 0 {
 		_, err := a.tell(ctx, act, user, notice("Your open cases", "You have no open cases."))
 		return err
 	}
-	c := newCard(heading("Your open cases"))
+	c := newCard(heading(page.Heading()))
 	env := a.eng.Env()
-	for _, d := range ds {
+	for _, d := range page.Cases {
 		items := []Element{bold(d.Ref)}
 		if fs, ok := a.render.facts(workflow.CaseFacts(env, d, true)); ok {
 			items = append(items, fs)
@@ -136,6 +137,9 @@ func (a *Adapter) list(ctx context.Context, act schema.Activity, user workflow.U
 			items = append(items, as)
 		}
 		c.Body = append(c.Body, Container{Type: "Container", Separator: true, Items: items})
+	}
+	if more := page.MoreLine("list", engine.ListPageSize); more != "" {
+		c.Body = append(c.Body, text(more))
 	}
 	_, err = a.tell(ctx, act, user, c)
 	return err

@@ -37,6 +37,11 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	}
 	defer a.Close()
 	env := a.engine.Env()
+	if n, err := a.store.UpgradeIndexes(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("store: indexes upgraded to the deadline-ordered layout", "cases", n)
+	}
 
 	mux := http.NewServeMux()
 	health(mux, a)

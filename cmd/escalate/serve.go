@@ -66,7 +66,10 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	if err != nil {
 		return nil, err
 	}
-	opts := store.Options{Prefix: prefix, FeedPlatforms: feedPlatforms(cfg), Now: now}
+	opts := store.Options{Prefix: prefix, FeedPlatforms: feedPlatforms(cfg), Now: now,
+		// The event stream keeps what retention keeps: nothing of it
+		// outlives the period the partnership keeps its records for.
+		StreamKeep: time.Duration(cfg.RetentionDays) * 24 * time.Hour}
 	if cfg.EncryptionKey != "" {
 		c, err := store.NewCipher(cfg.EncryptionKey)
 		if err != nil {

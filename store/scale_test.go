@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// A person's cases are indexed by deadline, so a page is read in order
+// and the rest are only counted; a case leaves the list of a person it
+// moves away from in the transition that moves it.
+func TestOpenPageIsDeadlineOrdered(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{})
+	var refs []string
+	for i := range 12 {
+		// Raised in one order, deadlines in the reverse.
+		r := raised(fmt.Sprintf("ESC-2026-%04d", i+1), t0)
+		r.Dispute.Deadline = t0.Add(time.Duration(48-i) * time.Hour)
+		must(t, s.Commit(ctx, r, ""))
+		refs = append([]string{r.Dispute.Ref}, refs...)
+	}
+	page, total, err := s.OpenPage(ctx, responder, 0, 5)
+	must(t, err)
+	if total != 12 || fmt.Sprint(page) != fmt.Sprint(refs[:5]) {
+		t.Fatalf("first page %v of %d, want %v of 12", page, total, refs[:5])
+	}
+	page, total, err = s.OpenPage(ctx, responder, 10, 5)
+	must(t, err)
+	if total != 12 || fmt.Sprint(page) != fmt.Sprint(refs[10:]) {
+		t.Fatalf("last page %v of %d", page, total)
+	}
+	if _, _, err := s.OpenPage(ctx, responder, -1, 5); err == nil {
+		t.Error("a negative offset was accepted")
+	}
+
+	// Escalated: the manager gains it, still in deadline order; the stage
+	// indexes move it from stage 1 to stage 2.
+	d, err := s.Dispute(ctx, refs[0])
+	must(t, err)
+	must(t, s.Commit(ctx, escalated(d, "no answer", t0.Add(time.Hour)), ""))
+	mine, n, err := s.OpenPage(ctx, manager, 0, 10)
+	must(t, err)
+	if n != 1 || mine[0] != refs[0] {
+		t.Fatalf("the manager's page %v of %d", mine, n)
+	}
+	if c := s.rdb.ZCard(ctx, s.key("od:1")).Val(); c != 11 {
+		t.Errorf("stage 1 index holds %d, want 11", c)
+	}
+	if c := s.rdb.ZCard(ctx, s.key("od:2")).Val(); c != 1 {
+		t.Errorf("stage 2 index holds %d, want 1", c)
+	}
+	if _, err := s.Dispute(ctx, "ESC-2026-9999"); !isNotFound(err) {
+		t.Errorf("Dispute of a missing case: %v", err)
+	}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// A store written with per-person sets (op:) is upgraded once, at start:
+// every open case lands in its deadline-ordered indexes, the old sets go,
+// and the next start does nothing.
+func TestUpgradeIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{})
+	for i := range 3 {
+		must(t, s.Commit(ctx, raised(fmt.Sprintf("ESC-2026-%04d", i+1), t0), ""))
+	}
+	// Rewrite the indexes as the earlier layout had them.
+	for i := range 3 {
+		ref := fmt.Sprintf("ESC-2026-%04d", i+1)
+		memk := s.key("mem:", ref)
+		for _, k := range s.rdb.SMembers(ctx, memk).Val() {
+			if k[:3] == "pd:" || k[:3] == "od:" {
+				must(t, s.rdb.ZRem(ctx, s.key(k), ref).Err())
+				must(t, s.rdb.SRem(ctx, memk, k).Err())
+				if k[:3] == "pd:" {
+					must(t, s.rdb.SAdd(ctx, s.key("op:", k[3:]), ref).Err())
+					must(t, s.rdb.SAdd(ctx, memk, "op:"+k[3:]).Err())
+				}
+			}
+		}
+	}
+	if refs, _, _ := s.OpenPage(ctx, raiser, 0, 10); len(refs) != 0 {
+		t.Fatalf("the old layout still has a deadline index: %v", refs)
+	}
+	n, err := s.UpgradeIndexes(ctx)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("upgraded %d cases, want 3", n)
+	}
+	for _, u := range []workflow.UserID{raiser, responder} {
+		if refs, total, _ := s.OpenPage(ctx, u, 0, 10); total != 3 || len(refs) != 3 {
+			t.Errorf("%s after the upgrade: %v of %d", u, refs, total)
+		}
+		if s.rdb.Exists(ctx, s.key("op:", string(u))).Val() != 0 {
+			t.Errorf("the old set of %s is still there", u)
+		}
+	}
+	if c := s.rdb.ZCard(ctx, s.key("od:1")).Val(); c != 3 {
+		t.Errorf("stage 1 index holds %d after the upgrade", c)
+	}
+	if n, err := s.UpgradeIndexes(ctx); err != nil || n != 0 {
+		t.Errorf("a second upgrade did %d (%v)", n, err)
+	}
+}
+
+// The event stream is capped: by length whatever happens, and by age to
+// the retention period (entries older than StreamKeep go).
+func TestStreamIsCapped(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{StreamMaxLen: 100})
+	r := raised("ESC-2026-0001", t0)
+	must(t, s.Commit(ctx, r, ""))
+	d := r.Dispute
+	for i := range 350 {
+		res := noted(d, "a note", t0.Add(time.Duration(i+1)*time.Minute))
+		must(t, s.Commit(ctx, res, ""))
+		d = res.Dispute
+	}
+	// Trimming is by whole stream nodes (100 entries each by default).
+	if n := s.rdb.XLen(ctx, s.key("events")).Val(); n < 100 || n > 200 {
+		t.Errorf("the stream holds %d entries with a cap of 100", n)
+	}
+	// The case's own log is not capped: it is the record.
+	if n := s.rdb.LLen(ctx, s.key("ev:", d.Ref)).Val(); n != 351 {
+		t.Errorf("the case's log holds %d events, want 351", n)
+	}
+
+	// By age: 250 entries from 1970 go at the next commit, the new one stays.
+	old := newTestStore(t, Options{StreamKeep: 24 * time.Hour, StreamMaxLen: -1})
+	for i := range 250 {
+		must(t, old.rdb.XAdd(ctx, &redis.XAddArgs{Stream: old.key("events"), ID: strconv.Itoa(i+1) + "-0", Values: []string{"r", "ESC-1970-0001"}}).Err())
+	}
+	must(t, old.Commit(ctx, raised("ESC-2026-0002", t0), ""))
+	msgs := old.rdb.XRange(ctx, old.key("events"), "-", "+").Val()
+	if len(msgs) > 51 || msgs[len(msgs)-1].Values["r"] != "ESC-2026-0002" {
+		t.Errorf("after trimming by age the stream holds %d entries, the last of %v", len(msgs), msgs[len(msgs)-1].Values["r"])
+	}
+}

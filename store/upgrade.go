@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// indexSchema is the version of the index layout this package writes:
+// 2 is the deadline-ordered per-person and per-stage indexes (pd:, od:)
+// that replaced the per-person sets (op:).
+const indexSchema = "2"
+
+// UpgradeIndexes brings the indexes of a store written by an earlier
+// version up to this one's layout, once: every open case is put in the
+// indexes it belongs in, in slices of reindexSlice, and "schema" records
+// that it is done, so later starts cost one GET. It is safe while
+// transitions run (a case that moves meanwhile is indexed by its own
+// transition) and when several replicas start at once (reindexing is
+// idempotent). It returns how many cases it reindexed.
+func (s *Store) UpgradeIndexes(ctx context.Context) (int, error) {
+	cur, err := s.rdb.Get(ctx, s.key("schema")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("read the index schema: %w", err)
+	}
+	if cur == indexSchema {
+		return 0, nil
+	}
+	if err := reindexScript.Load(ctx, s.rdb).Err(); err != nil {
+		return 0, fmt.Errorf("upgrade the indexes: load the script: %w", err)
+	}
+	n := 0
+	for start := int64(0); ; start += reindexSlice {
+		refs, err := s.rdb.ZRange(ctx, s.key("open"), start, start+reindexSlice-1).Result()
+		if err != nil {
+			return n, fmt.Errorf("upgrade the indexes: list open cases: %w", err)
+		}
+		if len(refs) == 0 {
+			break
+		}
+		ds, err := s.Disputes(ctx, refs)
+		if err != nil {
+			return n, fmt.Errorf("upgrade the indexes: %w", err)
+		}
+		cmds := make([]*redis.Cmd, 0, len(ds))
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, d := range ds {
+				args := []any{s.base, d.Ref, strconv.Itoa(d.Version)}
+				members := memberships(d)
+				args = append(args, len(members))
+				for _, m := range members {
+					args = append(args, m.key, m.score)
+				}
+				cmds = append(cmds, reindexScript.EvalSha(ctx, p, []string{s.key("d:", d.Ref)}, args...))
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("upgrade the indexes: %w", err)
+		}
+		for _, c := range cmds {
+			if v, _ := c.Int(); v == 1 {
+				n++
+			}
+		}
+	}
+	if err := s.rdb.Set(ctx, s.key("schema"), indexSchema, 0).Err(); err != nil {
+		return n, fmt.Errorf("record the index schema: %w", err)
+	}
+	return n, nil
+}
+
+// reindexSlice bounds one round of the upgrade.
+const reindexSlice = 500
