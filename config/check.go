@@ -115,6 +115,7 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	}
 	pw.kv("Calendar", c.calendarText())
 	pw.kv("Directory", fmt.Sprintf("%d agencies; %d entries in all (one per person per platform id), %d for the chair, %d for the business team", len(c.Directory.Agencies), len(c.Directory.People), len(c.Directory.Chair), len(c.Directory.BusinessTeam)))
+	c.describeTeams(pw)
 	pw.kv("Digest", fmt.Sprintf("%s on working days; retention %s; scheduler tick %s", formatClock(c.DigestAt), retentionText(c.RetentionDays), c.Tick))
 	for i, s := range p.Stages {
 		n := i + 1
@@ -138,6 +139,31 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		pw.line("stage %d: %s  %s, %s", i+1, partnershipTime(d, loc), p.StageName(i+1), p.Stage(i+1).Window)
 	}
 	return pw.err
+}
+
+// describeTeams prints the Teams bots and names the people no bot can
+// reach (their messages are parked, never sent through another tenant's
+// bot).
+func (c *Config) describeTeams(pw *printer) {
+	if !c.TeamsEnabled() {
+		return
+	}
+	t := c.Teams
+	if len(t.Registrations) == 0 {
+		pw.kv("Teams", fmt.Sprintf("one bot, app %s in tenant %s", t.AppID, t.TenantID))
+	}
+	for _, r := range t.Registrations {
+		pw.kv("Teams bot", fmt.Sprintf("%s: app %s in tenant %s, secret in %s", r.Name, r.AppID, r.TenantID, r.PasswordEnv()))
+	}
+	if t.FeedConversation != "" && t.FeedTenant != "" {
+		pw.kv("Teams feed", "posted by the bot of tenant "+t.FeedTenant)
+	}
+	if lost := c.UnreachableOnTeams(); len(lost) > 0 {
+		pw.line("Not reachable on Teams (their Teams messages are parked until their tenant's bot is registered):")
+		for _, l := range lost {
+			pw.line("  - %s", l)
+		}
+	}
 }
 
 // StageDeadlines are the deadlines a case raised at at would get if it

@@ -149,6 +149,12 @@ type Teams struct {
 	// ServiceURL is the Bot Framework connector for proactive messages
 	// (teams.service_url).
 	ServiceURL string
+	// Registrations are several single-tenant bots, one per agency tenant
+	// (teams.registrations); empty when the one bot of AppID is used.
+	Registrations []TeamsRegistration
+	// FeedTenant is the tenant of the business team's channel
+	// (business_team.teams_tenant).
+	FeedTenant string
 }
 
 // Redis says where the store lives: one server (URL), a Sentinel-managed
@@ -181,7 +187,9 @@ func (c *Config) SlackEnabled() bool {
 }
 
 // TeamsEnabled reports whether Teams is configured.
-func (c *Config) TeamsEnabled() bool { return c.Teams.AppID != "" && c.Teams.AppPassword != "" }
+func (c *Config) TeamsEnabled() bool {
+	return (c.Teams.AppID != "" && c.Teams.AppPassword != "") || len(c.Teams.Registrations) > 0
+}
 
 // Practice reports whether neither platform is configured: the practice
 // console runs.
@@ -288,6 +296,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 			TokenURL:          env(envTeamsTokenURL, fc.Teams.TokenURL),
 			FeedConversation:  strings.TrimSpace(fc.BusinessTeam.TeamsConversation),
 			ServiceURL:        strings.TrimSpace(fc.Teams.ServiceURL),
+			FeedTenant:        strings.TrimSpace(fc.BusinessTeam.TeamsTenant),
 		},
 		Redis: Redis{
 			URL:          strings.TrimSpace(getenv(envRedisURL)),
@@ -306,6 +315,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	if c.Teams.OpenIDMetadataURL == "" {
 		c.Teams.OpenIDMetadataURL = DefaultTeamsOpenIDURL
 	}
+	resolveRegistrations(fc, c, getenv, probs)
 	if c.Teams.TokenURL == "" {
 		tenant := c.Teams.TenantID
 		if tenant == "" {
@@ -356,6 +366,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	c.Scope = resolveScope(fc.Scope, c.Policy)
 	resolveTimes(fc, c, probs)
 	checkFeed(c, probs)
+	checkFeedTenant(c, probs)
 	return c
 }
 
@@ -385,7 +396,7 @@ func checkPlatforms(c *Config, probs *problems) {
 	case t.AppID == "" && t.AppPassword != "":
 		probs.add(envTeamsAppID, "is required when %s is set", envTeamsAppPassword)
 	}
-	if t.AppID != "" && t.TenantID == "" {
+	if t.AppID != "" && t.TenantID == "" && len(t.Registrations) == 0 {
 		// Microsoft now requires new bots to be single-tenant: the bot's
 		// token comes from its own tenant, and activities from others are ignored.
 		probs.add(envTeamsTenantID, "is required when %s is set: Escalate runs as a single-tenant bot and takes its tokens from your tenant", envTeamsAppID)

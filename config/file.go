@@ -120,6 +120,9 @@ type businessTeamFile struct {
 	Members           []memberFile `yaml:"members"`
 	SlackChannel      string       `yaml:"slack_channel"`
 	TeamsConversation string       `yaml:"teams_conversation"`
+	// TeamsTenant is the tenant the Teams channel belongs to, whose bot
+	// posts there (needed with several registrations).
+	TeamsTenant string `yaml:"teams_tenant"`
 }
 
 type calendarFile struct {
@@ -149,6 +152,8 @@ type teamsFile struct {
 	OpenIDMetadataURL string `yaml:"openid_metadata_url"`
 	TokenURL          string `yaml:"token_url"`
 	ServiceURL        string `yaml:"service_url"`
+	// Registrations are several single-tenant bots, one per agency tenant.
+	Registrations []registrationFile `yaml:"registrations"`
 }
 
 type redisFile struct {

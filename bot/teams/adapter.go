@@ -48,10 +48,17 @@ const maxActivity = 256 << 10
 // Config is the Teams adapter's configuration.
 type Config struct {
 	// AppID and AppPassword are the bot's Microsoft App ID and client
-	// secret; TenantID its tenant (single-tenant bot).
+	// secret; TenantID its tenant (single-tenant bot). They are the one
+	// bot when Registrations is empty.
 	AppID, AppPassword, TenantID string
+	// Registrations are several single-tenant bots, one per agency tenant,
+	// all served by this Escalate (teams.registrations). An activity is
+	// accepted only when its token is for one of them and its tenant is
+	// that one's; a person is reached through their tenant's bot.
+	Registrations []Registration
 	// OpenIDMetadataURL and TokenURL default to the public cloud's;
-	// sovereign clouds and tests set them.
+	// sovereign clouds and tests set them. TokenURL may hold {tenant},
+	// replaced by each registration's tenant id.
 	OpenIDMetadataURL, TokenURL string
 	// ServiceURL is the connector for proactive messages and the feed;
 	// empty: the one the latest activity came from.
@@ -59,7 +66,11 @@ type Config struct {
 	// FeedConversation is the business team's channel (its conversation
 	// id, 19:…@thread.tacv2).
 	FeedConversation string
-	Help             HelpText
+	// FeedTenant is the tenant the business team's channel belongs to,
+	// whose bot posts there (business_team.teams_tenant); needed with
+	// several registrations.
+	FeedTenant string
+	Help       HelpText
 }
 
 // HelpText is what "help" says: what the process is for and not for, and
@@ -73,9 +84,10 @@ type Adapter struct {
 	st     *store.Store
 	log    *slog.Logger
 	kick   func()
-	bot    core.BotFrameworkAdapter // the library's adapter, with our validator and client
+	bot    core.BotFrameworkAdapter // the library's adapter, with our validator
 	keys   *keySource
-	conn   *connector
+	regs   []*registration // the bot registrations, one per tenant
+	strict bool            // several registrations: an activity's tenant must be its token's
 	render renderer
 	recent *cardCache
 }
@@ -84,18 +96,13 @@ type Adapter struct {
 // Without an app id and password it refuses: the endpoint never runs
 // unauthenticated.
 func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick func()) (*Adapter, error) {
-	if strings.TrimSpace(cfg.AppID) == "" || cfg.AppPassword == "" {
-		return nil, errors.New("teams: TEAMS_APP_ID and TEAMS_APP_PASSWORD are required; Escalate never accepts unauthenticated activities")
-	}
 	if eng == nil || st == nil {
 		return nil, errors.New("teams: an engine and a store are required")
 	}
 	if cfg.OpenIDMetadataURL == "" {
 		cfg.OpenIDMetadataURL = DefaultOpenIDMetadataURL
 	}
-	if cfg.TokenURL == "" {
-		cfg.TokenURL = TokenURL(cfg.TenantID)
-	}
+	cfg.FeedTenant = strings.ToLower(strings.TrimSpace(cfg.FeedTenant))
 	if log == nil {
 		log = slog.Default()
 	}
@@ -104,21 +111,33 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 	}
 	httpClient := &http.Client{Timeout: 30 * time.Second}
 	keys := &keySource{metadataURL: cfg.OpenIDMetadataURL, client: httpClient, now: time.Now, log: log}
-	conn := &connector{client: httpClient, tokens: &tokenSource{url: cfg.TokenURL, clientID: cfg.AppID, secret: cfg.AppPassword, client: httpClient, now: time.Now}}
+	regs, err := registrations(cfg, httpClient, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.FeedTenant == "" && len(regs) == 1 {
+		cfg.FeedTenant = regs[0].TenantID
+	}
 	a := &Adapter{
 		cfg: cfg, eng: eng, st: st, log: log, kick: kick,
-		keys: keys, conn: conn,
+		keys: keys, regs: regs, strict: len(cfg.Registrations) > 0,
 		render: renderer{env: eng.Env()},
 		recent: newCardCache(2000),
 	}
+	v := &validator{keys: keys, now: time.Now, strict: a.strict, tenants: map[string]string{}}
+	for _, r := range regs {
+		v.audience = append(v.audience, r.AppID)
+		v.tenants[strings.ToLower(r.AppID)] = r.TenantID
+	}
+	first := regs[0]
 	a.bot = core.BotFrameworkAdapter{
 		AdapterSetting: core.AdapterSetting{
-			AppID: cfg.AppID, AppPassword: cfg.AppPassword, ChannelAuthTenant: cfg.TenantID,
-			OauthEndpoint: cfg.TokenURL, OpenIDMetadata: cfg.OpenIDMetadataURL,
-			CredentialProvider: auth.SimpleCredentialProvider{AppID: cfg.AppID, Password: cfg.AppPassword},
+			AppID: first.AppID, AppPassword: first.AppPassword, ChannelAuthTenant: first.TenantID,
+			OauthEndpoint: first.TokenURL, OpenIDMetadata: cfg.OpenIDMetadataURL,
+			CredentialProvider: auth.SimpleCredentialProvider{AppID: first.AppID, Password: first.AppPassword},
 		},
-		TokenValidator: &validator{audience: cfg.AppID, keys: keys, now: time.Now},
-		Client:         libraryClient{ctx: context.Background(), c: conn},
+		TokenValidator: v,
+		Client:         libraryClient{ctx: context.Background(), c: first.conn},
 	}
 	return a, nil
 }
@@ -126,13 +145,6 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 // Register adds POST /api/messages.
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/messages", a.serveMessages)
-}
-
-// libraryFor is the library's adapter bound to one request's context.
-func (a *Adapter) libraryFor(ctx context.Context) *core.BotFrameworkAdapter {
-	b := a.bot
-	b.Client = libraryClient{ctx: ctx, c: a.conn}
-	return &b
 }
 
 func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
@@ -167,8 +179,10 @@ func personal(act schema.Activity) bool {
 }
 
 func (a *Adapter) handle(ctx context.Context, act schema.Activity) error {
-	if a.cfg.TenantID != "" && act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, a.cfg.TenantID) {
-		// Escalate serves its own organisation only.
+	if t := a.regs[0].TenantID; !a.strict && t != "" && act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, t) {
+		// One bot serves its own organisation only. (With several
+		// registrations the validator has already refused an activity
+		// whose tenant is not its token's.)
 		a.log.WarnContext(ctx, "ignored an activity from another tenant")
 		return nil
 	}
@@ -215,6 +229,9 @@ type conversationRef struct {
 	ServiceURL     string `json:"serviceUrl"`
 	ConversationID string `json:"conversationId,omitempty"` // their 1:1 chat with the bot, once known
 	TeamsUserID    string `json:"teamsUserId"`
+	// TenantID is the tenant whose bot the chat is with: a chat with
+	// another tenant's bot is never used to reach the person.
+	TenantID string `json:"tenantId,omitempty"`
 }
 
 // remember keeps the person's conversation reference from every activity
@@ -226,7 +243,11 @@ func (a *Adapter) remember(ctx context.Context, user workflow.UserID, act schema
 	if err != nil {
 		return err
 	}
-	ref := conversationRef{ServiceURL: act.ServiceURL, TeamsUserID: act.From.ID, ConversationID: old.ConversationID}
+	reg := a.via(act)
+	ref := conversationRef{ServiceURL: act.ServiceURL, TeamsUserID: act.From.ID, ConversationID: old.ConversationID, TenantID: reg.TenantID}
+	if old.TenantID != "" && old.TenantID != reg.TenantID {
+		ref.ConversationID = "" // their chat with the other tenant's bot
+	}
 	if personal(act) {
 		ref.ConversationID = act.Conversation.ID
 	}
@@ -236,8 +257,8 @@ func (a *Adapter) remember(ctx context.Context, user workflow.UserID, act schema
 			return fmt.Errorf("store a conversation reference: %w", err)
 		}
 	}
-	if a.cfg.ServiceURL == "" && act.ServiceURL != "" {
-		if err := a.st.SetRef(ctx, refServiceURL, "last", act.ServiceURL); err != nil {
+	if reg.ServiceURL == "" && a.cfg.ServiceURL == "" && act.ServiceURL != "" {
+		if err := a.st.SetRef(ctx, refServiceURL, serviceURLKey(reg), act.ServiceURL); err != nil {
 			return fmt.Errorf("store the service url: %w", err)
 		}
 	}
@@ -256,15 +277,29 @@ func (a *Adapter) conversationOf(ctx context.Context, user workflow.UserID) (con
 	return ref, true, nil
 }
 
-// serviceURL is where proactive messages go.
-func (a *Adapter) serviceURL(ctx context.Context) string {
-	if a.cfg.ServiceURL != "" {
+// serviceURL is where proactive messages through a registration go: its
+// own, else the configured one, else the one its tenant's latest activity
+// came from.
+func (a *Adapter) serviceURL(ctx context.Context, reg *registration) string {
+	switch {
+	case reg.ServiceURL != "":
+		return reg.ServiceURL
+	case a.cfg.ServiceURL != "":
 		return a.cfg.ServiceURL
 	}
-	if u, ok, err := a.st.GetRef(ctx, refServiceURL, "last"); err == nil && ok && u != "" {
+	if u, ok, err := a.st.GetRef(ctx, refServiceURL, serviceURLKey(reg)); err == nil && ok && u != "" {
 		return u
 	}
 	return DefaultServiceURL
+}
+
+// serviceURLKey names the latest service URL seen through a registration
+// ("last" for a bot with no tenant, as before registrations).
+func serviceURLKey(reg *registration) string {
+	if reg.TenantID == "" {
+		return "last"
+	}
+	return "tenant:" + reg.TenantID
 }
 
 // replyHere answers an activity in its own conversation.
@@ -275,7 +310,7 @@ func (a *Adapter) replyHere(ctx context.Context, act schema.Activity, c *Card) (
 // replyAbout is replyHere for a card about one case, which is remembered
 // so that its buttons can be taken off once used.
 func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref string, c *Card) (string, error) {
-	id, err := a.conn.reply(ctx, act.ServiceURL, act.Conversation.ID, act.ID, c, "")
+	id, err := a.via(act).conn.reply(ctx, act.ServiceURL, act.Conversation.ID, act.ID, c, "")
 	if err != nil {
 		return "", fmt.Errorf("reply: %w", err)
 	}
@@ -296,22 +331,23 @@ func (a *Adapter) tellAbout(ctx context.Context, act schema.Activity, user workf
 	if personal(act) {
 		return a.replyAbout(ctx, act, ref, c)
 	}
+	reg := a.via(act)
 	conv, _, err := a.conversationOf(ctx, user)
 	if err != nil {
 		return "", err
 	}
-	if conv.ConversationID == "" {
-		id, err := a.conn.createConversation(ctx, act.ServiceURL, a.cfg.AppID, a.tenantOf(act), act.From.ID)
+	if conv.ConversationID == "" || (conv.TenantID != "" && conv.TenantID != reg.TenantID) {
+		id, err := reg.conn.createConversation(ctx, act.ServiceURL, reg.AppID, a.tenantOf(act), act.From.ID)
 		if err != nil {
 			return "", fmt.Errorf("open a 1:1 chat: %w", err)
 		}
-		conv = conversationRef{ServiceURL: act.ServiceURL, ConversationID: id, TeamsUserID: act.From.ID}
+		conv = conversationRef{ServiceURL: act.ServiceURL, ConversationID: id, TeamsUserID: act.From.ID, TenantID: reg.TenantID}
 		buf, _ := json.Marshal(conv)
 		if err := a.st.SetRef(ctx, refConversation, string(user), string(buf)); err != nil {
 			return "", fmt.Errorf("store a conversation reference: %w", err)
 		}
 	}
-	id, err := a.conn.send(ctx, conv.ServiceURL, conv.ConversationID, c, "")
+	id, err := reg.conn.send(ctx, conv.ServiceURL, conv.ConversationID, c, "")
 	if err != nil {
 		return "", fmt.Errorf("send privately: %w", err)
 	}
@@ -323,16 +359,16 @@ func (a *Adapter) tellAbout(ctx context.Context, act schema.Activity, user workf
 }
 
 func (a *Adapter) tenantOf(act schema.Activity) string {
-	if a.cfg.TenantID != "" {
-		return a.cfg.TenantID
+	if t := a.via(act).TenantID; t != "" {
+		return t
 	}
 	return act.Conversation.TenantID
 }
 
-// update replaces a card the bot sent, through the library's
-// UpdateActivity (PUT /v3/conversations/{id}/activities/{activityId}).
-func (a *Adapter) update(ctx context.Context, serviceURL, conversationID, activityID, ref string, c *Card) error {
-	err := a.libraryFor(ctx).UpdateActivity(ctx, schema.Activity{
+// update replaces a card the bot sent through a registration, with the
+// library's UpdateActivity (PUT /v3/conversations/{id}/activities/{activityId}).
+func (a *Adapter) update(ctx context.Context, reg *registration, serviceURL, conversationID, activityID, ref string, c *Card) error {
+	err := a.libraryFor(ctx, reg).UpdateActivity(ctx, schema.Activity{
 		Type: schema.Message, ID: activityID, ServiceURL: serviceURL,
 		Conversation: schema.ConversationAccount{ID: conversationID},
 		Attachments:  []schema.Attachment{{ContentType: cardContentType, Content: c}},

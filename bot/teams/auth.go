@@ -50,7 +50,9 @@ const (
 // lock, has no clock leeway, and lets everything through when the app id
 // is empty).
 type validator struct {
-	audience string
+	audience []string          // the app ids of the registrations
+	tenants  map[string]string // lower-cased app id → its registration's tenant
+	strict   bool              // the activity's tenant must be its token's registration's
 	keys     *keySource
 	now      func() time.Time
 }
@@ -80,7 +82,7 @@ func (v *validator) AuthenticateRequest(ctx context.Context, act schema.Activity
 	},
 		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512"}),
 		jwt.WithIssuer(botFrameworkIssuer),
-		jwt.WithAudience(v.audience),
+		jwt.WithAudience(v.audience...),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(clockSkew),
 		jwt.WithTimeFunc(v.now),
@@ -97,6 +99,15 @@ func (v *validator) AuthenticateRequest(ctx context.Context, act schema.Activity
 	if act.ChannelID == "" || !slices.Contains(endorsements, act.ChannelID) {
 		return nil, fmt.Errorf("%w: the signing key is not endorsed for channel %q", errUnauthorized, act.ChannelID)
 	}
+	if v.strict {
+		// Several single-tenant bots: a token for one of them is good
+		// only for activities from that one's tenant.
+		want, ok := v.tenants[strings.ToLower(audienceOf(claims))]
+		got, known := activityTenant(act)
+		if !ok || !known || got != want {
+			return nil, fmt.Errorf("%w: the activity's tenant is not its token's registration's", errUnauthorized)
+		}
+	}
 	strs := map[string]any{}
 	for k, val := range claims {
 		if s, ok := val.(string); ok {
@@ -104,6 +115,15 @@ func (v *validator) AuthenticateRequest(ctx context.Context, act schema.Activity
 		}
 	}
 	return auth.NewClaimIdentity(strs, true), nil
+}
+
+// audienceOf is a token's audience: a string, or a list of one.
+func audienceOf(c jwt.MapClaims) string {
+	aud, err := c.GetAudience()
+	if err != nil || len(aud) != 1 {
+		return ""
+	}
+	return aud[0]
 }
 
 func sameServiceURL(a, b string) bool {

@@ -337,7 +337,7 @@ func problems(r *workflow.Refusal) map[string]string {
 // was submitted when Teams said which it was, else as a new card.
 func (a *Adapter) resend(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) error {
 	if act.ReplyToID != "" {
-		err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c)
+		err := a.update(ctx, a.via(act), act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c)
 		if err == nil {
 			return nil
 		}
@@ -396,7 +396,7 @@ func (a *Adapter) submit(ctx context.Context, act schema.Activity, user workflow
 	// The form is done: it becomes a note of what was done, and the case
 	// card it came from loses the buttons that are now stale.
 	if act.ReplyToID != "" {
-		if err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", doneCard(label, res.Dispute.Ref)); err != nil {
+		if err := a.update(ctx, a.via(act), act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", doneCard(label, res.Dispute.Ref)); err != nil {
 			a.log.WarnContext(ctx, "close a submitted form", "ref", res.Dispute.Ref, "error", err.Error())
 		}
 	}
@@ -433,7 +433,7 @@ func (a *Adapter) submitRaise(ctx context.Context, act schema.Activity, user wor
 		c = a.raisedCard(res.Dispute.Ref, in.ImmediateRisk)
 	}
 	if act.ReplyToID != "" {
-		if err := a.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c); err == nil {
+		if err := a.update(ctx, a.via(act), act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c); err == nil {
 			return nil
 		}
 	}
@@ -483,7 +483,7 @@ func (a *Adapter) retire(ctx context.Context, act schema.Activity, user workflow
 		return
 	}
 	c := a.retired(old.card, d, user, "✓ "+label+", "+a.render.when(a.eng.Now()))
-	if err := a.update(ctx, serviceURL, conv, cardID, d.Ref, c); err != nil {
+	if err := a.update(ctx, a.via(act), serviceURL, conv, cardID, d.Ref, c); err != nil {
 		// The action is recorded; a card left with live buttons is
 		// harmless, because a stale press is refused.
 		a.log.WarnContext(ctx, "take the buttons off a used card", "ref", d.Ref, "error", err.Error())

@@ -55,6 +55,10 @@ func (a *Adapter) offerRecordFile(ctx context.Context, user workflow.UserID, rec
 	if !ok || conv.ConversationID == "" || conv.ServiceURL == "" {
 		return errors.New("offer the record as a file: no 1:1 chat with the person is known")
 	}
+	reg, err := a.registrationFor(user, conv)
+	if err != nil {
+		return fmt.Errorf("offer the record as a file: %w", err)
+	}
 	ctxRef := map[string]string{"ref": rec.Ref}
 	att := schema.Attachment{
 		ContentType: fileConsentType,
@@ -66,7 +70,7 @@ func (a *Adapter) offerRecordFile(ctx context.Context, user workflow.UserID, rec
 			"declineContext": ctxRef,
 		},
 	}
-	if _, err := a.conn.sendAttachment(ctx, conv.ServiceURL, conv.ConversationID, att); err != nil {
+	if _, err := reg.conn.sendAttachment(ctx, conv.ServiceURL, conv.ConversationID, att); err != nil {
 		return fmt.Errorf("offer the record as a file: %w", err)
 	}
 	return nil
@@ -101,7 +105,7 @@ func (a *Adapter) fileConsent(ctx context.Context, act schema.Activity, user wor
 	}
 	switch str(act.Value, "action") {
 	case "decline":
-		_, err := a.conn.send(ctx, act.ServiceURL, act.Conversation.ID, notice("No file sent", "You declined the file of "+ref+"'s written record."), "")
+		_, err := a.via(act).conn.send(ctx, act.ServiceURL, act.Conversation.ID, notice("No file sent", "You declined the file of "+ref+"'s written record."), "")
 		return err
 	case "accept":
 	default:
@@ -131,14 +135,14 @@ func (a *Adapter) fileConsent(ctx context.Context, act schema.Activity, user wor
 	}
 	if err := a.upload(ctx, info.UploadURL, pdf); err != nil {
 		a.log.ErrorContext(ctx, "upload a record file", "ref", ref, "error", err.Error())
-		_, serr := a.conn.send(ctx, act.ServiceURL, act.Conversation.ID, notice("No file sent", "The record of "+ref+" could not be put in your OneDrive. Try record "+ref+" again in a moment."), "")
+		_, serr := a.via(act).conn.send(ctx, act.ServiceURL, act.Conversation.ID, notice("No file sent", "The record of "+ref+" could not be put in your OneDrive. Try record "+ref+" again in a moment."), "")
 		return serr
 	}
 	att := schema.Attachment{
 		ContentType: fileInfoType, ContentURL: info.ContentURL, Name: info.Name,
 		Content: map[string]any{"uniqueId": info.UniqueID, "fileType": info.FileType},
 	}
-	if _, err := a.conn.sendAttachment(ctx, act.ServiceURL, act.Conversation.ID, att); err != nil {
+	if _, err := a.via(act).conn.sendAttachment(ctx, act.ServiceURL, act.Conversation.ID, att); err != nil {
 		return fmt.Errorf("show the record file: %w", err)
 	}
 	return nil
@@ -157,7 +161,7 @@ func (a *Adapter) upload(ctx context.Context, uploadURL string, data []byte) err
 	req.ContentLength = int64(n)
 	req.Header.Set("Content-Length", strconv.Itoa(n))
 	req.Header.Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", n-1, n))
-	resp, err := a.conn.client.Do(req)
+	resp, err := a.regs[0].conn.client.Do(req) // one HTTP client serves every registration
 	if err != nil {
 		return fmt.Errorf("upload: %w", err)
 	}

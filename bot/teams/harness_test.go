@@ -87,8 +87,35 @@ type identity struct {
 	tokenLife    atomic.Int64 // expires_in, seconds
 	tokenN       atomic.Int64
 
-	mu   sync.Mutex
-	keys map[string]*rsa.PrivateKey // published keys by kid
+	mu       sync.Mutex
+	keys     map[string]*rsa.PrivateKey // published keys by kid
+	creds    map[string][2]string       // tenant → its bot's app id and secret
+	issued   map[string]string          // token → the tenant it was issued by (tenants other than tenantID)
+	perTenat map[string]int             // tenant → token requests answered
+}
+
+// addTenant gives the fake login service another tenant with its own bot.
+func (id *identity) addTenant(tenant, app, secret string) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.creds[tenant] = [2]string{app, secret}
+}
+
+// tokenRequests is how many tokens a tenant's endpoint has issued.
+func (id *identity) tokenRequests(tenant string) int {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	return id.perTenat[tenant]
+}
+
+// validTokenFor is whether a connector token was issued by a tenant.
+func (id *identity) validTokenFor(tok, tenant string) bool {
+	if tenant == tenantID {
+		return id.validToken(tok)
+	}
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	return id.issued[tok] == tenant
 }
 
 func newKey(t testing.TB) *rsa.PrivateKey {
@@ -102,6 +129,8 @@ func newKey(t testing.TB) *rsa.PrivateKey {
 func newIdentity(t *testing.T) *identity {
 	id := &identity{key: newKey(t)}
 	id.keys = map[string]*rsa.PrivateKey{keyID: id.key}
+	id.creds = map[string][2]string{tenantID: {appID, appSecret}}
+	id.issued, id.perTenat = map[string]string{}, map[string]int{}
 	id.tokenLife.Store(3600)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/.well-known/openidconfiguration", func(w http.ResponseWriter, r *http.Request) {
@@ -121,17 +150,33 @@ func newIdentity(t *testing.T) *identity {
 		id.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"keys": keys})
 	})
-	mux.HandleFunc("POST /"+tenantID+"/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) {
+		tenant := r.PathValue("tenant")
+		id.mu.Lock()
+		creds, known := id.creds[tenant]
+		id.mu.Unlock()
+		if !known {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found"})
+			return
+		}
 		id.tokenFetches.Add(1)
 		r.ParseForm()
-		if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != appID ||
-			r.PostForm.Get("client_secret") != appSecret || r.PostForm.Get("scope") != connectorScope {
+		if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != creds[0] ||
+			r.PostForm.Get("client_secret") != creds[1] || r.PostForm.Get("scope") != connectorScope {
 			w.WriteHeader(http.StatusBadRequest)
 			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client"})
 			return
 		}
 		time.Sleep(20 * time.Millisecond) // long enough for concurrent callers to pile up
 		tok := fmt.Sprintf("connector-token-%d", id.tokenN.Add(1))
+		id.mu.Lock()
+		id.perTenat[tenant]++
+		if tenant != tenantID {
+			tok = fmt.Sprintf("tenant-%s-token-%d", tenant, id.perTenat[tenant])
+			id.issued[tok] = tenant
+		}
+		id.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": id.tokenLife.Load(), "access_token": tok})
 	})
 	id.srv = httptest.NewServer(mux)
@@ -174,6 +219,7 @@ func goodClaims(serviceURL string) jwt.MapClaims {
 
 // call is one request the fake connector accepted.
 type call struct {
+	Token                          string // the bearer token it carried
 	Method, Conversation, Activity string // Activity: the id in the path, if any
 	Op                             string // "create", "send", "reply", "update"
 	Body                           map[string]any
@@ -187,18 +233,25 @@ type call struct {
 // updated one's; it can be told to answer the next requests of an
 // operation with an error status (429 with Retry-After).
 type fakeConnector struct {
-	t     *testing.T
-	srv   *httptest.Server
-	id    *identity
-	mu    sync.Mutex
-	calls []call
-	n     int
-	fail  map[string][]int // op → statuses to answer next
-	auths atomic.Int64     // requests refused for their token
+	t      *testing.T
+	srv    *httptest.Server
+	id     *identity
+	tenant string // whose bot it serves: only that tenant's tokens are good
+	app    string
+	mu     sync.Mutex
+	calls  []call
+	n      int
+	fail   map[string][]int // op → statuses to answer next
+	auths  atomic.Int64     // requests refused for their token
 }
 
 func newFakeConnector(t *testing.T, id *identity) *fakeConnector {
-	f := &fakeConnector{t: t, id: id, fail: map[string][]int{}}
+	return newTenantConnector(t, id, tenantID, appID)
+}
+
+// newTenantConnector is the connector as one tenant's bot sees it.
+func newTenantConnector(t *testing.T, id *identity, tenant, app string) *fakeConnector {
+	f := &fakeConnector{t: t, id: id, tenant: tenant, app: app, fail: map[string][]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -213,7 +266,7 @@ func (f *fakeConnector) failNext(op string, statuses ...int) {
 
 func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !f.id.validToken(tok) {
+	if !f.id.validTokenFor(tok, f.tenant) {
 		f.auths.Add(1)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
@@ -229,13 +282,13 @@ func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	c := call{Method: r.Method, Body: body, Raw: string(raw)}
+	c := call{Method: r.Method, Body: body, Raw: string(raw), Token: tok}
 	switch {
 	case rest == "" && r.Method == http.MethodPost:
 		c.Op = "create"
 		members, _ := body["members"].([]any)
 		bot, _ := body["bot"].(map[string]any)
-		if len(members) != 1 || body["isGroup"] != false || body["tenantId"] != tenantID || bot["id"] != "28:"+appID {
+		if len(members) != 1 || body["isGroup"] != false || body["tenantId"] != f.tenant || bot["id"] != "28:"+f.app {
 			http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
 			return
 		}
@@ -344,6 +397,7 @@ type harness struct {
 	t      *testing.T
 	id     *identity
 	conn   *fakeConnector
+	nhs    *fakeConnector // a second tenant's connector (two-tenant harness only)
 	clock  *fakeClock
 	st     *store.Store
 	eng    *engine.Engine
@@ -379,14 +433,21 @@ func testEnv(t testing.TB) workflow.Env {
 }
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessWith(t, func(h *harness) (workflow.Env, Config) { return testEnv(t), h.config() })
+}
+
+// newHarnessWith starts a harness whose environment and adapter
+// configuration setup gives, once the fakes are up.
+func newHarnessWith(t *testing.T, setup func(h *harness) (workflow.Env, Config)) *harness {
 	london, _ := time.LoadLocation("Europe/London")
 	h := &harness{t: t, clock: bottest.NewClock(time.Date(2026, 3, 10, 10, 0, 0, 0, london))}
 	h.id = newIdentity(t)
 	h.conn = newFakeConnector(t, h.id)
 	h.st = storetest.New(t, store.Options{FeedPlatforms: []string{"teams"}, Now: h.clock.Now})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h.eng = engine.New(h.st, testEnv(t), h.clock.Now, log, nil)
-	a, err := New(h.config(), h.eng, h.st, log, func() { h.kicks.Add(1) })
+	env, cfg := setup(h)
+	h.eng = engine.New(h.st, env, h.clock.Now, log, nil)
+	a, err := New(cfg, h.eng, h.st, log, func() { h.kicks.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,13 +495,14 @@ func (h *harness) postRaw(body []byte, token string) int {
 // naming the card).
 func (h *harness) activity(aad string, text string, value map[string]any, replyTo string) map[string]any {
 	n := h.seq.Add(1)
+	side := h.connOf(aad)
 	act := map[string]any{
-		"type": "message", "id": fmt.Sprintf("in-%d", n), "serviceUrl": h.conn.srv.URL, "channelId": "msteams",
+		"type": "message", "id": fmt.Sprintf("in-%d", n), "serviceUrl": side.srv.URL, "channelId": "msteams",
 		"timestamp":    "2026-03-10T10:00:00.1234567Z",
 		"from":         map[string]any{"id": teamsID(aad), "name": "someone", "aadObjectId": aad},
-		"conversation": map[string]any{"id": personalConv(aad), "conversationType": "personal", "tenantId": tenantID},
-		"recipient":    map[string]any{"id": "28:" + appID, "name": "Escalate"},
-		"channelData":  map[string]any{"tenant": map[string]any{"id": tenantID}},
+		"conversation": map[string]any{"id": personalConv(aad), "conversationType": "personal", "tenantId": side.tenant},
+		"recipient":    map[string]any{"id": "28:" + side.app, "name": "Escalate"},
+		"channelData":  map[string]any{"tenant": map[string]any{"id": side.tenant}},
 	}
 	if text != "" {
 		act["text"] = text
@@ -463,10 +525,31 @@ func inChannel(act map[string]any) map[string]any {
 // token is a valid Bot Framework token for an activity from the fake connector.
 func (h *harness) token() string { return sign(h.t, h.id.key, keyID, goodClaims(h.conn.srv.URL)) }
 
+// connOf is the connector of a person's tenant: the NHS trust's for its
+// people in the two-tenant harness, else the council's.
+func (h *harness) connOf(aad string) *fakeConnector {
+	if h.nhs != nil && nhsPeople[strings.ToLower(aad)] {
+		return h.nhs
+	}
+	return h.conn
+}
+
+// tokenFor is the token the Bot Framework sends with an activity: for the
+// bot of the connector it comes from.
+func (h *harness) tokenFor(act map[string]any) string {
+	side := h.conn
+	if h.nhs != nil && act["serviceUrl"] == h.nhs.srv.URL {
+		side = h.nhs
+	}
+	claims := goodClaims(side.srv.URL)
+	claims["aud"] = side.app
+	return sign(h.t, h.id.key, keyID, claims)
+}
+
 // send posts a properly signed activity and expects 200.
 func (h *harness) send(act map[string]any) {
 	h.t.Helper()
-	if code := h.post(act, h.token()); code != http.StatusOK {
+	if code := h.post(act, h.tokenFor(act)); code != http.StatusOK {
 		h.t.Fatalf("activity answered %d", code)
 	}
 }
@@ -491,6 +574,15 @@ func (h *harness) lastReply(aad string) call {
 	return h.last("reply", personalConv(aad))
 }
 
+// allCalls are the calls both tenants' connectors accepted.
+func (h *harness) allCalls() []call {
+	calls := h.conn.all()
+	if h.nhs != nil {
+		calls = append(calls, h.nhs.all()...)
+	}
+	return calls
+}
+
 // lastDM is the last card sent (not replied) to a conversation.
 func (h *harness) lastDM(conv string) call {
 	h.t.Helper()
@@ -499,7 +591,7 @@ func (h *harness) lastDM(conv string) call {
 
 func (h *harness) last(op, conv string) call {
 	h.t.Helper()
-	calls := h.conn.all()
+	calls := h.allCalls()
 	for i := len(calls) - 1; i >= 0; i-- {
 		if calls[i].Op == op && calls[i].Conversation == conv {
 			return calls[i]

@@ -196,7 +196,11 @@ func (a *Adapter) reportAnswer(ctx context.Context, user workflow.UserID, args [
 		return nil, err
 	}
 	label := report.PeriodLabel(r.From, r.To)
-	if _, err := a.conn.send(ctx, a.serviceURL(ctx), a.cfg.FeedConversation, summaryCard(md.String()), "Escalation report: "+label); err != nil {
+	reg, err := a.feedRegistration()
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if _, err := reg.conn.send(ctx, a.serviceURL(ctx, reg), a.cfg.FeedConversation, summaryCard(md.String()), "Escalation report: "+label); err != nil {
 		return nil, fmt.Errorf("report: post to the business-team conversation: %w", err)
 	}
 	return notice("Posted to the business-team channel", "The report for "+label+" is in the business team's channel."), nil

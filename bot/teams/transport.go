@@ -43,17 +43,17 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 			return nil
 		}
 	}
-	ref, err := t.conversation(ctx, m.To)
+	reg, ref, err := t.conversation(ctx, m.To)
 	if err != nil {
 		return err
 	}
 	if m.Ref != "" {
-		if err := t.retirePrevious(ctx, key, m.Ref, ref.ServiceURL); err != nil {
+		if err := t.retirePrevious(ctx, reg, key, m.Ref, ref.ServiceURL); err != nil {
 			return err
 		}
 	}
 	card := a.render.message(m, modeDM)
-	id, err := a.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
+	id, err := reg.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
 	if err != nil {
 		return fmt.Errorf("teams: send a DM: %w", err)
 	}
@@ -71,18 +71,26 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 	return nil
 }
 
-// conversation is the person's 1:1 chat with the bot, created through the
-// connector when they have none yet: with their Teams id when they have
-// written to the bot (in a channel, say), else with their AAD object id,
-// which Teams accepts once the app is installed for them.
-func (t transport) conversation(ctx context.Context, to workflow.UserID) (conversationRef, error) {
+// conversation is the person's 1:1 chat with the bot of their tenant,
+// created through that bot's connector when they have none yet: with their
+// Teams id when they have written to the bot (in a channel, say), else
+// with their AAD object id, which Teams accepts once the app is installed
+// for them. A chat with another tenant's bot is not theirs to use.
+func (t transport) conversation(ctx context.Context, to workflow.UserID) (*registration, conversationRef, error) {
 	a := t.a
 	ref, _, err := a.conversationOf(ctx, to)
 	if err != nil {
-		return ref, err
+		return nil, ref, err
+	}
+	reg, err := a.registrationFor(to, ref)
+	if err != nil {
+		return nil, ref, err
+	}
+	if ref.TenantID != "" && ref.TenantID != reg.TenantID {
+		ref = conversationRef{}
 	}
 	if ref.ConversationID != "" && ref.ServiceURL != "" {
-		return ref, nil
+		return reg, ref, nil
 	}
 	member := ref.TeamsUserID
 	if member == "" {
@@ -90,29 +98,29 @@ func (t transport) conversation(ctx context.Context, to workflow.UserID) (conver
 		member = id
 	}
 	if ref.ServiceURL == "" {
-		ref.ServiceURL = a.serviceURL(ctx)
+		ref.ServiceURL = a.serviceURL(ctx, reg)
 	}
-	conv, err := a.conn.createConversation(ctx, ref.ServiceURL, a.cfg.AppID, a.cfg.TenantID, member)
+	conv, err := reg.conn.createConversation(ctx, ref.ServiceURL, reg.AppID, reg.TenantID, member)
 	var se *statusError
 	if errors.As(err, &se) && (se.Status == 403 || se.Status == 404) {
-		return ref, outbox.Permanent(fmt.Errorf("teams: Escalate cannot open a chat with this person (connector answered %d): install the Escalate app for them, or ask them to open it once", se.Status))
+		return nil, ref, outbox.Permanent(fmt.Errorf("teams: Escalate cannot open a chat with this person through registration %q (connector answered %d): install the Escalate app for them, or ask them to open it once", reg.Name, se.Status))
 	}
 	if err != nil {
-		return ref, fmt.Errorf("teams: open a 1:1 chat: %w", err)
+		return nil, ref, fmt.Errorf("teams: open a 1:1 chat: %w", err)
 	}
-	ref.ConversationID, ref.TeamsUserID = conv, member
+	ref.ConversationID, ref.TeamsUserID, ref.TenantID = conv, member, reg.TenantID
 	buf, _ := json.Marshal(ref)
 	if err := a.st.SetRef(ctx, refConversation, string(to), string(buf)); err != nil {
-		return ref, fmt.Errorf("teams: store a conversation reference: %w", err)
+		return nil, ref, fmt.Errorf("teams: store a conversation reference: %w", err)
 	}
-	return ref, nil
+	return reg, ref, nil
 }
 
 // retirePrevious takes the buttons off the person's previous DM about the
 // case: the new one carries the buttons that are current. The previous
 // card's words stay; a card this process no longer remembers is left as it
 // was, and its stale buttons are refused by the workflow if pressed.
-func (t transport) retirePrevious(ctx context.Context, key, ref, serviceURL string) error {
+func (t transport) retirePrevious(ctx context.Context, reg *registration, key, ref, serviceURL string) error {
 	a := t.a
 	prev, ok, err := a.st.GetRef(ctx, refActivity, key)
 	if err != nil {
@@ -128,7 +136,7 @@ func (t transport) retirePrevious(ctx context.Context, key, ref, serviceURL stri
 	}
 	c := withoutActions(old.card)
 	c.Body = append(c.Body, small(ref+" has moved on: the current buttons are on the newer message below."))
-	err = a.update(ctx, serviceURL, conv, id, ref, c)
+	err = a.update(ctx, reg, serviceURL, conv, id, ref, c)
 	var ra *outbox.RetryAfter
 	switch {
 	case err == nil:
@@ -148,10 +156,14 @@ func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
 	if a.cfg.FeedConversation == "" {
 		return outbox.Permanent(errors.New("teams: no business-team conversation is configured"))
 	}
-	serviceURL := a.serviceURL(ctx)
+	reg, err := a.feedRegistration()
+	if err != nil {
+		return err
+	}
+	serviceURL := a.serviceURL(ctx, reg)
 	card := a.render.message(m, modeFeed)
 	if m.Ref == "" {
-		if _, err := a.conn.send(ctx, serviceURL, a.cfg.FeedConversation, card, m.Title); err != nil {
+		if _, err := reg.conn.send(ctx, serviceURL, a.cfg.FeedConversation, card, m.Title); err != nil {
 			return fmt.Errorf("teams: post to the feed: %w", err)
 		}
 		return nil
@@ -169,7 +181,7 @@ func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
 	if threaded {
 		conv += ";messageid=" + root
 	}
-	id, err := a.conn.send(ctx, serviceURL, conv, card, m.Title)
+	id, err := reg.conn.send(ctx, serviceURL, conv, card, m.Title)
 	if err != nil {
 		return fmt.Errorf("teams: post to the feed: %w", err)
 	}

@@ -43,10 +43,15 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 	}
 	if cfg.TeamsEnabled() {
 		tc := cfg.Teams
+		var regs []teams.Registration
+		for _, r := range tc.Registrations {
+			regs = append(regs, teams.Registration{Name: r.Name, TenantID: r.TenantID, AppID: r.AppID, AppPassword: r.AppPassword,
+				TokenURL: r.TokenURL, ServiceURL: r.ServiceURL})
+		}
 		ad, err := teams.New(teams.Config{
-			AppID: tc.AppID, AppPassword: tc.AppPassword, TenantID: tc.TenantID,
+			AppID: tc.AppID, AppPassword: tc.AppPassword, TenantID: tc.TenantID, Registrations: regs,
 			OpenIDMetadataURL: tc.OpenIDMetadataURL, TokenURL: tc.TokenURL, ServiceURL: tc.ServiceURL,
-			FeedConversation: tc.FeedConversation,
+			FeedConversation: tc.FeedConversation, FeedTenant: tc.FeedTenant,
 			Help:             teams.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
 		}, a.engine, a.store, a.log.With("platform", "teams"), kick)
 		if err != nil {
@@ -54,7 +59,10 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 		}
 		ad.Register(mux)
 		out = append(out, adapter{transport: ad.Transport()})
-		a.log.Info("teams connected")
+		for _, l := range cfg.UnreachableOnTeams() {
+			a.log.Warn("teams: a person no bot registration can reach; their messages will be parked", "who", l)
+		}
+		a.log.Info("teams connected", "registrations", max(1, len(regs)))
 	}
 	return out, nil
 }

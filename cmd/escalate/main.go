@@ -31,7 +31,7 @@ Usage:
   escalate report [--from DATE] [--to DATE] [--out DIR]
                                     the board report (default: the last complete quarter)
   escalate purge [--dry-run]        remove the free text of cases closed longer than the retention period
-  escalate teams-package [--app-id ID] [--out FILE]
+  escalate teams-package [--app-id ID | --registration NAME] [--out FILE]
                                     the Microsoft Teams app package (manifest and icons) to upload
 
 Configuration: ESCALATE_CONFIG (YAML file) and the environment (see README.md).
