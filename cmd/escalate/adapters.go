@@ -52,7 +52,7 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 			AppID: tc.AppID, AppPassword: tc.AppPassword, TenantID: tc.TenantID, Registrations: regs,
 			OpenIDMetadataURL: tc.OpenIDMetadataURL, TokenURL: tc.TokenURL, ServiceURL: tc.ServiceURL,
 			FeedConversation: tc.FeedConversation, FeedTenant: tc.FeedTenant,
-			Help:             teams.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
+			Help: teams.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
 		}, a.engine, a.store, a.log.With("platform", "teams"), kick)
 		if err != nil {
 			return nil, fmt.Errorf("teams: %w", err)
