@@ -83,26 +83,14 @@ func resolveRegistrations(fc *fileConfig, c *Config, getenv func(string) string,
 		default:
 			names[r.PasswordEnv()] = path
 		}
-		switch {
-		case r.TenantID == "":
-			probs.add(path+".tenant_id", "is required: the Microsoft Entra tenant id the bot was registered in")
-		case !teamsAADPattern.MatchString(r.TenantID):
-			probs.add(path+".tenant_id", "must be a Microsoft Entra tenant id (a GUID), not %q", rf.TenantID)
-		case tenants[r.TenantID] != "":
-			probs.add(path+".tenant_id", "%s already has a registration (at %s): one bot per tenant", r.TenantID, tenants[r.TenantID])
-		default:
-			tenants[r.TenantID] = path
-		}
-		switch {
-		case r.AppID == "":
-			probs.add(path+".app_id", "is required: the bot's Microsoft App ID")
-		case !teamsAADPattern.MatchString(r.AppID):
-			probs.add(path+".app_id", "must be a Microsoft App ID (a GUID), not %q", rf.AppID)
-		case apps[r.AppID] != "":
-			probs.add(path+".app_id", "%s is already listed (at %s)", r.AppID, apps[r.AppID])
-		default:
-			apps[r.AppID] = path
-		}
+		uniqueGUID(probs, path, "tenant_id", r.TenantID, rf.TenantID, tenants,
+			"is required: the Microsoft Entra tenant id the bot was registered in",
+			"must be a Microsoft Entra tenant id (a GUID), not %q",
+			"%s already has a registration (at %s): one bot per tenant")
+		uniqueGUID(probs, path, "app_id", r.AppID, rf.AppID, apps,
+			"is required: the bot's Microsoft App ID",
+			"must be a Microsoft App ID (a GUID), not %q",
+			"%s is already listed (at %s)")
 		if r.ServiceURL != "" {
 			if err := checkURL(r.ServiceURL); err != nil {
 				probs.add(path+".service_url", "%v", err)
@@ -218,4 +206,22 @@ func TeamsRegistrationsInFile(path string) ([]TeamsRegistration, error) {
 		out = append(out, TeamsRegistration{Name: strings.TrimSpace(rf.Name), TenantID: strings.ToLower(strings.TrimSpace(rf.TenantID)), AppID: strings.TrimSpace(rf.AppID)})
 	}
 	return out, nil
+}
+
+// uniqueGUID checks one registration's tenant or app id: given, a GUID,
+// and not already claimed by another registration (seen maps an id to the
+// registration that listed it first). raw is the value as written, for
+// the message.
+func uniqueGUID(probs *problems, path, field, id, raw string, seen map[string]string, missing, notGUID, twice string) {
+	at := path + "." + field
+	switch {
+	case id == "":
+		probs.add(at, "%s", missing)
+	case !teamsAADPattern.MatchString(id):
+		probs.add(at, notGUID, raw)
+	case seen[id] != "":
+		probs.add(at, twice, id, seen[id])
+	default:
+		seen[id] = path
+	}
 }
