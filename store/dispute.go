@@ -111,8 +111,74 @@ func (s *Store) Commit(ctx context.Context, res *workflow.Result, idempotencyKey
 	if err != nil {
 		return err
 	}
+	return commitAnswer(res, commitScript.Run(ctx, s.rdb, []string{s.key("d:", res.Dispute.Ref)}, args...))
+}
+
+// CommitMany writes transitions of different cases in one round trip (a
+// pipeline of commit scripts), each exactly as Commit writes it: each is
+// all or nothing on its own, and errs[i] is what Commit would have
+// returned for res[i]. The scheduler commits a batch of due timers so.
+func (s *Store) CommitMany(ctx context.Context, res []*workflow.Result, keys []string) []error {
+	errs := make([]error, len(res))
+	argv := make([][]any, len(res))
+	for i, r := range res {
+		key := ""
+		if i < len(keys) {
+			key = keys[i]
+		}
+		argv[i], errs[i] = s.commitArgs(r, key)
+	}
+	run := func(todo []int) []*redis.Cmd {
+		cmds := make([]*redis.Cmd, len(res))
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range todo {
+				cmds[i] = commitScript.EvalSha(ctx, p, []string{s.key("d:", res[i].Dispute.Ref)}, argv[i]...)
+			}
+			return nil
+		})
+		return cmds
+	}
+	var todo []int
+	for i := range res {
+		if errs[i] == nil {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return errs
+	}
+	cmds := run(todo)
+	if slices.ContainsFunc(todo, func(i int) bool { return redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") }) {
+		// The server lost its script cache (a restart, a failover): load
+		// the script and send those again. A script that did not run
+		// wrote nothing, so sending it again is safe.
+		if err := commitScript.Load(ctx, s.rdb).Err(); err != nil {
+			for _, i := range todo {
+				if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
+					errs[i] = fmt.Errorf("commit %s: load the script: %w", res[i].Dispute.Ref, err)
+				}
+			}
+		} else {
+			again := slices.DeleteFunc(slices.Clone(todo), func(i int) bool { return !redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") })
+			for i, c := range run(again) {
+				if c != nil {
+					cmds[i] = c
+				}
+			}
+		}
+	}
+	for _, i := range todo {
+		if errs[i] == nil {
+			errs[i] = commitAnswer(res[i], cmds[i])
+		}
+	}
+	return errs
+}
+
+// commitAnswer reads the commit script's answer as Commit returns it.
+func commitAnswer(res *workflow.Result, cmd *redis.Cmd) error {
 	ref := res.Dispute.Ref
-	code, err := commitScript.Run(ctx, s.rdb, []string{s.key("d:", ref)}, args...).Int()
+	code, err := cmd.Int()
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", ref, err)
 	}

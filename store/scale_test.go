@@ -145,3 +145,60 @@ func TestStreamIsCapped(t *testing.T) {
 		t.Errorf("after trimming by age the stream holds %d entries, the last of %v", len(msgs), msgs[len(msgs)-1].Values["r"])
 	}
 }
+
+// CommitMany writes each transition as Commit would, in one round trip:
+// one that conflicts or repeats a key is refused alone, the rest are
+// written.
+func TestCommitManyAnswersEachAlone(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{})
+	var ds []*workflow.Dispute
+	for i := range 3 {
+		r := raised(fmt.Sprintf("ESC-2026-%04d", i+1), t0)
+		must(t, s.Commit(ctx, r, ""))
+		ds = append(ds, r.Dispute)
+	}
+	must(t, s.Commit(ctx, noted(ds[1], "moved on", t0.Add(time.Minute)), "taken"))
+	trips := &tripHook{}
+	s.rdb.AddHook(trips)
+	res := []*workflow.Result{
+		noted(ds[0], "first", t0.Add(2*time.Minute)),
+		noted(ds[1], "stale", t0.Add(2*time.Minute)), // version 1, the case is at 2
+		noted(ds[2], "repeat", t0.Add(2*time.Minute)),
+	}
+	errs := s.CommitMany(ctx, res, []string{"a", "b", "taken"})
+	if trips.n != 1 {
+		t.Errorf("CommitMany took %d round trips, want 1", trips.n)
+	}
+	if errs[0] != nil || !errors.Is(errs[1], ErrConflict) || !errors.Is(errs[2], ErrDuplicate) {
+		t.Fatalf("answers %v, want nil, a conflict, a duplicate", errs)
+	}
+	if d, err := s.Dispute(ctx, ds[0].Ref); err != nil || d.Version != 2 {
+		t.Errorf("the first case is at version %v (%v), want 2", d, err)
+	}
+	if d, err := s.Dispute(ctx, ds[2].Ref); err != nil || d.Version != 1 {
+		t.Errorf("the repeated one was written: %v (%v)", d, err)
+	}
+}
+
+// tripHook counts round trips to Redis (one per command sent alone, one
+// per pipeline), leaving out what a new connection says (HELLO, CLIENT).
+type tripHook struct{ n int64 }
+
+func (h *tripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *tripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() != "hello" {
+			h.n++
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *tripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) > 0 && cmds[0].Name() != "client" {
+			h.n++
+		}
+		return next(ctx, cmds)
+	}
+}

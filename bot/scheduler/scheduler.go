@@ -30,7 +30,7 @@ import (
 // Store is what the scheduler needs of persistence (store.Store implements it).
 type Store interface {
 	ClaimDueTimers(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.ClaimedTimer, error)
-	AckTimer(ctx context.Context, t store.ClaimedTimer) error
+	AckTimers(ctx context.Context, ts []store.ClaimedTimer) error
 	DeferTimer(ctx context.Context, t store.ClaimedTimer, due time.Time) error
 	Timers(ctx context.Context, ref string) ([]workflow.Timer, error)
 	SetTimers(ctx context.Context, timers []workflow.Timer) error
@@ -227,8 +227,12 @@ func (s *Scheduler) deferAll(ctx context.Context, batch []store.ClaimedTimer, to
 }
 
 // runBatch runs a batch's timers. After downtime one case may have several
-// due (its reminder and its lapse): they run in order of due time, by one
-// worker, so the stale reminder is refused before the lapse is sent.
+// due (its reminder and its lapse): they run in order of due time, so the
+// stale reminder is refused before the lapse is sent. With a BatchRunner
+// the batch goes in rounds (the first timer of every case, then the second
+// of those that have one, …), each round read and committed in two round
+// trips; otherwise workers run the cases' timers one by one. Either way the
+// timers that ran are acknowledged together, in one round trip.
 func (s *Scheduler) runBatch(ctx context.Context, claimedAt time.Time, batch []store.ClaimedTimer, rep *TickReport) error {
 	slices.SortStableFunc(batch, func(a, b store.ClaimedTimer) int {
 		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)))
@@ -241,40 +245,88 @@ func (s *Scheduler) runBatch(ctx context.Context, claimedAt time.Time, batch []s
 		}
 		byRef[t.Ref] = append(byRef[t.Ref], t)
 	}
-	work := make(chan string)
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
+		done []store.ClaimedTimer
 	)
-	for range min(s.opts.Workers, len(refs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ref := range work {
-				for _, t := range byRef[ref] {
-					outcome, err := s.fire(ctx, claimedAt, t)
-					mu.Lock()
-					switch outcome {
-					case fired:
-						rep.Ran++
-					case failed:
-						rep.Failed++
-					}
-					if err != nil {
-						errs = append(errs, err)
-					}
-					mu.Unlock()
+	record := func(t store.ClaimedTimer, o outcome, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch o {
+		case fired:
+			rep.Ran++
+			done = append(done, t)
+		case failed:
+			rep.Failed++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if br, ok := s.run.(BatchRunner); ok {
+		for round := 0; ; round++ {
+			var ts []store.ClaimedTimer
+			for _, ref := range refs {
+				if round < len(byRef[ref]) {
+					ts = append(ts, byRef[ref][round])
 				}
 			}
-		}()
+			if len(ts) == 0 || s.leaseSpent(claimedAt) {
+				break
+			}
+			plain := make([]workflow.Timer, len(ts))
+			for i, t := range ts {
+				plain[i] = t.Timer
+			}
+			for i, r := range br.RunTimers(ctx, plain) {
+				o, err := s.fire(ctx, claimedAt, ts[i], &r)
+				record(ts[i], o, err)
+			}
+		}
+	} else {
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range min(s.opts.Workers, len(refs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ref := range work {
+					for _, t := range byRef[ref] {
+						o, err := s.fire(ctx, claimedAt, t, nil)
+						record(t, o, err)
+					}
+				}
+			}()
+		}
+		for _, ref := range refs {
+			work <- ref
+		}
+		close(work)
+		wg.Wait()
 	}
-	for _, ref := range refs {
-		work <- ref
+	if err := s.store.AckTimers(ctx, done); err != nil {
+		// Left claimed: they come back when the lease runs out, and their
+		// commands, run again, are recognised as done (idempotency keys).
+		errs = append(errs, fmt.Errorf("acknowledge %d timers: %w", len(done), err))
 	}
-	close(work)
-	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// BatchRunner runs several due timers of different cases at once, each
+// as RunTimer would (engine.Engine implements it).
+type BatchRunner interface {
+	Runner
+	RunTimers(ctx context.Context, ts []workflow.Timer) []engine.TimerRun
+}
+
+var _ BatchRunner = (*engine.Engine)(nil)
+
+// leaseSpent: the claim made at claimedAt is nearly spent, so another
+// scheduler may take its timers over any moment. They are left to that
+// rather than both running them.
+func (s *Scheduler) leaseSpent(claimedAt time.Time) bool {
+	return s.now().Sub(claimedAt) > s.opts.Lease*3/4
 }
 
 // kindOrder breaks ties in due time: a reminder before a lapse.
@@ -301,15 +353,20 @@ const (
 // state, which may make it stale.
 const conflictRetries = 3
 
-// fire runs one claimed timer and records the outcome.
-func (s *Scheduler) fire(ctx context.Context, claimedAt time.Time, t store.ClaimedTimer) (outcome, error) {
-	if s.now().Sub(claimedAt) > s.opts.Lease*3/4 {
-		// The lease is nearly spent: another scheduler may take this timer
-		// over any moment. Leave it to that rather than both running it.
+// fire runs one claimed timer and says what became of it; a timer that
+// fired is the caller's to acknowledge. first, when given, is the outcome
+// of its first run (in a batch).
+func (s *Scheduler) fire(ctx context.Context, claimedAt time.Time, t store.ClaimedTimer, first *engine.TimerRun) (outcome, error) {
+	if first == nil && s.leaseSpent(claimedAt) {
 		return leftForLease, nil
 	}
 	for attempt := 0; ; attempt++ {
-		_, err := s.run.RunTimer(ctx, t.Timer)
+		var err error
+		if attempt == 0 && first != nil {
+			err = first.Err
+		} else {
+			_, err = s.run.RunTimer(ctx, t.Timer)
+		}
 		var refusal *workflow.Refusal
 		switch {
 		case err == nil, errors.Is(err, engine.ErrDuplicate):
@@ -328,9 +385,6 @@ func (s *Scheduler) fire(ctx context.Context, claimedAt time.Time, t store.Claim
 				return failed, fmt.Errorf("run timer %s: %w (and defer it: %v)", t.ID(), err, derr)
 			}
 			return failed, fmt.Errorf("run timer %s: %w", t.ID(), err)
-		}
-		if err := s.store.AckTimer(ctx, t); err != nil {
-			return fired, fmt.Errorf("acknowledge timer %s: %w", t.ID(), err)
 		}
 		return fired, nil
 	}
