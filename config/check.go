@@ -92,7 +92,7 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	}
 	pw.kv("Policy", fmt.Sprintf("%s, id %s (%s)", p.Partnership, p.ID, origin))
 	pw.kv("Covers", subjectsText(p))
-	pw.kv("Disputes", yesNo(p.WithinAgency, "between agencies and within one", "between agencies (within one only about one's own management's position)"))
+	pw.kv("Disputes", yesNo(p.WithinAgency, "between agencies and within one", "between agencies only (a concern within one agency goes to that agency's own escalation policy)"))
 	if f := p.FeedFrom(); f > 0 {
 		pw.kv("Business team", "follows each case from "+p.StageName(f))
 	} else {

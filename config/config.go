@@ -348,8 +348,14 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	// The policy, then everything that depends on it.
 	c.Policy, c.Preset, c.PolicySource = resolvePolicy(fc.Policy, probs)
 	c.Partnership = strings.TrimSpace(fc.Partnership)
-	if c.Partnership == "" && c.Policy != nil {
+	switch {
+	case c.Partnership == "" && c.Policy != nil:
 		c.Partnership = c.Policy.Partnership
+	case c.Policy != nil:
+		// A partnership that adopts a preset (or another's policy) runs it
+		// under its own name: records, reports, the feed and the digest all
+		// read the policy's name, so it is the configured one.
+		c.Policy.Partnership = c.Partnership
 	}
 	c.Directory = resolveDirectory(fc, c, builtin, probs)
 	resolveEmail(fc, getenv, c, probs)

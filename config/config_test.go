@@ -578,3 +578,26 @@ func TestBadEmailSettingsAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// A partnership that adopts a preset runs it under its own name: the
+// record, the reports and the feed read the policy's name, so it is the
+// configured one (the preset's stays its id and its source lines).
+func TestAPresetRunsUnderThePartnershipsName(t *testing.T) {
+	c, err := Parse([]byte("partnership: Anyshire Safeguarding Children Partnership\npolicy: {preset: coventry}\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Partnership != "Anyshire Safeguarding Children Partnership" || c.Policy.Partnership != c.Partnership {
+		t.Errorf("partnership %q, policy's %q", c.Partnership, c.Policy.Partnership)
+	}
+	if c.Policy.ID != "coventry" {
+		t.Errorf("policy id %q: a preset keeps its id", c.Policy.ID)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "Coventry Safeguarding Children Partnership (CSCP),") {
+		t.Errorf("check-config names the preset's partnership:\n%s", out.String())
+	}
+}

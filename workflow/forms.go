@@ -129,6 +129,9 @@ func RaiseForm(env Env) Form {
 		if c.AdultOnly && !p.Covers(SubjectAdult) {
 			continue
 		}
+		if c.Category == CatOwnManagement && !p.WithinAgency {
+			continue // between agencies only: see Raise
+		}
 		l := c.Label
 		if c.AdultOnly {
 			l += " (adults)"

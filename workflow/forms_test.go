@@ -52,7 +52,9 @@ func TestRaiseForm(t *testing.T) {
 	}
 	sameStrings(t, "subjects", optionValues(field(t, f, FieldSubjectType).Options), []string{"child"})
 	cats := optionValues(field(t, f, FieldCategory).Options)
-	if len(cats) != len(Categories)-1 || slices.Contains(cats, string(CatSafeguardingEnquiry)) {
+	// Neither the adults' category nor, between agencies only, one's own
+	// management's position.
+	if len(cats) != len(Categories)-2 || slices.Contains(cats, string(CatSafeguardingEnquiry)) || slices.Contains(cats, string(CatOwnManagement)) {
 		t.Errorf("a children's policy offers %q", cats)
 	}
 	sameStrings(t, "plans", optionValues(field(t, f, FieldPlan).Options), []string{"none", "early_help", "child_in_need", "child_protection", "looked_after"})
@@ -70,7 +72,7 @@ func TestRaiseForm(t *testing.T) {
 
 	env.Policy.Subjects = []SubjectType{SubjectChild, SubjectAdult}
 	f = RaiseForm(env)
-	if !strings.Contains(f.Intro[0], "leaves a child or adult unsafe") || len(field(t, f, FieldCategory).Options) != len(Categories) || len(field(t, f, FieldPlan).Options) != len(Plans) {
+	if !strings.Contains(f.Intro[0], "leaves a child or adult unsafe") || len(field(t, f, FieldCategory).Options) != len(Categories)-1 || len(field(t, f, FieldPlan).Options) != len(Plans) {
 		t.Errorf("a policy for both %q", f.Intro)
 	}
 	if o := field(t, f, FieldCategory).Options; o[len(o)-1].Label != "Whether a safeguarding enquiry is warranted (adults)" {

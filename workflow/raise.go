@@ -31,8 +31,14 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 			errs[FieldSubjectRef] = problem
 		}
 	}
-	if !in.Category.valid(in.SubjectType) {
+	switch {
+	case !in.Category.valid(in.SubjectType):
 		errs[FieldCategory] = "Choose what the disagreement is about"
+	case in.Category == CatOwnManagement && !p.WithinAgency:
+		// The words check-config prints and the form offers agree with
+		// this: between agencies only, and a concern within one's own
+		// service goes to one's own agency's policy (West Sussex).
+		errs[FieldCategory] = "This policy is for disagreements between agencies: a concern about your own management's position goes to your own agency's escalation policy"
 	}
 	if in.Plan != "" && !in.Plan.valid(in.SubjectType) {
 		errs[FieldPlan] = "Choose the current plan status"
@@ -67,6 +73,10 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 		errs[FieldResponderAgency] = "Choose the agency you disagree with"
 	} else if in.ResponderAgency == raiserAgency && !p.WithinAgency {
 		errs[FieldResponderAgency] = "This policy is for disagreements between agencies; use your own agency's escalation policy for one within it"
+	} else if in.Category == CatOwnManagement && in.ResponderAgency != raiserAgency && errs[FieldCategory] == "" {
+		// One's own management is in one's own agency: a disagreement with
+		// another agency is about that agency's decision, another category.
+		errs[FieldResponderAgency] = "A disagreement with your own management's position is within your own agency: choose your agency, or another category"
 	}
 	if in.ResponderProblem != "" {
 		errs[FieldResponder] = in.ResponderProblem

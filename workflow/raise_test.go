@@ -427,3 +427,43 @@ func TestRaiseValidate(t *testing.T) {
 		}
 	})
 }
+
+// The words check-config prints for a policy between agencies ("between
+// agencies only: a concern within one agency goes to its own policy") and the
+// behaviour agree: the form does not offer "my own management's position",
+// and a raise naming it is refused on its field, whatever the other agency.
+func TestOwnManagementFollowsWithinAgency(t *testing.T) {
+	offered := func(env Env) bool {
+		for _, f := range RaiseForm(env).Fields {
+			for _, o := range f.Options {
+				if o.Value == string(CatOwnManagement) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	env := newEnv(t)
+	if offered(env) {
+		t.Error("a policy between agencies offers the own-management category")
+	}
+	in := raiseInput()
+	in.Category = CatOwnManagement
+	r := newCase(t, env).refused(raiseCmd(in, t0), RefuseInvalid)
+	if r.Fields[FieldCategory] != "This policy is for disagreements between agencies: a concern about your own management's position goes to your own agency's escalation policy" {
+		t.Errorf("fields %v", r.Fields)
+	}
+
+	within := newEnv(t)
+	within.Policy.WithinAgency = true
+	if !offered(within) {
+		t.Error("a policy within agencies does not offer the own-management category")
+	}
+	// One's own management is in one's own agency.
+	r = newCase(t, within).refused(raiseCmd(in, t0), RefuseInvalid)
+	if r.Fields[FieldResponderAgency] != "A disagreement with your own management's position is within your own agency: choose your agency, or another category" || len(r.Fields) != 1 {
+		t.Errorf("fields %v", r.Fields)
+	}
+	in.ResponderAgency, in.Responder = agCSC, sw2
+	newCase(t, within).do(raiseCmd(in, t0))
+}

@@ -178,6 +178,9 @@ func (g *gen) play(i int, at time.Time) (report.CaseData, error) {
 	}
 	var cats []workflow.Category
 	for _, c := range workflow.Categories {
+		if c.Category == workflow.CatOwnManagement && !g.env.Policy.WithinAgency {
+			continue // between agencies only, as the seeded policy is
+		}
 		if !c.AdultOnly || subject == workflow.SubjectAdult {
 			cats = append(cats, c.Category)
 		}
