@@ -1,0 +1,143 @@
+package workflow
+
+// The final stage: the business team assigning holders, the chair's
+// resolution panel, the chair's resolution, debrief and learning.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (a *applier) assign() error {
+	dir := a.env.Directory
+	if !dir.InBusinessTeam(a.cmd.Actor) && !dir.IsChair(a.cmd.Actor) {
+		return refuse(RefuseNotAllowed, "only the business team can change who holds a case")
+	}
+	// As for escalation (holdersFor), the chair holds the chair's stage and
+	// the two sides hold every other: the sides a stage does not have are
+	// ignored, so nobody holds a stage on a side it does not have.
+	chosen := StageHolders{Raiser: people(a.cmd.Holders, SideRaiser), Responder: people(a.cmd.Holders, SideResponder), Chair: people(a.cmd.Holders, SideChair)}
+	if a.env.Policy.Stage(a.d.Stage).Role == RoleChair {
+		chosen.Raiser, chosen.Responder = nil, nil
+	} else {
+		chosen.Chair = nil
+	}
+	if len(chosen.All()) == 0 {
+		return &Refusal{Code: RefuseInvalid, Message: "name who should hold the case", Fields: map[string]string{FieldRaiserHolders: "Name at least one person"}}
+	}
+	cur := a.d.Current()
+	h := StageHolders{Stage: a.d.Stage, Raiser: cur.Raiser, Responder: cur.Responder, Chair: cur.Chair, Since: a.cmd.At}
+	if len(chosen.Raiser) > 0 {
+		h.Raiser = chosen.Raiser
+	}
+	if len(chosen.Responder) > 0 {
+		h.Responder = chosen.Responder
+	}
+	if len(chosen.Chair) > 0 {
+		h.Chair = chosen.Chair
+	}
+	for i := len(a.d.Holders) - 1; i >= 0; i-- {
+		if a.d.Holders[i].Stage == a.d.Stage {
+			a.d.Holders[i] = h
+			break
+		}
+	}
+	a.event("Holders changed by the business team to "+a.names(h.All()), "", nil)
+	hist := a.historyWith()
+	for _, u := range h.All() {
+		if !contains(cur.All(), u) {
+			m := a.dm(u, MsgAssigned, fmt.Sprintf("The business team has asked you to hold %s at %s", a.d.Ref, a.env.Policy.StageName(a.d.Stage)), a.caseLines(), a.actionsFor(u))
+			m.History = hist
+		}
+	}
+	return nil
+}
+
+func (a *applier) panel() error {
+	st := a.env.Policy.Stage(a.d.Stage)
+	if !a.env.Directory.IsChair(a.cmd.Actor) || a.d.Stage != a.env.Policy.Last() {
+		return refuse(RefuseNotAllowed, "only the partnership chair can convene a resolution panel, at the last stage")
+	}
+	if st.Final != FinalChairOrPanel {
+		return refuse(RefuseNotAllowed, "this partnership's policy has the chair resolve directly, without a panel")
+	}
+	if a.d.State == StatePanel {
+		return refuse(RefuseState, "a resolution panel is already convened for %s", a.d.Ref)
+	}
+	agencies := uniqStrings(a.cmd.Panel)
+	if len(agencies) != 3 {
+		return &Refusal{Code: RefuseInvalid, Message: "a resolution panel has representatives of three agencies", Fields: map[string]string{FieldPanel: "Choose three agencies"}}
+	}
+	for _, ag := range agencies {
+		if _, ok := a.env.Directory.Agency(ag); !ok {
+			return &Refusal{Code: RefuseInvalid, Message: "unknown agency " + ag, Fields: map[string]string{FieldPanel: "Unknown agency " + ag}}
+		}
+	}
+	// The panel includes the agencies in dispute "where possible": a chair
+	// may leave one out, but the record says so.
+	summary := "Resolution panel convened: " + a.agencyNames(agencies)
+	if !slices.Contains(agencies, a.d.Raiser.Agency) || !slices.Contains(agencies, a.d.Responder.Agency) {
+		summary += " (without one of the agencies in dispute)"
+	}
+	a.d.Panel = agencies
+	a.d.State = StatePanel
+	a.event(summary, strings.TrimSpace(a.cmd.Text), nil)
+	for _, u := range a.audience() {
+		a.dm(u, MsgPanel, fmt.Sprintf("The chair has convened a resolution panel for %s: %s", a.d.Ref, a.agencyNames(agencies)), nil, a.actionsFor(u))
+	}
+	a.feedStage(summary)
+	return nil
+}
+
+func (a *applier) resolve() error {
+	if !a.env.Directory.IsChair(a.cmd.Actor) || a.d.Stage != a.env.Policy.Last() || a.env.Policy.Stage(a.d.Stage).Final == FinalNone {
+		return refuse(RefuseNotAllowed, "only the partnership chair resolves a case directly, at the last stage")
+	}
+	p, r := cleanProposal(a.cmd.Proposal)
+	if r != nil {
+		return r
+	}
+	p.ProposedBy, p.ProposedBySide, p.ProposedAt = a.cmd.Actor, SideChair, a.cmd.At
+	p.ConfirmedBy, p.ConfirmedAt, p.ResolvedByChair = a.cmd.Actor, a.cmd.At, true
+	a.close(StateResolved, &p)
+	a.event("Resolved by the chair", "", &p)
+	a.recordToAll(fmt.Sprintf("%s is resolved by the chair, %s", a.d.Ref, a.name(a.cmd.Actor)))
+	a.feedOnResolution("Resolved by the chair")
+	return nil
+}
+
+func (a *applier) debrief() error {
+	if !a.d.IsInvolved(a.cmd.Actor) && !a.env.Directory.InBusinessTeam(a.cmd.Actor) && !a.env.Directory.IsChair(a.cmd.Actor) {
+		return refuse(RefuseNotHolder, "you were not part of %s", a.d.Ref)
+	}
+	if a.d.Purged {
+		// Retention removed the case's words; a debrief now would outlive it.
+		return refuse(RefuseState, "%s is past its retention period and its record was cleared; a debrief can no longer be added", a.d.Ref)
+	}
+	if r := requireText(FieldText, "The debrief", a.cmd.Text); r != nil {
+		return r
+	}
+	a.d.Debriefs = append(a.d.Debriefs, Debrief{By: a.cmd.Actor, At: a.cmd.At, Text: strings.TrimSpace(a.cmd.Text)})
+	a.event("Debrief recorded", strings.TrimSpace(a.cmd.Text), nil)
+	return nil
+}
+
+func (a *applier) learning() error {
+	if !a.env.Directory.InBusinessTeam(a.cmd.Actor) && !a.env.Directory.IsChair(a.cmd.Actor) {
+		return refuse(RefuseNotAllowed, "only the chair or the business team tag learning themes")
+	}
+	themes := uniqStrings(a.cmd.Themes)
+	if len(themes) == 0 {
+		return &Refusal{Code: RefuseInvalid, Message: "name at least one learning theme", Fields: map[string]string{FieldThemes: "Name at least one theme"}}
+	}
+	for _, t := range themes {
+		if len(t) > 80 {
+			return &Refusal{Code: RefuseInvalid, Message: "a theme is a short label (80 characters at most)", Fields: map[string]string{FieldThemes: "80 characters at most"}}
+		}
+	}
+	a.d.Themes = uniqStrings(append(a.d.Themes, themes...))
+	// Themes are labels chosen for the board report, not case detail.
+	a.event("Learning themes: "+strings.Join(themes, ", "), "", nil)
+	return nil
+}

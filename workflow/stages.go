@@ -1,0 +1,126 @@
+package workflow
+
+// Stages and holders: escalating to the next tier, choosing who holds it
+// on each side, and entering a stage.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func (a *applier) escalate() error {
+	p := a.env.Policy
+	side, held := a.d.SideOf(a.cmd.Actor)
+	if !held && a.cmd.Actor != a.d.Raiser.Person {
+		_, err := a.requireHolder()
+		return err
+	}
+	if side == SideChair || a.d.Stage >= p.Last() {
+		return refuse(RefuseState, "%s is at the last stage (%s); there is no one further to escalate to", a.d.Ref, p.StageName(a.d.Stage))
+	}
+	if r := requireText(FieldText, "The reason for escalating", a.cmd.Text); r != nil {
+		return r
+	}
+	next := a.d.Stage + 1
+	h, err := a.holdersFor(next, a.cmd.Holders)
+	if err != nil {
+		return err
+	}
+	// Those who held it are told, and so is the worker who raised it: the
+	// policies ask for every step to be shared with them.
+	before := uniq(append(a.d.Current().All(), a.d.Raiser.Person))
+	a.d.Stage = next
+	a.enterStage(h)
+	a.event("Escalated to "+p.StageName(next), strings.TrimSpace(a.cmd.Text), nil)
+	hist := a.historyWith()
+	for _, u := range h.All() {
+		m := a.dm(u, MsgEscalatedTo, fmt.Sprintf("%s has been escalated to you at %s", a.d.Ref, p.StageName(next)),
+			append(a.caseLines(), "Reason for escalating: "+strings.TrimSpace(a.cmd.Text)), a.actionsFor(u))
+		m.History = hist
+	}
+	for _, u := range before {
+		if !contains(h.All(), u) {
+			a.dm(u, MsgEscalatedFrom, fmt.Sprintf("%s was escalated to %s by %s; it is now held by %s", a.d.Ref, p.StageName(next), a.name(a.cmd.Actor), a.names(h.All())), nil, []Action{a.action(ActNote, "Add note", "")})
+		}
+	}
+	a.feedStage(fmt.Sprintf("Escalated to %s by %s", p.StageName(next), a.name(a.cmd.Actor)))
+	return nil
+}
+
+// holdersFor chooses who holds stage n: the people named in the form, else
+// the directory's holders of the stage's role in each agency.
+func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) {
+	st := a.env.Policy.Stage(n)
+	dir := a.env.Directory
+	h := StageHolders{Stage: n}
+	if st.Role == RoleChair {
+		h.Chair = dir.Holders("", RoleChair)
+		if c := people(chosen, SideChair); len(c) > 0 {
+			h.Chair = c
+		}
+		if len(h.Chair) == 0 {
+			return h, refuse(RefuseNoHolders, "no partnership chair is in the directory; ask the business team to add one")
+		}
+		return h, nil
+	}
+	if st.Role == RolePractitioner {
+		// Professional to professional: the two people who disagree, not
+		// every practitioner of their agencies (who would all be sent the
+		// case's free text).
+		h.Raiser = uniq([]UserID{a.d.Raiser.Person})
+		h.Responder = uniq([]UserID{a.d.Responder.Person})
+	} else {
+		h.Raiser = dir.Holders(a.d.Raiser.Agency, st.Role)
+		h.Responder = dir.Holders(a.d.Responder.Agency, st.Role)
+	}
+	if c := people(chosen, SideRaiser); len(c) > 0 {
+		h.Raiser = c
+	}
+	if c := people(chosen, SideResponder); len(c) > 0 {
+		h.Responder = c
+	}
+	var missing []string
+	fields := map[string]string{}
+	if len(h.Raiser) == 0 {
+		missing = append(missing, dir.AgencyName(a.d.Raiser.Agency))
+		fields[FieldRaiserHolders] = ""
+	}
+	if len(h.Responder) == 0 {
+		missing = append(missing, dir.AgencyName(a.d.Responder.Agency))
+		fields[FieldResponderHolders] = ""
+	}
+	if len(missing) > 0 {
+		r := refuse(RefuseNoHolders, "the directory has no %s for %s; choose the people in the form", st.Role.Label(), strings.Join(missing, " or "))
+		for f := range fields {
+			fields[f] = r.Message
+		}
+		r.Fields = fields
+		return h, r
+	}
+	return h, nil
+}
+
+// people are the people chosen to hold one side: never nobody ("") and
+// never Escalate itself.
+func people(chosen *StageHolders, s Side) []UserID {
+	if chosen == nil {
+		return nil
+	}
+	return slices.DeleteFunc(uniq(chosen.Side(s)), func(u UserID) bool { return u == SystemActor })
+}
+
+// enterStage hands the case to h, opens the stage's window and sets its timers.
+func (a *applier) enterStage(h StageHolders) {
+	d, p := a.d, a.env.Policy
+	h.Since = a.cmd.At
+	d.Holders = append(d.Holders, h)
+	d.State = StateOpen
+	d.Proposal = nil
+	d.Lapsed = false
+	d.StageVersion = d.Version + 1 // the version the entering command produces
+	st := p.Stage(d.Stage)
+	d.StageStarted, d.Deadline = WindowFrom(a.env.Calendar, a.cmd.At, st.Window)
+	a.res.ClearTimers = true
+	a.res.Timers = stageTimers(a.env.Calendar, d, st, a.cmd.At)
+}
