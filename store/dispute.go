@@ -326,16 +326,17 @@ func deadlineScore(d *workflow.Dispute) string {
 }
 
 // overdueScore places a case in its stage's index so that the overdue
-// ones are those scored at or before now: its deadline, 0 once it lapsed
-// (whatever its deadline says), and never for a case with no deadline.
+// ones are those scored at or before now, longest overdue first: its
+// deadline (a case lapses only once its deadline has passed), 0 for a
+// lapsed case with none, and never for an open case with no deadline.
 func overdueScore(d *workflow.Dispute) string {
 	switch {
+	case !d.Deadline.IsZero():
+		return micros(d.Deadline)
 	case d.Lapsed:
 		return "0"
-	case d.Deadline.IsZero():
-		return "+inf"
 	}
-	return micros(d.Deadline)
+	return "+inf"
 }
 
 func flag(b bool) string {

@@ -42,15 +42,17 @@
 //	B mem:<ref>          set    the index keys (pd:, od:, oa:) the dispute is in
 //	B pd:<user>          zset   open cases a person is involved in, score = deadline (µs;
 //	                            0 when none): a page of a person's list is one ZRANGE
-//	B od:<stage>         zset   open cases at a stage, score = deadline (µs; 0 once lapsed,
-//	                            +inf when none): the digest counts open (ZCARD) and overdue
-//	                            (ZCOUNT to now) per stage and lists the longest overdue
+//	B od:<stage>         zset   open cases at a stage, score = deadline (µs; +inf when none,
+//	                            0 for a lapsed case with none): the digest counts open
+//	                            (ZCARD) and overdue (ZCOUNT to now) per stage and lists the
+//	                            longest overdue (ZRANGEBYSCORE … LIMIT), see DigestIndex
 //	B oa:<agency>        set    refs of the open cases an agency is party to
 //	B open               zset   open refs, score = stage
 //	B chg                zset   open refs changed since the auditor last looked, score =
 //	                            order of change (chg:seq); the auditor removes what it checked
 //	B chg:seq            string the sequence that orders chg
-//	B schema             string the index layout's version ("2"), set by UpgradeIndexes
+//	B audit:sweep        string where the auditor's slow sweep over open stopped (a rank)
+//	B schema             string the index layout's version ("3"), set by UpgradeIndexes
 //	B closed             zset   closed refs, score = closed at (µs)
 //	B all                zset   every ref, score = created at (µs)
 //	B ref:<year>         string the year's reference counter
@@ -82,10 +84,14 @@
 // what the store holds: a page of a person's list is a ZRANGE of pd:<user>
 // and one HGET per case on it; a transition reads the dispute alone (one
 // HGET) unless the workflow needs its history (escalating, a new holder,
-// the closing record); the digest's counts are ZCARD/ZCOUNT per stage;
-// the auditor reads chg (what changed since it last ran) and a bounded
-// slice of open for its slow sweep; the board report reads the cases
-// created, open or closed in its period (all, open and closed by score).
+// the closing record); the digest's counts are ZCARD/ZCOUNT per stage and
+// it reads only the cases it lists (DigestIndex); the auditor reads chg
+// (what changed since it last ran) and a bounded slice of open for its
+// slow sweep (ChangedOpen, SweepOpen, CaseTimers); the board report reads
+// the references of the open cases and of those closed since its period
+// began, and decodes only those raised before it ended (PeriodRefs); a
+// batch of due timers is read and committed in one pipeline each
+// (Disputes, CommitMany) and acknowledged in one script (AckTimers).
 //
 // # The event stream's cap
 //

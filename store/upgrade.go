@@ -11,8 +11,10 @@ import (
 
 // indexSchema is the version of the index layout this package writes:
 // 2 is the deadline-ordered per-person and per-stage indexes (pd:, od:)
-// that replaced the per-person sets (op:).
-const indexSchema = "2"
+// that replaced the per-person sets (op:); 3 scores a lapsed case in its
+// stage's index by its deadline (it was 0), so the digest lists the
+// longest overdue first straight from the index.
+const indexSchema = "3"
 
 // UpgradeIndexes brings the indexes of a store written by an earlier
 // version up to this one's layout, once: every open case is put in the

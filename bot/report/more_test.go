@@ -214,3 +214,55 @@ func BenchmarkCompute10000(b *testing.B) {
 		b.Fatalf("%d rows", len(r.Cases))
 	}
 }
+
+// countingStore counts the cases a Load reads.
+type countingStore struct {
+	report.Store
+	read int
+}
+
+func (c *countingStore) Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error) {
+	c.read += len(refs)
+	return c.Store.Disputes(ctx, refs)
+}
+
+// Load's cost is that of the period: cases closed before it, years of
+// history, are never read.
+func TestLoadReadsOnlyThePeriodsCases(t *testing.T) {
+	cal := realCalendar(t)
+	env := reporttest.Env(cal)
+	st := storetest.New(t)
+	ctx := context.Background()
+	loc := cal.Location()
+	// Two years of cases, every one closed within weeks; then the period.
+	s, err := reporttest.Seed(env, 11, 200, time.Date(2023, 1, 1, 0, 0, 0, 0, loc), 2*365*24*time.Hour,
+		func(res *workflow.Result) error { return st.Commit(ctx, res, "") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2024, 10, 1, 0, 0, 0, 0, loc), time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
+	cs := &countingStore{Store: st}
+	loaded, err := report.Load(ctx, cs, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := report.Compute(env, s.Cases, from, to)
+	if len(want.Cases) == 0 || len(loaded) != len(want.Cases) {
+		t.Fatalf("loaded %d cases, the period has %d", len(loaded), len(want.Cases))
+	}
+	if !reflect.DeepEqual(report.Compute(env, loaded, from, to), want) {
+		t.Error("the report from the store differs from the report from the cases")
+	}
+	// Cases raised before the period and still open when it started, or
+	// closed in it or after, are all a period can touch.
+	touching := 0
+	for _, c := range s.Cases {
+		d := c.Dispute
+		if d.CreatedAt.Before(to) && (!d.State.Closed() || !d.ClosedAt.Before(from)) {
+			touching++
+		}
+	}
+	if cs.read != touching || cs.read >= len(s.Cases)/2 {
+		t.Errorf("Load read %d of %d cases; %d touch the period", cs.read, len(s.Cases), touching)
+	}
+}

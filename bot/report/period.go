@@ -52,19 +52,24 @@ func PeriodLabel(from, to time.Time) string {
 
 // Store is what Load reads (store.Store implements it).
 type Store interface {
-	AllRefs(ctx context.Context) ([]string, error)
+	// PeriodRefs lists the cases open at some time in [from, to), from
+	// the store's indexes.
+	PeriodRefs(ctx context.Context, from, to time.Time) ([]string, error)
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
 	Load(ctx context.Context, ref string) (*workflow.Dispute, []workflow.Event, error)
 }
+
+var _ Store = (*store.Store)(nil)
 
 // loadBatch bounds how many disputes one read asks for.
 const loadBatch = 500
 
 // Load reads every case open at some time in [from, to), with its event
-// log: all references, the disputes in batches, and the event log of each
-// case the period touches.
+// log. Its cost is that of the cases in the period: the store lists them
+// from its indexes (cases closed before the period are never read), and
+// only those are read, with their logs.
 func Load(ctx context.Context, st Store, from, to time.Time) ([]CaseData, error) {
-	refs, err := st.AllRefs(ctx)
+	refs, err := st.PeriodRefs(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("report: list the cases: %w", err)
 	}

@@ -134,3 +134,51 @@ func TestAuditorWarnsWhenTheOutboxIsNotDraining(t *testing.T) {
 		t.Fatalf("drained outbox: %+v", rep)
 	}
 }
+
+// The auditor checks what changed since it last ran and a slice of a slow
+// sweep, not every open case: a case nobody touched is looked at when the
+// sweep reaches it, and a timer it lost is put back then.
+func TestAuditorChecksWhatChangedAndSweepsTheRest(t *testing.T) {
+	r := newRig(t, time.Date(2027, 1, 4, 10, 0, 0, 0, london(t)), 1, Options{DigestOff: true, AuditSweep: 2})
+	refs := r.raiseMany(6)
+	r.delivered()
+	r.clock.Set(r.at(2027, 1, 4, 11, 0))
+	audit := func() AuditReport {
+		t.Helper()
+		rep, err := r.s.Audit(r.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if rep := audit(); rep.Open != 6 || rep.Changed != 6 || rep.Checked != 6 || len(rep.Repaired) != 0 {
+		t.Fatalf("first audit %+v, want the six new cases checked", rep)
+	}
+	if rep := audit(); rep.Open != 6 || rep.Changed != 0 || rep.Checked != 2 || rep.Swept != 2 {
+		t.Fatalf("second audit %+v, want nothing changed and two swept", rep)
+	}
+	// A note on one case: it is checked next time, with the sweep's two.
+	r.do(refs[0], workflow.Command{Kind: workflow.CmdComment, Actor: raiser, Text: "Spoke to the school"})
+	if rep := audit(); rep.Changed != 1 || rep.Checked < 2 || rep.Checked > 3 {
+		t.Fatalf("after a note %+v, want the changed case and the sweep's slice", rep)
+	}
+	// A timer lost from a case nobody touches is found by the sweep
+	// within open/AuditSweep audits.
+	r.deleteTimer(refs[3], workflow.TimerLapse)
+	var repaired []workflow.Timer
+	for range 3 {
+		rep := audit()
+		if rep.Changed != 0 || rep.Checked != 2 {
+			t.Fatalf("sweeping audit %+v, want two checked", rep)
+		}
+		repaired = append(repaired, rep.Repaired...)
+	}
+	if len(repaired) != 1 || repaired[0].Ref != refs[3] || repaired[0].Kind != workflow.TimerLapse {
+		t.Fatalf("the sweep repaired %v, want the lapse of %s", repaired, refs[3])
+	}
+	// A closed case leaves the changed set and the sweep.
+	r.do(refs[1], workflow.Command{Kind: workflow.CmdWithdraw, Actor: raiser, Text: "Resolved by phone"})
+	if rep := audit(); rep.Open != 5 || rep.Changed != 0 {
+		t.Fatalf("after a withdrawal %+v, want five open and nothing changed open", rep)
+	}
+}

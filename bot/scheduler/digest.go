@@ -16,10 +16,21 @@ type DigestInput struct {
 	Directory *workflow.Directory
 	Calendar  Calendar
 	// Open are the open cases; Closed the cases closed since Since.
+	// With Counts, Open need only hold the longest overdue cases and
+	// Closed the first closed: the figures come from Counts.
 	Open   []*workflow.Dispute
 	Closed []*workflow.Dispute
+	Counts *DigestCounts
 	Since  time.Time
 	Now    time.Time
+}
+
+// DigestCounts are the digest's figures as the store's indexes keep them
+// (store.DigestIndex), so the digest costs what it lists, not what is open.
+type DigestCounts struct {
+	OpenByStage    map[int]int // open cases at each stage
+	OverdueByStage map[int]int // of them, those whose window has closed
+	Closed         int         // cases closed since DigestInput.Since
 }
 
 // digestListMax bounds each list in the digest, so a large backlog still
@@ -55,6 +66,15 @@ func Digest(in DigestInput) workflow.Message {
 	slices.SortFunc(closed, func(a, b *workflow.Dispute) int {
 		return cmp.Or(a.ClosedAt.Compare(b.ClosedAt), cmp.Compare(a.Ref, b.Ref))
 	})
+	openTotal, overdueTotal, closedTotal := len(open), len(overdue), len(closed)
+	if c := in.Counts; c != nil {
+		perStage, overduePerStage = c.OpenByStage, c.OverdueByStage
+		openTotal, overdueTotal, closedTotal = 0, 0, c.Closed
+		for n := 1; n <= p.Last(); n++ {
+			openTotal += perStage[n]
+			overdueTotal += overduePerStage[n]
+		}
+	}
 
 	lines := []string{"Open cases by stage:"}
 	for n := 1; n <= p.Last(); n++ {
@@ -68,27 +88,22 @@ func Digest(in DigestInput) workflow.Message {
 		return fmt.Sprintf("%s · %s · %s ↔ %s · %s", d.Ref, p.StageName(d.Stage),
 			dir.AgencyName(d.Raiser.Agency), dir.AgencyName(d.Responder.Agency), d.Category.Label())
 	}
-	if len(overdue) == 0 {
+	if overdueTotal == 0 {
 		lines = append(lines, "No case is overdue.")
 	} else {
-		lines = append(lines, fmt.Sprintf("Overdue (%d):", len(overdue)))
-		for i, d := range overdue {
-			if i == digestListMax {
-				lines = append(lines, fmt.Sprintf("…and %d more overdue", len(overdue)-i))
-				break
-			}
+		lines = append(lines, fmt.Sprintf("Overdue (%d):", overdueTotal))
+		for _, d := range overdue[:min(len(overdue), digestListMax)] {
 			lines = append(lines, fmt.Sprintf("• %s · window closed %s · overdue %s", caseLine(d), when(d.Deadline), overdueFor(in.Calendar, d.Deadline, in.Now)))
 		}
+		if more := overdueTotal - min(len(overdue), digestListMax); more > 0 {
+			lines = append(lines, fmt.Sprintf("…and %d more overdue", more))
+		}
 	}
-	if len(closed) == 0 {
+	if closedTotal == 0 {
 		lines = append(lines, "No case closed since "+when(in.Since)+".")
 	} else {
-		lines = append(lines, fmt.Sprintf("Closed since %s (%d):", when(in.Since), len(closed)))
-		for i, d := range closed {
-			if i == digestListMax {
-				lines = append(lines, fmt.Sprintf("…and %d more closed", len(closed)-i))
-				break
-			}
+		lines = append(lines, fmt.Sprintf("Closed since %s (%d):", when(in.Since), closedTotal))
+		for _, d := range closed[:min(len(closed), digestListMax)] {
 			how := "resolved"
 			if d.State == workflow.StateWithdrawn {
 				how = "withdrawn"
@@ -96,6 +111,9 @@ func Digest(in DigestInput) workflow.Message {
 				how = "resolved by the chair"
 			}
 			lines = append(lines, fmt.Sprintf("• %s · %s %s", caseLine(d), how, when(d.ClosedAt)))
+		}
+		if more := closedTotal - min(len(closed), digestListMax); more > 0 {
+			lines = append(lines, fmt.Sprintf("…and %d more closed", more))
 		}
 	}
 	date := day.Format(time.DateOnly)
@@ -106,9 +124,9 @@ func Digest(in DigestInput) workflow.Message {
 		Title: "Daily digest for " + day.Format("Monday 2 January 2006"),
 		Lines: lines,
 		Facts: []workflow.Fact{
-			{Label: "Open", Value: fmt.Sprint(len(open))},
-			{Label: "Overdue", Value: fmt.Sprint(len(overdue))},
-			{Label: "Closed since " + when(in.Since), Value: fmt.Sprint(len(closed))},
+			{Label: "Open", Value: fmt.Sprint(openTotal)},
+			{Label: "Overdue", Value: fmt.Sprint(overdueTotal)},
+			{Label: "Closed since " + when(in.Since), Value: fmt.Sprint(closedTotal)},
 		},
 	}
 }
@@ -192,7 +210,9 @@ const (
 	digestLastKey  = "last"
 )
 
-// buildDigest reads the open cases and those closed since the last digest.
+// buildDigest reads the digest's figures from the store's indexes and
+// only the cases it lists: its cost is that of the digest, not of the
+// cases open.
 func (s *Scheduler) buildDigest(ctx context.Context, now time.Time) (workflow.Message, time.Time, error) {
 	since := s.previousDigest(now)
 	if v, ok, err := s.store.GetRef(ctx, digestSentKind, digestLastKey); err != nil {
@@ -202,23 +222,21 @@ func (s *Scheduler) buildDigest(ctx context.Context, now time.Time) (workflow.Me
 			since = t
 		}
 	}
-	openRefs, err := s.store.OpenRefs(ctx)
-	if err != nil {
-		return workflow.Message{}, since, fmt.Errorf("list open cases: %w", err)
-	}
-	open, err := s.disputes(ctx, openRefs)
+	idx, err := s.store.DigestIndex(ctx, s.env.Policy.Last(), now, since, digestListMax)
 	if err != nil {
 		return workflow.Message{}, since, err
 	}
-	closedRefs, err := s.store.ClosedSince(ctx, since)
+	overdue, err := s.store.Disputes(ctx, idx.Overdue)
 	if err != nil {
-		return workflow.Message{}, since, fmt.Errorf("list cases closed since the last digest: %w", err)
+		return workflow.Message{}, since, fmt.Errorf("read the overdue cases: %w", err)
 	}
-	closed, err := s.disputes(ctx, closedRefs)
+	closed, err := s.store.Disputes(ctx, idx.ClosedRefs)
 	if err != nil {
-		return workflow.Message{}, since, err
+		return workflow.Message{}, since, fmt.Errorf("read the cases closed since the last digest: %w", err)
 	}
-	return Digest(DigestInput{Policy: s.env.Policy, Directory: s.env.Directory, Calendar: s.cal, Open: open, Closed: closed, Since: since, Now: now}), since, nil
+	counts := &DigestCounts{OpenByStage: idx.OpenByStage, OverdueByStage: idx.OverdueByStage, Closed: idx.Closed}
+	return Digest(DigestInput{Policy: s.env.Policy, Directory: s.env.Directory, Calendar: s.cal, Open: overdue, Closed: closed,
+		Counts: counts, Since: since, Now: now}), since, nil
 }
 
 // previousDigest is when the last working day's digest was due: the "closed
@@ -246,15 +264,3 @@ func (s *Scheduler) digestTime(t time.Time) time.Time {
 
 // readChunk bounds one read of many disputes.
 const readChunk = 500
-
-func (s *Scheduler) disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error) {
-	out := make([]*workflow.Dispute, 0, len(refs))
-	for chunk := range slices.Chunk(refs, readChunk) {
-		ds, err := s.store.Disputes(ctx, chunk)
-		if err != nil {
-			return nil, fmt.Errorf("read %d cases: %w", len(chunk), err)
-		}
-		out = append(out, ds...)
-	}
-	return out, nil
-}

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -207,4 +208,55 @@ func TestDigestBuilder(t *testing.T) {
 	if listed != digestListMax {
 		t.Fatalf("%d overdue cases listed, want %d", listed, digestListMax)
 	}
+}
+
+// The digest built from the store's indexes says exactly what the digest
+// built from every case says: the same counts, the same longest overdue
+// first, the same closed cases.
+func TestDigestFromIndexesMatchesTheDigestFromEveryCase(t *testing.T) {
+	r := newRig(t, time.Date(2027, 1, 4, 10, 0, 0, 0, london(t)), 1, Options{DigestOff: true})
+	old := r.raiseMany(30)
+	r.clock.Set(r.at(2027, 1, 5, 10, 0)) // their windows close and lapse
+	r.tick()
+	r.clock.Set(r.at(2027, 1, 5, 11, 0))
+	r.raiseMany(4) // open, not overdue
+	for _, ref := range old[:3] {
+		r.do(ref, workflow.Command{Kind: workflow.CmdWithdraw, Actor: raiser, Text: "Agreed by phone"})
+	}
+	r.do(old[3], workflow.Command{Kind: workflow.CmdEscalate, Actor: raiser, Text: "No answer"})
+	now := r.at(2027, 1, 6, 9, 30)
+	r.clock.Set(now)
+	since := r.at(2027, 1, 5, 9, 0)
+
+	got, _, err := r.s.buildDigest(r.ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openRefs, err := r.st.OpenRefs(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedRefs, err := r.st.ClosedSince(r.ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := r.s.disputesOf(openRefs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, err := r.s.disputesOf(closedRefs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Digest(DigestInput{Policy: r.env.Policy, Directory: r.env.Directory, Calendar: r.cal, Open: open, Closed: closed, Since: since, Now: now})
+	if !slices.Equal(got.Lines, want.Lines) || !slices.Equal(got.Facts, want.Facts) {
+		t.Fatalf("from the indexes:\n%s\n%v\nfrom every case:\n%s\n%v", strings.Join(got.Lines, "\n"), got.Facts, strings.Join(want.Lines, "\n"), want.Facts)
+	}
+	if got.Facts[0].Value != "31" || got.Facts[1].Value != "26" || got.Facts[2].Value != "3" {
+		t.Fatalf("facts %v, want 31 open, 26 overdue, 3 closed", got.Facts)
+	}
+}
+
+func (s *Scheduler) disputesOf(refs []string) ([]*workflow.Dispute, error) {
+	return s.store.Disputes(context.Background(), refs)
 }

@@ -32,11 +32,13 @@ type Store interface {
 	ClaimDueTimers(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.ClaimedTimer, error)
 	AckTimers(ctx context.Context, ts []store.ClaimedTimer) error
 	DeferTimer(ctx context.Context, t store.ClaimedTimer, due time.Time) error
-	Timers(ctx context.Context, ref string) ([]workflow.Timer, error)
 	SetTimers(ctx context.Context, timers []workflow.Timer) error
-	OpenRefs(ctx context.Context) ([]string, error)
+	ChangedOpen(ctx context.Context, limit int) (refs []string, upTo float64, err error)
+	CheckedChanged(ctx context.Context, upTo float64) error
+	SweepOpen(ctx context.Context, n int) (refs []string, open int64, err error)
+	CaseTimers(ctx context.Context, refs []string) (map[string][]workflow.Timer, error)
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
-	ClosedSince(ctx context.Context, since time.Time) ([]string, error)
+	DigestIndex(ctx context.Context, stages int, now, since time.Time, limit int) (store.DigestIndex, error)
 	Enqueue(ctx context.Context, msgs []workflow.Message) error
 	Once(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 	SetRef(ctx context.Context, kind, key, value string) error
@@ -69,8 +71,13 @@ type Metrics interface {
 type Options struct {
 	// Tick is how often cron calls Tick (default 30s).
 	Tick time.Duration
-	// AuditEvery is how often cron calls Audit (default 10m).
-	AuditEvery time.Duration
+	// AuditEvery is how often cron calls Audit (default 10m). One audit
+	// checks the cases changed since the last (up to AuditChanged, default
+	// 20,000) and the next AuditSweep (default 5,000) of a slow sweep over
+	// every open case.
+	AuditEvery   time.Duration
+	AuditChanged int
+	AuditSweep   int
 	// DigestAt is the time of day, on the calendar's clock, of the daily
 	// digest (default 09:00). DigestOff turns the digest off.
 	DigestAt  time.Duration
@@ -103,6 +110,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AuditEvery <= 0 {
 		o.AuditEvery = 10 * time.Minute
+	}
+	if o.AuditChanged <= 0 {
+		o.AuditChanged = 20000
+	}
+	if o.AuditSweep <= 0 {
+		o.AuditSweep = 5000
 	}
 	if o.DigestAt <= 0 {
 		o.DigestAt = 9 * time.Hour
@@ -139,10 +152,13 @@ type Scheduler struct {
 	metrics Metrics
 	opts    Options
 
-	tickMu sync.Mutex // one tick at a time (cron and the practice console both call Tick)
+	tickMu sync.Mutex // one tick's timers at a time (cron and the practice console both call Tick)
+	// digestMu guards the digest, which is built after the tick's timers
+	// and outside tickMu, so a digest never holds up the next tick's timers.
 	// digestDay is the calendar date whose digest this instance knows is
 	// done (sent by it or by another replica), so later ticks that day cost
 	// nothing.
+	digestMu  sync.Mutex
 	digestDay string
 }
 
@@ -172,11 +188,13 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 
 // TickReport is Tick, saying what it did.
 func (s *Scheduler) TickReport(ctx context.Context) (TickReport, error) {
-	s.tickMu.Lock()
-	defer s.tickMu.Unlock()
 	var rep TickReport
+	s.tickMu.Lock()
 	errTimers := s.fireDue(ctx, &rep)
+	s.tickMu.Unlock()
+	s.digestMu.Lock()
 	sent, errDigest := s.digestIfDue(ctx, s.now())
+	s.digestMu.Unlock()
 	rep.Digest = sent
 	if (rep.Ran > 0 || sent) && s.opts.AfterTick != nil {
 		s.opts.AfterTick()
