@@ -122,7 +122,11 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		pw.line("")
 		pw.line("%s", p.StageName(n))
 		pw.line("  role:          %s (%s)", s.Role, s.Role.Label())
-		pw.line("  window:        %s", s.Window)
+		if s.WindowAgreed {
+			pw.line("  window:        at most %s, agreed between the holders (Set the deadline), or sooner with a recorded reason", s.Window)
+		} else {
+			pw.line("  window:        at most %s; sooner for a case, with a recorded reason, when raising or escalating", s.Window)
+		}
 		if s.Remind.Amount > 0 {
 			pw.line("  reminder:      %s before the window closes", s.Remind)
 		} else {

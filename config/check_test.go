@@ -88,7 +88,7 @@ func TestCheckPresetPrintsThePolicy(t *testing.T) {
 		"Business team:  follows each case from Stage 2 (Manager to manager)",
 		"Immediate risk: a case may start at any stage, with a reason",
 		"Calendar:       england-and-wales bank holidays, working hours 09:00–17:00 Europe/London",
-		"Stage 2 (Manager to manager)\n  role:          line_manager (line manager)\n  window:        1 working day\n  reminder:      2 working hours before the window closes\n  business team: told\n  final:         -\n  source:        \"Stage 2: Manager to Manager\".",
+		"Stage 2 (Manager to manager)\n  role:          line_manager (line manager)\n  window:        at most 1 working day; sooner for a case, with a recorded reason, when raising or escalating\n  reminder:      2 working hours before the window closes\n  business team: told\n  final:         -\n  source:        \"Stage 2: Manager to Manager\".",
 		"  final:         the chair resolves it directly or convenes a resolution panel of three agencies",
 		"for a case raised Thu 24 Dec 2026, 10:00 GMT",
 	} {

@@ -601,3 +601,33 @@ func TestAPresetRunsUnderThePartnershipsName(t *testing.T) {
 		t.Errorf("check-config names the preset's partnership:\n%s", out.String())
 	}
 }
+
+// A stage whose window the holders agree between them within the policy's
+// maximum says so in the YAML (window_agreed) and in check-config.
+func TestWindowAgreed(t *testing.T) {
+	file := `
+policy:
+  partnership: P
+  subjects: [child]
+  stages:
+    - {name: One, role: practitioner, window: a working week, window_agreed: true}
+    - {name: Two, role: chair, window: 1 working day, final: chair_resolves}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Policy.Stages[0].WindowAgreed || c.Policy.Stages[1].WindowAgreed {
+		t.Errorf("window_agreed %v %v", c.Policy.Stages[0].WindowAgreed, c.Policy.Stages[1].WindowAgreed)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "window:        at most 5 working days, agreed between the holders (Set the deadline), or sooner with a recorded reason") {
+		t.Errorf("check-config:\n%s", out.String())
+	}
+	if _, err := Parse([]byte(strings.Replace(file, "window_agreed: true", "window_agreed: soon", 1)), env()); !strings.Contains(errString(err), "policy.stages[0].window_agreed") {
+		t.Errorf("a window_agreed that is not yes/no: %v", err)
+	}
+}

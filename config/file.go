@@ -57,6 +57,7 @@ type stageFile struct {
 	Role               string     `yaml:"role"`
 	Window             windowSpec `yaml:"window"`
 	Remind             windowSpec `yaml:"remind"`
+	WindowAgreed       bool       `yaml:"window_agreed"`
 	NotifyBusinessTeam bool       `yaml:"notify_business_team"`
 	Final              string     `yaml:"final"`
 	Source             string     `yaml:"source"`

@@ -142,6 +142,7 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 			Name:               strings.TrimSpace(sf.Name),
 			Role:               workflow.Role(strings.TrimSpace(sf.Role)),
 			NotifyBusinessTeam: sf.NotifyBusinessTeam,
+			WindowAgreed:       sf.WindowAgreed,
 			Final:              workflow.FinalAction(strings.TrimSpace(sf.Final)),
 			Source:             strings.TrimSpace(sf.Source),
 		}

@@ -148,6 +148,11 @@ func TestPresets(t *testing.T) {
 				if len(s.Source) < 40 {
 					t.Errorf("stage %d has no real source: %q", i+1, s.Source)
 				}
+				// No preset's text sets a reminder: each stage says its
+				// reminder is a default, and where its window comes from.
+				if src := strings.ToLower(s.Source); !strings.Contains(src, "window") || !strings.Contains(src, "remind") || !(strings.Contains(src, "default") || strings.Contains(src, "silent")) {
+					t.Errorf("stage %d does not say where its window comes from and that its reminder is a default: %q", i+1, s.Source)
+				}
 			}
 			_, policySource, err := loadPreset(name)
 			if err != nil {

@@ -99,6 +99,8 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 		err = a.learning()
 	case CmdPurge:
 		err = a.purge()
+	case CmdSetDeadline:
+		err = a.setDeadline()
 	default:
 		err = refuse(RefuseInvalid, "unknown command %q", cmd.Kind)
 	}
@@ -116,6 +118,7 @@ type applier struct {
 	cmd     Command
 	res     Result
 	msgN    int
+	sooner  *soonerNote // a sooner deadline the command's event records
 }
 
 // check applies the rules every command shares, after permission to see
@@ -197,6 +200,7 @@ func (a *applier) name(u UserID) string { return a.env.Directory.Name(u) }
 
 // event records one step. Summary must carry no free text.
 func (a *applier) event(summary, text string, p *Proposal) {
+	summary, text = a.withSooner(summary, text)
 	a.d.Version++
 	e := Event{
 		Ref: a.d.Ref, Seq: a.d.Version, Kind: a.cmd.Kind, Actor: a.cmd.Actor, ActorName: a.name(a.cmd.Actor),

@@ -66,6 +66,11 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 		if d.Stage < p.Last() {
 			acts = append(acts, act(ActEscalate, "Escalate", "danger"))
 		}
+		if p.Stage(d.Stage).WindowAgreed {
+			// The two agree the stage's deadline within the policy's
+			// window; either records it.
+			acts = append(acts, act(ActDeadline, "Set the deadline", ""))
+		}
 		return append(acts, note)
 	case u == d.Raiser.Person && d.Stage < p.Last():
 		return []Action{act(ActEscalate, "Escalate", "danger"), note}

@@ -23,12 +23,13 @@ const (
 	CmdConvenePanel CommandKind = "convene_panel"
 	CmdResolve      CommandKind = "resolve" // the chair resolves at the last stage
 	CmdDebrief      CommandKind = "debrief"
-	CmdLearning     CommandKind = "learning" // tag learning themes
-	CmdPurge        CommandKind = "purge"    // retention removed the free text
+	CmdLearning     CommandKind = "learning"     // tag learning themes
+	CmdPurge        CommandKind = "purge"        // retention removed the free text
+	CmdSetDeadline  CommandKind = "set_deadline" // a holder brings the stage's deadline forward
 )
 
 // CommandKinds lists every command, for metrics and fuzzing.
-var CommandKinds = []CommandKind{CmdRaise, CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdNudge, CmdLapse, CmdPrompt, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdDebrief, CmdLearning, CmdPurge}
+var CommandKinds = []CommandKind{CmdRaise, CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdNudge, CmdLapse, CmdPrompt, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdDebrief, CmdLearning, CmdPurge, CmdSetDeadline}
 
 // RaiseInput is what the raiser fills in.
 type RaiseInput struct {
@@ -49,6 +50,8 @@ type RaiseInput struct {
 	ImmediateRisk    bool        `json:"immediate_risk"`
 	StartStage       int         `json:"start_stage"` // 0 or 1 unless ImmediateRisk
 	StartReason      string      `json:"start_reason"`
+	// Sooner optionally sets a deadline sooner than the policy's window.
+	Sooner *Sooner `json:"sooner,omitempty"`
 	// Holders optionally names the holders of a later start stage.
 	Holders *StageHolders `json:"holders,omitempty"`
 	// ResponderProblem is what was wrong with how the form named the
@@ -82,6 +85,8 @@ type Command struct {
 	Panel   []string      `json:"panel,omitempty"`  // agencies on a resolution panel
 	Themes  []string      `json:"themes,omitempty"` // learning themes
 	Timer   *Timer        `json:"timer,omitempty"`  // for Nudge, Lapse, Prompt
+	// Sooner brings the stage's deadline forward (Escalate, SetDeadline).
+	Sooner *Sooner `json:"sooner,omitempty"`
 }
 
 // Event is one entry of a case's written record.

@@ -50,6 +50,7 @@ const (
 	FormPanel    FormKind = "panel"
 	FormDebrief  FormKind = "debrief"
 	FormLearning FormKind = "learning"
+	FormDeadline FormKind = "deadline" // a sooner deadline for this stage
 )
 
 // FieldType is how a field is entered.
@@ -187,6 +188,7 @@ func RaiseForm(env Env) Form {
 		extra = append([]FormField{{Name: FieldResponderListed, Label: "Or someone on email only", Type: FieldSelect, Options: listed}}, extra...)
 	}
 	f.Fields = append(f.Fields[:at], append(extra, f.Fields[at:]...)...)
+	f.Fields = append(f.Fields, soonerFields(p.Stage(1).Window.String()+" at stage 1", subjectWords(p))...)
 	return f
 }
 
@@ -256,7 +258,7 @@ func ParseRaise(v Values) RaiseInput {
 		DecisionDisputed: v.Get(FieldDecision), DecisionDate: Date(v.Get(FieldDecisionDate)),
 		Disagreement: v.Get(FieldDisagreement), OutcomeSought: v.Get(FieldOutcomeSought), Evidence: v.Get(FieldEvidence),
 		RaiserAgency: v.Get(FieldRaiserAgency), ResponderAgency: v.Get(FieldResponderAgency), Responder: responder,
-		ImmediateRisk: risk, StartStage: stage, StartReason: v.Get(FieldStartReason),
+		ImmediateRisk: risk, StartStage: stage, StartReason: v.Get(FieldStartReason), Sooner: parseSooner(v),
 	}
 }
 
@@ -304,7 +306,14 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 					FormField{Name: FieldRaiserHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.Role))},
 					FormField{Name: FieldResponderHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Responder.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.Role))})
 			}
+			base.Fields = append(base.Fields, soonerFields(st.Window.String(), d.SubjectType.short())...)
 		}
+	case ActDeadline:
+		base.Kind, base.Title, base.Submit = FormDeadline, "Bring the deadline forward", "Set"
+		base.Intro = []string{fmt.Sprintf("%s must be resolved by %s. A sooner working day, agreed between you or needed for the %s's safety, goes to everyone holding it.", d.Ref, formatTime(d.Deadline, env.Calendar.Location()), d.SubjectType.short())}
+		base.Fields = soonerFields(env.Policy.Stage(d.Stage).Window.String(), d.SubjectType.short())
+		base.Fields[0].Required, base.Fields[0].Label = true, "Resolve by"
+		base.Fields[1].Required = true
 	case ActNote:
 		base.Kind, base.Title, base.Submit = FormNote, "Add a note", "Add"
 		base.Fields = []FormField{text("Note", "It goes on the written record and to the people holding the case.")}
@@ -382,7 +391,7 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 	case FormResolve:
 		c.Kind, c.Proposal = CmdResolve, prop()
 	case FormEscalate:
-		c.Kind = CmdEscalate
+		c.Kind, c.Sooner = CmdEscalate, parseSooner(v)
 		if r, s := userIDs(v[FieldRaiserHolders]), userIDs(v[FieldResponderHolders]); len(r)+len(s) > 0 {
 			c.Holders = &StageHolders{Raiser: r, Responder: s, Chair: r}
 		}
@@ -401,6 +410,8 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		}
 	case FormPanel:
 		c.Kind, c.Panel = CmdConvenePanel, v[FieldPanel]
+	case FormDeadline:
+		c.Kind, c.Sooner = CmdSetDeadline, parseSooner(v)
 	default:
 		return c, fmt.Errorf("unknown form %q", kind)
 	}
@@ -448,6 +459,8 @@ func DoneLabel(kind ActionKind, form FormKind) string {
 		return "You recorded a debrief"
 	case form == FormLearning:
 		return "You tagged learning themes"
+	case form == FormDeadline:
+		return "You brought the deadline forward"
 	}
 	return "Done"
 }

@@ -43,7 +43,7 @@ func TestRaiseForm(t *testing.T) {
 	}
 	sameStrings(t, "fields", fieldNames(f), []string{FieldSubjectType, FieldSubjectRef, FieldCategory, FieldPlan, FieldDecision, FieldDecisionDate,
 		FieldRaiserAgency, FieldResponderAgency, FieldResponder, FieldResponderEmail, FieldDisagreement, FieldOutcomeSought, FieldEvidence,
-		FieldImmediateRisk, FieldStartStage, FieldStartReason})
+		FieldImmediateRisk, FieldStartStage, FieldStartReason, FieldSoonerBy, FieldSoonerReason})
 	intro := strings.Join(f.Intro, " ")
 	for _, want := range []string{"leaves a child unsafe", "Not for complaints, whistleblowing or concerns about a professional's conduct", "Never type a name"} {
 		if !strings.Contains(intro, want) {
@@ -134,7 +134,8 @@ func TestActionForm(t *testing.T) {
 	}{
 		{ActResolved, FormPropose, "Record the resolution", []string{FieldOutcome, FieldOutstanding, FieldHowPursued, FieldRecordedOnFile}},
 		{ActResolve, FormResolve, "Resolve as chair", []string{FieldOutcome, FieldOutstanding, FieldHowPursued, FieldRecordedOnFile}},
-		{ActEscalate, FormEscalate, "Escalate to stage 2", []string{FieldText, FieldRaiserHolders, FieldResponderHolders}},
+		{ActEscalate, FormEscalate, "Escalate to stage 2", []string{FieldText, FieldRaiserHolders, FieldResponderHolders, FieldSoonerBy, FieldSoonerReason}},
+		{ActDeadline, FormDeadline, "Bring the deadline forward", []string{FieldSoonerBy, FieldSoonerReason}},
 		{ActNote, FormNote, "Add a note", []string{FieldText}},
 		{ActReject, FormReject, "Not agreed", []string{FieldText}},
 		{ActWithdraw, FormWithdraw, "Withdraw", []string{FieldText}},
@@ -172,7 +173,7 @@ func TestActionForm(t *testing.T) {
 
 	c3 := atStage(t, 3)
 	f = mustForm(t, env, c3.d, ActEscalate)
-	if f.Title != "Escalate to stage 4" || len(f.Fields) != 2 || !slices.Equal(field(t, f, FieldRaiserHolders).Values, []string{string(chair)}) || field(t, f, FieldRaiserHolders).Label != "Chair" {
+	if f.Title != "Escalate to stage 4" || len(f.Fields) != 4 || !slices.Equal(field(t, f, FieldRaiserHolders).Values, []string{string(chair)}) || field(t, f, FieldRaiserHolders).Label != "Chair" {
 		t.Errorf("escalate to the chair %+v", f)
 	}
 }

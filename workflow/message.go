@@ -24,9 +24,10 @@ const (
 	MsgPanel         MessageKind = "panel"          // the chair convened a resolution panel
 	MsgRecord        MessageKind = "record"         // the case closed: the written record
 	MsgWithdrawn     MessageKind = "withdrawn"
-	MsgFeed          MessageKind = "feed"   // a business-team feed post (no free text)
-	MsgDigest        MessageKind = "digest" // the daily digest (no free text)
-	MsgInfo          MessageKind = "info"   // a reply to a person (help, list, show)
+	MsgDeadline      MessageKind = "deadline" // a holder brought the deadline forward
+	MsgFeed          MessageKind = "feed"     // a business-team feed post (no free text)
+	MsgDigest        MessageKind = "digest"   // the daily digest (no free text)
+	MsgInfo          MessageKind = "info"     // a reply to a person (help, list, show)
 )
 
 // Message is a platform-neutral message: what Escalate wants a person or the
@@ -85,6 +86,7 @@ const (
 	ActDebrief  ActionKind = "debrief"  // after closure (opens the form)
 	ActLearning ActionKind = "learning" // after closure, chair or business team: tag learning themes
 	ActShow     ActionKind = "show"     // show the case history
+	ActDeadline ActionKind = "deadline" // a holder sets the stage's deadline sooner (opens the form)
 )
 
 // Action is a button on a message. Stage is the stage the case was at when

@@ -55,6 +55,10 @@ type Stage struct {
 	// Remind is how long before the window closes the holders are nudged
 	// (on the working-day clock); zero means no reminder.
 	Remind Window `yaml:"remind" json:"remind"`
+	// WindowAgreed: the window is the most the policy allows and the
+	// holders agree this case's deadline within it ("timescales agreed
+	// between the two"), recorded with Set the deadline.
+	WindowAgreed bool `yaml:"window_agreed,omitempty" json:"window_agreed,omitempty"`
 	// NotifyBusinessTeam: the business team is told from this stage on.
 	NotifyBusinessTeam bool        `yaml:"notify_business_team" json:"notify_business_team"`
 	Final              FinalAction `yaml:"final,omitempty" json:"final,omitempty"`

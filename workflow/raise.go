@@ -120,7 +120,15 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if _, ok := ParseRef(in.Ref); !ok {
 		return nil, refuse(RefuseInvalid, "the case has no reference")
 	}
-	if errs := in.Validate(env, cmd.Actor); len(errs) > 0 {
+	errs := in.Validate(env, cmd.Actor)
+	if !in.Sooner.empty() && errs[FieldStartStage] == "" {
+		_, latest := WindowFrom(env.Calendar, cmd.At, env.Policy.Stage(max(in.StartStage, 1)).Window)
+		_, problems := soonerProblems(env, in.Sooner, cmd.At, latest)
+		for f, m := range problems {
+			errs[f] = m
+		}
+	}
+	if len(errs) > 0 {
 		return nil, &Refusal{Code: RefuseInvalid, Message: "some answers need a look", Fields: errs}
 	}
 	raiserAgency := in.RaiserAgency
@@ -153,6 +161,11 @@ func raise(env Env, cmd Command) (*Result, error) {
 	summary := fmt.Sprintf("Raised by %s (%s) with %s (%s) at %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), a.name(in.Responder), env.Directory.AgencyName(in.ResponderAgency), p.StageName(start))
 	if start > 1 {
 		summary += ": risk of immediate harm, started at a later stage"
+	}
+	if !in.Sooner.empty() {
+		if err := a.bringForward(in.Sooner); err != nil {
+			return nil, err
+		}
 	}
 	a.event(summary, d.StartReason, nil)
 	lines := a.caseLines()

@@ -32,6 +32,11 @@ func (a *applier) escalate() error {
 	before := uniq(append(a.d.Current().All(), a.d.Raiser.Person))
 	a.d.Stage = next
 	a.enterStage(h)
+	if !a.cmd.Sooner.empty() {
+		if err := a.bringForward(a.cmd.Sooner); err != nil {
+			return err
+		}
+	}
 	a.event("Escalated to "+p.StageName(next), strings.TrimSpace(a.cmd.Text), nil)
 	hist := a.historyWith()
 	for _, u := range h.All() {

@@ -410,6 +410,7 @@ var formAction = map[workflow.FormKind]workflow.ActionKind{
 	workflow.FormNote: workflow.ActNote, workflow.FormReject: workflow.ActReject,
 	workflow.FormWithdraw: workflow.ActWithdraw, workflow.FormResolve: workflow.ActResolve,
 	workflow.FormPanel: workflow.ActPanel, workflow.FormDebrief: workflow.ActDebrief,
+	workflow.FormDeadline: workflow.ActDeadline,
 }
 
 func (a *Adapter) submitRaise(ctx context.Context, act schema.Activity, user workflow.UserID) error {
