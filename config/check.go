@@ -132,6 +132,9 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		} else {
 			pw.line("  reminder:      none")
 		}
+		if s.Optional {
+			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
+		}
 		pw.line("  business team: %s", yesNo(p.FeedAt(n), "told", "not told"))
 		pw.line("  final:         %s", finalText(s, n == p.Last()))
 		pw.wrapped("  source:        ", s.Source)

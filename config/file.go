@@ -58,6 +58,7 @@ type stageFile struct {
 	Window             windowSpec `yaml:"window"`
 	Remind             windowSpec `yaml:"remind"`
 	WindowAgreed       bool       `yaml:"window_agreed"`
+	Optional           bool       `yaml:"optional"`
 	NotifyBusinessTeam bool       `yaml:"notify_business_team"`
 	Final              string     `yaml:"final"`
 	Source             string     `yaml:"source"`

@@ -143,6 +143,7 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 			Role:               workflow.Role(strings.TrimSpace(sf.Role)),
 			NotifyBusinessTeam: sf.NotifyBusinessTeam,
 			WindowAgreed:       sf.WindowAgreed,
+			Optional:           sf.Optional,
 			Final:              workflow.FinalAction(strings.TrimSpace(sf.Final)),
 			Source:             strings.TrimSpace(sf.Source),
 		}

@@ -87,6 +87,10 @@ type Command struct {
 	Timer   *Timer        `json:"timer,omitempty"`  // for Nudge, Lapse, Prompt
 	// Sooner brings the stage's deadline forward (Escalate, SetDeadline).
 	Sooner *Sooner `json:"sooner,omitempty"`
+	// ToStage, on Escalate, is a stage beyond the next one, skipping the
+	// optional stages between, for SkipReason; 0 is the next stage.
+	ToStage    int    `json:"to_stage,omitempty"`
+	SkipReason string `json:"skip_reason,omitempty"`
 }
 
 // Event is one entry of a case's written record.

@@ -34,6 +34,8 @@ const (
 	FieldResponderHolders = "responder_holders"
 	FieldPanel            = "panel"
 	FieldThemes           = "themes"
+	FieldToStage          = "to_stage"    // escalate past optional stages
+	FieldSkipReason       = "skip_reason" // why they are skipped
 )
 
 // FormKind names a form.
@@ -306,6 +308,16 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 					FormField{Name: FieldRaiserHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.Role))},
 					FormField{Name: FieldResponderHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Responder.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.Role))})
 			}
+			if to := skipTargets(p, d.Stage); len(to) > 1 {
+				var opts []Option
+				for _, n := range to {
+					opts = append(opts, Option{strconv.Itoa(n), p.StageName(n)})
+				}
+				base.Fields = append(base.Fields,
+					FormField{Name: FieldToStage, Label: "Escalate to", Type: FieldSelect, Options: opts, Value: strconv.Itoa(next),
+						Hint: "The policy lets " + p.StageName(next) + " be skipped when it is not needed; the people holding a later stage come from the directory."},
+					FormField{Name: FieldSkipReason, Label: "Why skip?", Type: FieldArea, Max: MaxText, Hint: "Needed when you skip a stage; it goes on the written record."})
+			}
 			base.Fields = append(base.Fields, soonerFields(st.Window.String(), d.SubjectType.short())...)
 		}
 	case ActDeadline:
@@ -392,6 +404,8 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		c.Kind, c.Proposal = CmdResolve, prop()
 	case FormEscalate:
 		c.Kind, c.Sooner = CmdEscalate, parseSooner(v)
+		c.ToStage, _ = strconv.Atoi(v.Get(FieldToStage))
+		c.SkipReason = v.Get(FieldSkipReason)
 		if r, s := userIDs(v[FieldRaiserHolders]), userIDs(v[FieldResponderHolders]); len(r)+len(s) > 0 {
 			c.Holders = &StageHolders{Raiser: r, Responder: s, Chair: r}
 		}

@@ -59,6 +59,10 @@ type Stage struct {
 	// holders agree this case's deadline within it ("timescales agreed
 	// between the two"), recorded with Set the deadline.
 	WindowAgreed bool `yaml:"window_agreed,omitempty" json:"window_agreed,omitempty"`
+	// Optional: whoever escalates past the stage before it may skip this
+	// one ("if the manager deems it appropriate"; a flat management
+	// structure), with a recorded reason.
+	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
 	// NotifyBusinessTeam: the business team is told from this stage on.
 	NotifyBusinessTeam bool        `yaml:"notify_business_team" json:"notify_business_team"`
 	Final              FinalAction `yaml:"final,omitempty" json:"final,omitempty"`
@@ -192,6 +196,9 @@ func (p *Policy) Validate() []PolicyError {
 			}
 		default:
 			add(path+".final", "must be chair_resolves or chair_or_panel, not %q", s.Final)
+		}
+		if s.Optional && (i == 0 || last) {
+			add(path+".optional", "the first and the last stage cannot be skipped")
 		}
 		if s.Role == RoleChair && s.Final == FinalNone {
 			add(path+".final", "a stage held by the chair must say what the chair does (chair_resolves or chair_or_panel)")

@@ -23,7 +23,24 @@ func (a *applier) escalate() error {
 		return r
 	}
 	next := a.d.Stage + 1
-	h, err := a.holdersFor(next, a.cmd.Holders)
+	chosen := a.cmd.Holders
+	var skipped []int
+	if to := a.cmd.ToStage; to != 0 && to != next {
+		if !slices.Contains(skipTargets(p, a.d.Stage), to) {
+			return &Refusal{Code: RefuseInvalid, Message: "some answers need a look", Fields: map[string]string{
+				FieldToStage: fmt.Sprintf("%s cannot be skipped under this policy; escalate to %s", p.StageName(next), p.StageName(next))}}
+		}
+		if r := requireText(FieldSkipReason, "Why the stage is skipped", a.cmd.SkipReason); r != nil {
+			return r
+		}
+		for n := next; n < to; n++ {
+			skipped = append(skipped, n)
+		}
+		// The form's people were for the next stage; a later one's come
+		// from the directory.
+		next, chosen = to, nil
+	}
+	h, err := a.holdersFor(next, chosen)
 	if err != nil {
 		return err
 	}
@@ -37,7 +54,16 @@ func (a *applier) escalate() error {
 			return err
 		}
 	}
-	a.event("Escalated to "+p.StageName(next), strings.TrimSpace(a.cmd.Text), nil)
+	summary, text := "Escalated to "+p.StageName(next), strings.TrimSpace(a.cmd.Text)
+	if len(skipped) > 0 {
+		var names []string
+		for _, n := range skipped {
+			names = append(names, p.StageName(n))
+		}
+		summary += ", skipping " + strings.Join(names, " and ")
+		text += "\n\nWhy skipped: " + strings.TrimSpace(a.cmd.SkipReason)
+	}
+	a.event(summary, text, nil)
 	hist := a.historyWith()
 	for _, u := range h.All() {
 		m := a.dm(u, MsgEscalatedTo, fmt.Sprintf("%s has been escalated to you at %s", a.d.Ref, p.StageName(next)),
@@ -128,4 +154,17 @@ func (a *applier) enterStage(h StageHolders) {
 	d.StageStarted, d.Deadline = WindowFrom(a.env.Calendar, a.cmd.At, st.Window)
 	a.res.ClearTimers = true
 	a.res.Timers = stageTimers(a.env.Calendar, d, st, a.cmd.At)
+}
+
+// skipTargets are the stages an escalation from stage n may go to: the
+// next, and past it while the stage passed is optional.
+func skipTargets(p *Policy, n int) []int {
+	var to []int
+	for s := n + 1; s <= p.Last(); s++ {
+		to = append(to, s)
+		if !p.Stage(s).Optional {
+			break
+		}
+	}
+	return to
 }
