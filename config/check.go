@@ -113,6 +113,13 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	} else {
 		pw.kv("Case numbers", "any shape that does not look like a person's details")
 	}
+	if len(p.Roles) > 0 {
+		var roles []string
+		for _, r := range p.Roles {
+			roles = append(roles, fmt.Sprintf("%s (%s, ranks with %s)", r.ID, r.Label, r.RanksWith))
+		}
+		pw.kv("Own roles", strings.Join(roles, "; "))
+	}
 	pw.kv("Calendar", c.calendarText())
 	pw.kv("Directory", fmt.Sprintf("%d agencies; %d entries in all (one per person per platform id), %d for the chair, %d for the business team", len(c.Directory.Agencies), len(c.Directory.People), len(c.Directory.Chair), len(c.Directory.BusinessTeam)))
 	c.describeTeams(pw)
@@ -121,7 +128,11 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		n := i + 1
 		pw.line("")
 		pw.line("%s", p.StageName(n))
-		pw.line("  role:          %s (%s)", s.Role, s.Role.Label())
+		if r, o := s.RoleOn(workflow.SideRaiser), s.RoleOn(workflow.SideResponder); r != o {
+			pw.line("  roles:         %s (%s) on the raiser's side, %s (%s) on the other", r, p.RoleLabel(r), o, p.RoleLabel(o))
+		} else {
+			pw.line("  role:          %s (%s)", s.Role, p.RoleLabel(s.Role))
+		}
 		if s.WindowAgreed {
 			pw.line("  window:        at most %s, agreed between the holders (Set the deadline), or sooner with a recorded reason", s.Window)
 		} else {

@@ -631,3 +631,61 @@ policy:
 		t.Errorf("a window_agreed that is not yes/no: %v", err)
 	}
 }
+
+// A partnership's own roles and a role per side, in the YAML: the people
+// listed with them hold those stages; a role nobody defined is named by
+// its path, in the policy and in the directory.
+func TestOwnRolesAndRolesPerSide(t *testing.T) {
+	policy := `
+policy:
+  partnership: Anyshire Safeguarding Children Partnership
+  subjects: [child]
+  roles:
+    - {id: designated_safeguarding_lead, label: designated safeguarding lead, ranks_with: senior_manager}
+    - {id: team_manager, label: team manager, ranks_with: line_manager}
+  stages:
+    - {name: Practitioners, role: practitioner, window: 1 working day}
+    - {name: Managers, role: line_manager, raiser_role: team_manager, responder_role: designated_safeguarding_lead, window: 3 working days}
+    - {name: Chair, role: chair, window: a working week, final: chair_resolves}
+`
+	file := strings.Replace(minimalSlack, "policy: {preset: west-sussex}\n", policy, 1)
+	file = strings.Replace(file, "    - {name: Sam, agency: csc, role: practitioner, slack: U0001}\n",
+		"    - {name: Sam, agency: csc, role: practitioner, slack: U0001}\n"+
+			"    - {name: Tara, agency: csc, role: team_manager, slack: U0004}\n"+
+			"    - {name: Dana, agency: health, role: designated_safeguarding_lead, slack: U0005}\n", 1)
+	c, err := Parse([]byte(file), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.Policy.Stage(2)
+	if st.RoleOn(workflow.SideRaiser) != "team_manager" || st.RoleOn(workflow.SideResponder) != "designated_safeguarding_lead" {
+		t.Errorf("stage 2 roles %q %q", st.RoleOn(workflow.SideRaiser), st.RoleOn(workflow.SideResponder))
+	}
+	if h := c.Directory.Holders("health", "designated_safeguarding_lead"); len(h) != 1 || h[0] != "slack:U0005" {
+		t.Errorf("holders %v", h)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Own roles:      designated_safeguarding_lead (designated safeguarding lead, ranks with senior_manager); team_manager (team manager, ranks with line_manager)",
+		"roles:         team_manager (team manager) on the raiser's side, designated_safeguarding_lead (designated safeguarding lead) on the other",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check-config lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	bad := strings.Replace(file, "role: designated_safeguarding_lead, slack: U0005", "role: named_nurse, slack: U0005", 1)
+	bad = strings.Replace(bad, "responder_role: designated_safeguarding_lead", "responder_role: dsl", 1)
+	msg := errString(func() error {
+		_, err := Parse([]byte(bad), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+		return err
+	}())
+	for _, want := range []string{`policy.stages[1].responder_role: unknown role "dsl"`, `directory.people[2].role: unknown role "named_nurse"; use one of practitioner, line_manager, senior_manager, head_of_service, head_of_safeguarding, chair, designated_safeguarding_lead, team_manager`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+}

@@ -33,6 +33,7 @@ func validSlackID(s, first string) bool {
 // directoryBuilder turns the file's directory into a workflow.Directory,
 // checking every entry and that no platform id is listed twice.
 type directoryBuilder struct {
+	policy *workflow.Policy // for the roles it defines
 	dir    workflow.Directory
 	probs  *problems
 	seen   map[workflow.UserID]string // id → the path that first listed it
@@ -52,7 +53,7 @@ func resolveDirectory(fc *fileConfig, c *Config, builtin bool, probs *problems) 
 		practice := practiceFile()
 		df, members, builtin = practice.Directory, practice.BusinessTeam.Members, true
 	}
-	b := &directoryBuilder{probs: probs, seen: map[workflow.UserID]string{}, agency: map[string]bool{}}
+	b := &directoryBuilder{policy: c.Policy, probs: probs, seen: map[workflow.UserID]string{}, agency: map[string]bool{}}
 	for i, a := range df.Agencies {
 		b.addAgency(fmt.Sprintf("directory.agencies[%d]", i), a)
 	}
@@ -87,7 +88,7 @@ func resolveDirectory(fc *fileConfig, c *Config, builtin bool, probs *problems) 
 func keepUsedRoles(people []workflow.Person, p *workflow.Policy) []workflow.Person {
 	used := map[workflow.Role]bool{workflow.RolePractitioner: true, "": true}
 	for _, s := range p.Stages {
-		used[s.Role] = true
+		used[s.RoleOn(workflow.SideRaiser)], used[s.RoleOn(workflow.SideResponder)] = true, true
 	}
 	var out []workflow.Person
 	for _, person := range people {
@@ -120,9 +121,9 @@ func (b *directoryBuilder) addPerson(path string, pf personFile) {
 	agency := strings.TrimSpace(pf.Agency)
 	switch {
 	case role == "":
-		b.probs.add(path+".role", "is required: one of %s", roleList())
-	case !role.Valid():
-		b.probs.add(path+".role", "unknown role %q; use one of %s", pf.Role, roleList())
+		b.probs.add(path+".role", "is required: one of %s", strings.Join(b.policy.RoleNames(), ", "))
+	case !b.policy.KnownRole(role):
+		b.probs.add(path+".role", "unknown role %q; use one of %s", pf.Role, strings.Join(b.policy.RoleNames(), ", "))
 	}
 	b.checkAgency(path, agency, role != workflow.RoleChair)
 	email := b.email(path, pf.Email)
@@ -234,12 +235,4 @@ func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup, em
 		b.probs.add(path, "needs at least one platform id or an email address (%s)", keys)
 	}
 	return ids
-}
-
-func roleList() string {
-	names := make([]string, len(workflow.Roles))
-	for i, r := range workflow.Roles {
-		names[i] = string(r)
-	}
-	return strings.Join(names, ", ")
 }

@@ -42,6 +42,7 @@ type policyFile struct {
 	Partnership           string      `yaml:"partnership"`
 	Subjects              []string    `yaml:"subjects"`
 	Stages                []stageFile `yaml:"stages"`
+	Roles                 []roleFile  `yaml:"roles"`
 	NotifyOnResolution    bool        `yaml:"notify_on_resolution"`
 	LapseNotifiesNextTier bool        `yaml:"lapse_notifies_next_tier"`
 	WithinAgency          bool        `yaml:"within_agency"`
@@ -51,10 +52,19 @@ type policyFile struct {
 	Source string `yaml:"source"`
 }
 
+// roleFile is a role the partnership defines beside the built-in ones.
+type roleFile struct {
+	ID        string `yaml:"id"`
+	Label     string `yaml:"label"`
+	RanksWith string `yaml:"ranks_with"`
+}
+
 type stageFile struct {
 	Label              string     `yaml:"label"`
 	Name               string     `yaml:"name"`
 	Role               string     `yaml:"role"`
+	RaiserRole         string     `yaml:"raiser_role"`
+	ResponderRole      string     `yaml:"responder_role"`
 	Window             windowSpec `yaml:"window"`
 	Remind             windowSpec `yaml:"remind"`
 	WindowAgreed       bool       `yaml:"window_agreed"`

@@ -131,6 +131,9 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 	for _, s := range pf.Subjects {
 		p.Subjects = append(p.Subjects, workflow.SubjectType(strings.TrimSpace(s)))
 	}
+	for _, r := range pf.Roles {
+		p.Roles = append(p.Roles, workflow.RoleDef{ID: workflow.Role(strings.TrimSpace(r.ID)), Label: strings.TrimSpace(r.Label), RanksWith: workflow.Role(strings.TrimSpace(r.RanksWith))})
+	}
 	// reported are the windows already reported as unreadable: the
 	// workflow's own complaints about them would only repeat it.
 	var reported []string
@@ -141,6 +144,8 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 			Label:              strings.TrimSpace(sf.Label),
 			Name:               strings.TrimSpace(sf.Name),
 			Role:               workflow.Role(strings.TrimSpace(sf.Role)),
+			RaiserRole:         workflow.Role(strings.TrimSpace(sf.RaiserRole)),
+			ResponderRole:      workflow.Role(strings.TrimSpace(sf.ResponderRole)),
 			NotifyBusinessTeam: sf.NotifyBusinessTeam,
 			WindowAgreed:       sf.WindowAgreed,
 			Optional:           sf.Optional,
@@ -188,7 +193,7 @@ func unknownRoleAt(p *workflow.Policy, path string) bool {
 	if _, err := fmt.Sscanf(path, "policy.stages[%d].role", &i); err != nil || i >= len(p.Stages) {
 		return false
 	}
-	return !p.Stages[i].Role.Valid() || (i > 0 && !p.Stages[i-1].Role.Valid())
+	return !p.KnownRole(p.Stages[i].Role) || (i > 0 && !p.KnownRole(p.Stages[i-1].Role))
 }
 
 var windowPattern = regexp.MustCompile(`^(\d+|an?|one)\s+(working\s+days?|working\s+hours?|hours?|working\s+weeks?)$`)

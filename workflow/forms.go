@@ -297,7 +297,7 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 		p := env.Policy
 		next := d.Stage + 1
 		base.Kind, base.Title, base.Submit = FormEscalate, "Escalate to stage "+stageLabel(p, next), "Escalate"
-		base.Intro = []string{fmt.Sprintf("%s goes to %s: %s.", d.Ref, p.StageName(next), p.Stage(next).Role.Label())}
+		base.Intro = []string{fmt.Sprintf("%s goes to %s: %s.", d.Ref, p.StageName(next), p.StageRoles(next))}
 		base.Fields = []FormField{text("Why escalate?", "What was tried and why it was not resolved.")}
 		if next <= p.Last() {
 			st := p.Stage(next)
@@ -305,8 +305,8 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: "Chair", Type: FieldUsers, Values: ids(env.Directory.Holders("", RoleChair))})
 			} else {
 				base.Fields = append(base.Fields,
-					FormField{Name: FieldRaiserHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.Role))},
-					FormField{Name: FieldResponderHolders, Label: st.Role.Label() + ", " + env.Directory.AgencyName(d.Responder.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.Role))})
+					FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.RoleOn(SideRaiser)) + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))},
+					FormField{Name: FieldResponderHolders, Label: p.RoleLabel(st.RoleOn(SideResponder)) + ", " + env.Directory.AgencyName(d.Responder.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.RoleOn(SideResponder)))})
 			}
 			if to := skipTargets(p, d.Stage); len(to) > 1 {
 				var opts []Option

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -49,9 +50,12 @@ type Stage struct {
 	// Label is how the policy numbers it ("1", "1b", "4").
 	Label string `yaml:"label" json:"label"`
 	Name  string `yaml:"name" json:"name"`
-	// Role holds the case on each side at this stage.
-	Role   Role   `yaml:"role" json:"role"`
-	Window Window `yaml:"window" json:"window"`
+	// Role holds the case on each side at this stage, unless a side names
+	// its own (RaiserRole, ResponderRole; see RoleOn).
+	Role          Role   `yaml:"role" json:"role"`
+	RaiserRole    Role   `yaml:"raiser_role,omitempty" json:"raiser_role,omitempty"`
+	ResponderRole Role   `yaml:"responder_role,omitempty" json:"responder_role,omitempty"`
+	Window        Window `yaml:"window" json:"window"`
 	// Remind is how long before the window closes the holders are nudged
 	// (on the working-day clock); zero means no reminder.
 	Remind Window `yaml:"remind" json:"remind"`
@@ -78,6 +82,8 @@ type Policy struct {
 	// Subjects this policy covers (children, adults or both).
 	Subjects []SubjectType `yaml:"subjects" json:"subjects"`
 	Stages   []Stage       `yaml:"stages" json:"stages"`
+	// Roles are the partnership's own roles, beside the built-in ones.
+	Roles []RoleDef `yaml:"roles,omitempty" json:"roles,omitempty"`
 	// NotifyOnResolution tells the business team when a case resolves even
 	// if it never reached a stage that notifies them.
 	NotifyOnResolution bool `yaml:"notify_on_resolution" json:"notify_on_resolution"`
@@ -170,13 +176,15 @@ func (p *Policy) Validate() []PolicyError {
 	if n := len(p.Stages); n < 2 || n > 6 {
 		add("stages", "a policy has 2 to 6 stages, this one has %d", n)
 	}
+	p.validateRoles(add)
 	for i, s := range p.Stages {
 		path := fmt.Sprintf("stages[%d]", i)
+		p.validateSideRoles(i, s, add)
 		if s.Name == "" {
 			add(path+".name", "is required")
 		}
-		if !s.Role.Valid() {
-			add(path+".role", "must be one of practitioner, line_manager, senior_manager, head_of_service, head_of_safeguarding, chair; not %q", s.Role)
+		if !p.KnownRole(s.Role) {
+			add(path+".role", "must be one of %s; not %q", strings.Join(p.RoleNames(), ", "), s.Role)
 		}
 		errs = append(errs, validateWindow(path+".window", s.Window, true)...)
 		errs = append(errs, validateWindow(path+".remind", s.Remind, false)...)
@@ -204,7 +212,7 @@ func (p *Policy) Validate() []PolicyError {
 			add(path+".final", "a stage held by the chair must say what the chair does (chair_resolves or chair_or_panel)")
 		}
 		// An unknown role is reported above and has no tier to compare.
-		if i > 0 && s.Role.Valid() && p.Stages[i-1].Role.Valid() && tier(s.Role) < tier(p.Stages[i-1].Role) {
+		if i > 0 && p.KnownRole(s.Role) && p.KnownRole(p.Stages[i-1].Role) && p.rank(s.Role) < p.rank(p.Stages[i-1].Role) {
 			add(path+".role", "%s is a lower tier than the previous stage's %s", s.Role, p.Stages[i-1].Role)
 		}
 	}

@@ -102,8 +102,8 @@ func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) 
 		h.Raiser = uniq([]UserID{a.d.Raiser.Person})
 		h.Responder = uniq([]UserID{a.d.Responder.Person})
 	} else {
-		h.Raiser = dir.Holders(a.d.Raiser.Agency, st.Role)
-		h.Responder = dir.Holders(a.d.Responder.Agency, st.Role)
+		h.Raiser = dir.Holders(a.d.Raiser.Agency, st.RoleOn(SideRaiser))
+		h.Responder = dir.Holders(a.d.Responder.Agency, st.RoleOn(SideResponder))
 	}
 	if c := people(chosen, SideRaiser); len(c) > 0 {
 		h.Raiser = c
@@ -113,16 +113,20 @@ func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) 
 	}
 	var missing []string
 	fields := map[string]string{}
+	p := a.env.Policy
 	if len(h.Raiser) == 0 {
-		missing = append(missing, dir.AgencyName(a.d.Raiser.Agency))
+		missing = append(missing, p.RoleLabel(st.RoleOn(SideRaiser))+" for "+dir.AgencyName(a.d.Raiser.Agency))
 		fields[FieldRaiserHolders] = ""
 	}
 	if len(h.Responder) == 0 {
-		missing = append(missing, dir.AgencyName(a.d.Responder.Agency))
+		missing = append(missing, p.RoleLabel(st.RoleOn(SideResponder))+" for "+dir.AgencyName(a.d.Responder.Agency))
 		fields[FieldResponderHolders] = ""
 	}
+	if len(missing) == 2 && st.RoleOn(SideRaiser) == st.RoleOn(SideResponder) {
+		missing = []string{fmt.Sprintf("%s for %s or %s", p.RoleLabel(st.Role), dir.AgencyName(a.d.Raiser.Agency), dir.AgencyName(a.d.Responder.Agency))}
+	}
 	if len(missing) > 0 {
-		r := refuse(RefuseNoHolders, "the directory has no %s for %s; choose the people in the form", st.Role.Label(), strings.Join(missing, " or "))
+		r := refuse(RefuseNoHolders, "the directory has no %s; choose the people in the form", strings.Join(missing, " or "))
 		for f := range fields {
 			fields[f] = r.Message
 		}

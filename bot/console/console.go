@@ -181,7 +181,7 @@ func (c *Console) page(r *http.Request, title, section string, body any) page {
 	dir := c.eng.Env().Directory
 	p := page{Title: title, Now: c.when(c.clock.Now()), Flash: c.takeFlash(me), Body: body, IsBT: dir.InBusinessTeam(me) || dir.IsChair(me), Section: section}
 	for _, ps := range c.people() {
-		role := ps.Role.Label()
+		role := c.eng.Env().Policy.RoleLabel(ps.Role)
 		if ps.Role == "" {
 			role = "business team"
 		}

@@ -183,7 +183,7 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 	for _, h := range d.Holders {
 		st := p.Stage(h.Stage)
 		s := Stage{
-			Number: h.Stage, Name: p.StageName(h.Stage), Role: st.Role.Label(), Window: st.Window.String(), Since: in(h.Since),
+			Number: h.Stage, Name: p.StageName(h.Stage), Role: p.StageRoles(h.Stage), Window: st.Window.String(), Since: in(h.Since),
 			Raiser: names(h.Raiser), Responder: names(h.Responder), Chair: names(h.Chair),
 		}
 		if len(h.Raiser) > 0 {

@@ -390,8 +390,8 @@ func (a *Adapter) expandStartHolders(ctx context.Context, user workflow.UserID, 
 				agency = p.Agency
 			}
 		}
-		h.Raiser = expand(dir.Holders(agency, st.Role))
-		h.Responder = expand(dir.Holders(in.ResponderAgency, st.Role))
+		h.Raiser = expand(dir.Holders(agency, st.RoleOn(workflow.SideRaiser)))
+		h.Responder = expand(dir.Holders(in.ResponderAgency, st.RoleOn(workflow.SideResponder)))
 	}
 	if grouped {
 		in.Holders = &h
