@@ -85,7 +85,10 @@ func TestRolesValidate(t *testing.T) {
 		{"unknown side role", func(p *Policy) { p.Stages[1].ResponderRole = "dsl" }, "stages[1].responder_role", `unknown role "dsl"`},
 		{"side roles at stage 1", func(p *Policy) { p.Stages[0].RaiserRole = RoleLineManager }, "stages[0].raiser_role", "no per-side roles"},
 		{"a practitioner on a side", func(p *Policy) { p.Stages[1].RaiserRole = RolePractitioner }, "stages[1].raiser_role", "manager's role"},
-		{"down a tier on one side", func(p *Policy) { p.Stages[2].ResponderRole = RoleLineManager; p.Stages[1].ResponderRole = RoleHeadOfService }, "stages[2].responder_role", "lower tier"},
+		{"down a tier on one side", func(p *Policy) {
+			p.Stages[2].ResponderRole = RoleLineManager
+			p.Stages[1].ResponderRole = RoleHeadOfService
+		}, "stages[2].responder_role", "lower tier"},
 		{"unknown stage role", func(p *Policy) { p.Stages[1].Role = "dsl" }, "stages[1].role", `not "dsl"`},
 	}
 	for _, tc := range cases {
