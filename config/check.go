@@ -143,6 +143,17 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		} else {
 			pw.line("  reminder:      none")
 		}
+		if len(s.Tell) > 0 {
+			var told []string
+			for _, r := range s.Tell {
+				if r == workflow.RoleChair {
+					told = append(told, "the partnership chair")
+				} else {
+					told = append(told, p.RoleLabel(r)+" of each side's agency")
+				}
+			}
+			pw.line("  told:          %s (they read the case and add notes; they do not act)", strings.Join(told, "; "))
+		}
 		if s.Optional {
 			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
 		}

@@ -69,6 +69,7 @@ type stageFile struct {
 	Remind             windowSpec `yaml:"remind"`
 	WindowAgreed       bool       `yaml:"window_agreed"`
 	Optional           bool       `yaml:"optional"`
+	Tell               []string   `yaml:"tell"`
 	NotifyBusinessTeam bool       `yaml:"notify_business_team"`
 	Final              string     `yaml:"final"`
 	Source             string     `yaml:"source"`

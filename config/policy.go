@@ -149,6 +149,7 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 			NotifyBusinessTeam: sf.NotifyBusinessTeam,
 			WindowAgreed:       sf.WindowAgreed,
 			Optional:           sf.Optional,
+			Tell:               roles(sf.Tell),
 			Final:              workflow.FinalAction(strings.TrimSpace(sf.Final)),
 			Source:             strings.TrimSpace(sf.Source),
 		}
@@ -261,4 +262,12 @@ func slug(s string) string {
 		return "policy"
 	}
 	return b.String()
+}
+
+func roles(in []string) []workflow.Role {
+	var out []workflow.Role
+	for _, r := range in {
+		out = append(out, workflow.Role(strings.TrimSpace(r)))
+	}
+	return out
 }

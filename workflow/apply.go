@@ -119,6 +119,10 @@ type applier struct {
 	res     Result
 	msgN    int
 	sooner  *soonerNote // a sooner deadline the command's event records
+	// told are the people consulted at the stage being entered; the
+	// command's event names them once (toldNoted).
+	told      []UserID
+	toldNoted bool
 }
 
 // check applies the rules every command shares, after permission to see
@@ -201,6 +205,10 @@ func (a *applier) name(u UserID) string { return a.env.Directory.Name(u) }
 // event records one step. Summary must carry no free text.
 func (a *applier) event(summary, text string, p *Proposal) {
 	summary, text = a.withSooner(summary, text)
+	if len(a.told) > 0 && !a.toldNoted {
+		summary += "; told: " + a.toldNames()
+		a.toldNoted = true
+	}
 	a.d.Version++
 	e := Event{
 		Ref: a.d.Ref, Seq: a.d.Version, Kind: a.cmd.Kind, Actor: a.cmd.Actor, ActorName: a.name(a.cmd.Actor),

@@ -94,7 +94,10 @@ type Dispute struct {
 	WithdrawReason string    `json:"withdraw_reason,omitempty"`
 	Panel          []string  `json:"panel,omitempty"` // agencies on the resolution panel
 	Debriefs       []Debrief `json:"debriefs,omitempty"`
-	Themes         []string  `json:"themes,omitempty"`
+	// Consulted are the people told at a stage who hold none (Stage.Tell):
+	// they see the case and add notes, and cannot act.
+	Consulted []UserID `json:"consulted,omitempty"`
+	Themes    []string `json:"themes,omitempty"`
 
 	// Changed is the latest material change (see Material): a button or
 	// form drawn at an earlier version is refused.
@@ -144,7 +147,7 @@ func (d *Dispute) Involved() []UserID {
 	for _, h := range d.Holders {
 		ids = append(ids, h.All()...)
 	}
-	return uniq(ids)
+	return uniq(append(ids, d.Consulted...))
 }
 
 // IsInvolved reports whether the person has been part of the case.
@@ -180,6 +183,7 @@ func (d *Dispute) Clone() *Dispute {
 	}
 	c.Panel = slices.Clone(d.Panel)
 	c.Debriefs = slices.Clone(d.Debriefs)
+	c.Consulted = slices.Clone(d.Consulted)
 	c.Themes = slices.Clone(d.Themes)
 	return &c
 }

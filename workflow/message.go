@@ -24,10 +24,11 @@ const (
 	MsgPanel         MessageKind = "panel"          // the chair convened a resolution panel
 	MsgRecord        MessageKind = "record"         // the case closed: the written record
 	MsgWithdrawn     MessageKind = "withdrawn"
-	MsgDeadline      MessageKind = "deadline" // a holder brought the deadline forward
-	MsgFeed          MessageKind = "feed"     // a business-team feed post (no free text)
-	MsgDigest        MessageKind = "digest"   // the daily digest (no free text)
-	MsgInfo          MessageKind = "info"     // a reply to a person (help, list, show)
+	MsgDeadline      MessageKind = "deadline"  // a holder brought the deadline forward
+	MsgConsulted     MessageKind = "consulted" // told at a stage without holding it (Stage.Tell)
+	MsgFeed          MessageKind = "feed"      // a business-team feed post (no free text)
+	MsgDigest        MessageKind = "digest"    // the daily digest (no free text)
+	MsgInfo          MessageKind = "info"      // a reply to a person (help, list, show)
 )
 
 // Message is a platform-neutral message: what Escalate wants a person or the

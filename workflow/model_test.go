@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ func TestPolicyValidate(t *testing.T) {
 
 func TestPolicy(t *testing.T) {
 	p := testPolicy()
-	if p.Last() != 4 || p.Stage(0) != (Stage{}) || p.Stage(5) != (Stage{}) || p.Stage(2).Role != RoleLineManager {
+	if p.Last() != 4 || !reflect.DeepEqual(p.Stage(0), Stage{}) || !reflect.DeepEqual(p.Stage(5), Stage{}) || p.Stage(2).Role != RoleLineManager {
 		t.Error("Stage / Last")
 	}
 	if !p.Covers(SubjectChild) || p.Covers(SubjectAdult) {

@@ -63,6 +63,11 @@ type Stage struct {
 	// holders agree this case's deadline within it ("timescales agreed
 	// between the two"), recorded with Set the deadline.
 	WindowAgreed bool `yaml:"window_agreed,omitempty" json:"window_agreed,omitempty"`
+	// Tell are roles told when a case reaches this stage without holding
+	// it: an adviser, the IRO, the chair for learning. Those of each side's
+	// agency (the chair: the partnership's) see the case and its history
+	// and may add notes; they cannot act.
+	Tell []Role `yaml:"tell,omitempty" json:"tell,omitempty"`
 	// Optional: whoever escalates past the stage before it may skip this
 	// one ("if the manager deems it appropriate"; a flat management
 	// structure), with a recorded reason.

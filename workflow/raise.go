@@ -168,6 +168,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 		}
 	}
 	a.event(summary, d.StartReason, nil)
+	a.tellConsulted()
 	lines := a.caseLines()
 	if d.ImmediateRisk {
 		lines = append([]string{"The raiser says the " + d.SubjectType.short() + " is at risk of immediate harm. This process never replaces an immediate safeguarding response:"}, append(append([]string(nil), env.Emergency...), lines...)...)

@@ -149,6 +149,16 @@ func (p *Policy) validateSideRoles(i int, s Stage, add func(path, format string,
 			add(path+"."+sr.key, "unknown role %q; use one of %s", sr.role, strings.Join(p.RoleNames(), ", "))
 		}
 	}
+	for j, r := range s.Tell {
+		switch {
+		case r == RolePractitioner:
+			add(fmt.Sprintf("%s.tell[%d]", path, j), "practitioners are not told by role (every practitioner of both agencies would get the case); name an adviser's role")
+		case !p.KnownRole(r):
+			add(fmt.Sprintf("%s.tell[%d]", path, j), "unknown role %q; use one of %s", r, strings.Join(p.RoleNames(), ", "))
+		case slices.Contains(s.Tell[:j], r):
+			add(fmt.Sprintf("%s.tell[%d]", path, j), "%s is told already", r)
+		}
+	}
 	if i > 0 {
 		prev := p.Stages[i-1]
 		for _, side := range []Side{SideRaiser, SideResponder} {

@@ -64,6 +64,7 @@ func (a *applier) escalate() error {
 		text += "\n\nWhy skipped: " + strings.TrimSpace(a.cmd.SkipReason)
 	}
 	a.event(summary, text, nil)
+	a.tellConsulted()
 	hist := a.historyWith()
 	for _, u := range h.All() {
 		m := a.dm(u, MsgEscalatedTo, fmt.Sprintf("%s has been escalated to you at %s", a.d.Ref, p.StageName(next)),
@@ -155,6 +156,7 @@ func (a *applier) enterStage(h StageHolders) {
 	d.Lapsed = false
 	d.StageVersion = d.Version + 1 // the version the entering command produces
 	st := p.Stage(d.Stage)
+	a.consult(st)
 	d.StageStarted, d.Deadline = WindowFrom(a.env.Calendar, a.cmd.At, st.Window)
 	a.res.ClearTimers = true
 	a.res.Timers = stageTimers(a.env.Calendar, d, st, a.cmd.At)
