@@ -21,6 +21,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/escalate-app/escalate/bot/budget"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/store"
@@ -37,6 +38,10 @@ type Config struct {
 	// FeedChannel is the business team's channel id (C…).
 	FeedChannel string
 	Help        HelpText
+	// Work bounds the work commands start (how many at once, and for how
+	// long each); nil is a limiter of its own with budget's defaults.
+	// Share one with the Teams adapter so the bound is the process's.
+	Work *budget.Limiter
 }
 
 // HelpText is what `/escalate help` says: what the process is for and not
@@ -91,7 +96,10 @@ type Adapter struct {
 	// replyBudget is how long a subcommand may take before it is answered
 	// "working on it" (Slack gives a command 3 seconds).
 	replyBudget time.Duration
-	bg          sync.WaitGroup // work that outlives the request
+	// work bounds the work commands start: a person beyond the bound is
+	// told Escalate is busy, and work past its budget is cancelled.
+	work *budget.Limiter
+	bg   sync.WaitGroup // work that outlives the request
 }
 
 // Names of the built-in subcommands; HandleSubcommand cannot replace them.
@@ -115,6 +123,10 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 	if kick == nil {
 		kick = func() {}
 	}
+	work := cfg.Work
+	if work == nil {
+		work = budget.New(budget.Options{})
+	}
 	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second})}
 	if cfg.APIURL != "" {
 		u := cfg.APIURL
@@ -132,7 +144,7 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 		cfg: cfg, api: slack.New(cfg.BotToken, opts...), eng: eng, st: st,
 		log: log, kick: kick,
 		recent: newBlockCache(2000), extra: map[string]SubcommandHandler{},
-		replyBudget: 2500 * time.Millisecond, wall: time.Now,
+		replyBudget: 2500 * time.Millisecond, wall: time.Now, work: work,
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/escalate-app/escalate/bot/budget"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -70,27 +71,40 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 	return a.reply(a.usage(text))
 }
 
-// maxWork bounds a reply that finishes after its "working on it".
+// maxWork bounds the background work the adapter starts after answering
+// (a late reply, a redraw): see after.
 const maxWork = time.Minute
 
 // replyWithin runs a reply that may be slow: answered at once when it is
 // quick, else "working on it" now and the answer through the response_url.
+// The work takes one of the adapter's places (a.work): with none free the
+// person is told Escalate is busy and nothing runs; its context is
+// cancelled when its budget ends, and the person told it could not finish.
 func (a *Adapter) replyWithin(ctx context.Context, sc slack.SlashCommand, f func(ctx context.Context) (workflow.Message, []workflow.Message, error)) any {
 	type result struct {
 		m    workflow.Message
 		more []workflow.Message
 		err  error
 	}
+	// The work outlives the request if it must; its budget bounds it.
+	wctx, release, ok := a.work.Start(context.WithoutCancel(ctx))
+	if !ok {
+		a.log.WarnContext(ctx, "busy: a command was refused", "running", a.work.Running())
+		return a.reply(budget.Busy())
+	}
 	done := make(chan result, 1)
-	// The work outlives the request if it must; its own deadline bounds it.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxWork)
 	go func() {
+		defer release()
 		m, more, err := f(wctx)
 		done <- result{m, more, err}
 	}()
-	answer := func(r result) *ephemeralReply {
+	answer := func(ctx context.Context, r result) *ephemeralReply {
+		if r.err != nil && budget.OverBudget(wctx) {
+			a.log.WarnContext(ctx, "a command ran out of time", "err", errCode(r.err))
+			return a.reply(budget.TooSlow())
+		}
 		if r.err != nil {
-			return a.reply(a.explain(wctx, userID(sc.UserID), "", r.err))
+			return a.reply(a.explain(ctx, userID(sc.UserID), "", r.err))
 		}
 		rep := a.reply(r.m)
 		if len(r.more) > 0 {
@@ -102,13 +116,11 @@ func (a *Adapter) replyWithin(ctx context.Context, sc slack.SlashCommand, f func
 	defer timer.Stop()
 	select {
 	case r := <-done:
-		defer cancel()
-		return answer(r)
+		return answer(ctx, r)
 	case <-timer.C:
 		a.after(func(ctx context.Context) {
-			defer cancel()
 			r := <-done
-			if err := a.respond(ctx, sc.ResponseURL, answer(r)); err != nil {
+			if err := a.respond(ctx, sc.ResponseURL, answer(ctx, r)); err != nil {
 				a.log.ErrorContext(ctx, "late reply", "err", errCode(err))
 			}
 		})

@@ -21,6 +21,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/core"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/escalate-app/escalate/bot/budget"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
@@ -71,6 +72,11 @@ type Config struct {
 	// several registrations.
 	FeedTenant string
 	Help       HelpText
+	// Work bounds the work typed commands start (how many at once, and
+	// for how long each); nil is a limiter of its own with budget's
+	// defaults. Share one with the Slack adapter so the bound is the
+	// process's.
+	Work *budget.Limiter
 }
 
 // HelpText is what "help" says: what the process is for and not for, and
@@ -90,6 +96,9 @@ type Adapter struct {
 	strict bool            // several registrations: an activity's tenant must be its token's
 	render renderer
 	recent *cardCache
+	// work bounds the work typed commands start: a person beyond the
+	// bound is told Escalate is busy, and work past its budget is cancelled.
+	work *budget.Limiter
 }
 
 // New builds the adapter. kick wakes the outbox sender after a transition.
@@ -122,7 +131,10 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 		cfg: cfg, eng: eng, st: st, log: log, kick: kick,
 		keys: keys, regs: regs, strict: len(cfg.Registrations) > 0,
 		render: renderer{env: eng.Env()},
-		recent: newCardCache(2000),
+		recent: newCardCache(2000), work: cfg.Work,
+	}
+	if a.work == nil {
+		a.work = budget.New(budget.Options{})
 	}
 	v := &validator{keys: keys, now: time.Now, strict: a.strict, tenants: map[string]string{}}
 	for _, r := range regs {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/escalate-app/escalate/bot/budget"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -32,12 +33,37 @@ var usageLines = []string{
 
 // command answers a typed command. Everything but help is answered
 // privately: a channel never sees a form or a case.
+//
+// The work takes one of the adapter's places (a.work): with none free the
+// person is told Escalate is busy and nothing runs; its context is
+// cancelled when its budget ends, and the person told it could not finish.
 func (a *Adapter) command(ctx context.Context, act schema.Activity, user workflow.UserID) error {
 	words := strings.Fields(commandText(act.Text))
 	cmd := ""
 	if len(words) > 0 {
 		cmd = strings.ToLower(words[0])
 	}
+	if cmd == "help" || cmd == "" {
+		_, err := a.replyHere(ctx, act, a.help())
+		return err
+	}
+	wctx, release, ok := a.work.Start(ctx)
+	if !ok {
+		a.log.WarnContext(ctx, "busy: a command was refused", "running", a.work.Running())
+		_, err := a.replyHere(ctx, act, a.render.message(budget.Busy(), modeDM))
+		return err
+	}
+	defer release()
+	err := a.typed(wctx, act, user, cmd, words)
+	if err != nil && budget.OverBudget(wctx) {
+		a.log.WarnContext(ctx, "a command ran out of time", "error", err.Error())
+		_, err = a.replyHere(context.WithoutCancel(ctx), act, a.render.message(budget.TooSlow(), modeDM))
+	}
+	return err
+}
+
+// typed runs a typed command other than help.
+func (a *Adapter) typed(ctx context.Context, act schema.Activity, user workflow.UserID, cmd string, words []string) error {
 	var err error
 	switch cmd {
 	case "escalate", "raise":
@@ -58,8 +84,6 @@ func (a *Adapter) command(ctx context.Context, act schema.Activity, user workflo
 		err = a.recordCommand(ctx, act, user, ref)
 	case "report":
 		err = a.reportCommand(ctx, act, user, words[1:])
-	case "help", "":
-		_, err = a.replyHere(ctx, act, a.help())
 	default:
 		c := notice("Escalate does not know that command", usageLines...)
 		_, err = a.replyHere(ctx, act, c)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/escalate-app/escalate/bot/budget"
 	"github.com/escalate-app/escalate/bot/slack"
 	"github.com/escalate-app/escalate/bot/teams"
 	"github.com/escalate-app/escalate/config"
@@ -15,12 +16,15 @@ import (
 // that runs beside the HTTP server.
 func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.ServeMux, kick func()) ([]adapter, error) {
 	var out []adapter
+	// One bound for the process: Slack's and Teams' commands share it.
+	work := budget.New(budget.Options{})
 	if cfg.SlackEnabled() {
 		sc := cfg.Slack
 		ad, err := slack.New(slack.Config{
 			BotToken: sc.BotToken, SigningSecret: sc.SigningSecret, AppToken: sc.AppToken,
 			APIURL: sc.APIURL, FeedChannel: sc.FeedChannel,
 			Help: slack.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
+			Work: work,
 		}, a.engine, a.store, a.log.With("platform", "slack"), kick)
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
@@ -53,6 +57,7 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 			OpenIDMetadataURL: tc.OpenIDMetadataURL, TokenURL: tc.TokenURL, ServiceURL: tc.ServiceURL,
 			FeedConversation: tc.FeedConversation, FeedTenant: tc.FeedTenant,
 			Help: teams.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
+			Work: work,
 		}, a.engine, a.store, a.log.With("platform", "teams"), kick)
 		if err != nil {
 			return nil, fmt.Errorf("teams: %w", err)
