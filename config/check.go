@@ -158,7 +158,7 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
 		}
 		pw.line("  business team: %s", yesNo(p.FeedAt(n), "told", "not told"))
-		pw.line("  final:         %s", finalText(s, n == p.Last()))
+		pw.line("  final:         %s", finalText(p, s, n == p.Last()))
 		pw.wrapped("  source:        ", s.Source)
 	}
 	pw.line("")
@@ -241,12 +241,14 @@ func subjectsText(p *workflow.Policy) string {
 	return strings.Join(s, " and ")
 }
 
-func finalText(s workflow.Stage, last bool) string {
+func finalText(p *workflow.Policy, s workflow.Stage, last bool) string {
 	switch s.Final {
 	case workflow.FinalChairResolve:
 		return "the chair resolves it directly"
 	case workflow.FinalChairOrPanel:
 		return "the chair resolves it directly or convenes a resolution panel of three agencies"
+	case workflow.FinalDecider:
+		return "the " + p.RoleLabel(s.Role) + " of " + s.DeciderAgency + " decides how it is resolved"
 	}
 	if last {
 		return "the holders resolve it between them (the last stage)"

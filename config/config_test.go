@@ -689,3 +689,36 @@ policy:
 		}
 	}
 }
+
+// A last stage decided by one person who is not the chair names the agency
+// whose role holder decides; an agency the directory lacks is named.
+func TestADeciderNamesItsAgency(t *testing.T) {
+	policy := `
+policy:
+  partnership: Anyshire Safeguarding Children Partnership
+  subjects: [child]
+  stages:
+    - {name: Practitioners, role: practitioner, window: 1 working day}
+    - {name: Managers, role: line_manager, window: 1 working day}
+    - {name: Head of Safeguarding, role: head_of_safeguarding, window: 1 working day, final: decider, decider_agency: csc, tell: [chair]}
+`
+	file := strings.Replace(minimalSlack, "policy: {preset: west-sussex}\n", policy, 1)
+	c, err := Parse([]byte(file), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Policy.Stage(3); st.Final != workflow.FinalDecider || st.DeciderAgency != "csc" || !st.DecidedByOne() {
+		t.Errorf("stage 3 %+v", st)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "final:         the head of safeguarding of csc decides how it is resolved") {
+		t.Errorf("check-config:\n%s", out.String())
+	}
+	_, err = Parse([]byte(strings.Replace(file, "decider_agency: csc", "decider_agency: council", 1)), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	if !strings.Contains(errString(err), `policy.stages[2].decider_agency: unknown agency "council"`) {
+		t.Errorf("unknown decider agency: %v", err)
+	}
+}

@@ -57,6 +57,11 @@ func resolveDirectory(fc *fileConfig, c *Config, builtin bool, probs *problems) 
 	for i, a := range df.Agencies {
 		b.addAgency(fmt.Sprintf("directory.agencies[%d]", i), a)
 	}
+	if p := c.Policy; p != nil && p.Last() > 0 {
+		if st := p.Stage(p.Last()); st.Final == workflow.FinalDecider && st.DeciderAgency != "" && !b.agency[st.DeciderAgency] {
+			probs.add(fmt.Sprintf("policy.stages[%d].decider_agency", p.Last()-1), "unknown agency %q: it must be one of directory.agencies", st.DeciderAgency)
+		}
+	}
 	if len(df.Agencies) < 2 && !(c.Policy != nil && c.Policy.WithinAgency) {
 		probs.add("directory.agencies", "list at least two agencies: this policy is for disagreements between agencies")
 	} else if len(df.Agencies) == 0 {

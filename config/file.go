@@ -70,6 +70,7 @@ type stageFile struct {
 	WindowAgreed       bool       `yaml:"window_agreed"`
 	Optional           bool       `yaml:"optional"`
 	Tell               []string   `yaml:"tell"`
+	DeciderAgency      string     `yaml:"decider_agency"`
 	NotifyBusinessTeam bool       `yaml:"notify_business_team"`
 	Final              string     `yaml:"final"`
 	Source             string     `yaml:"source"`

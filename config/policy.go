@@ -150,6 +150,7 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 			WindowAgreed:       sf.WindowAgreed,
 			Optional:           sf.Optional,
 			Tell:               roles(sf.Tell),
+			DeciderAgency:      strings.TrimSpace(sf.DeciderAgency),
 			Final:              workflow.FinalAction(strings.TrimSpace(sf.Final)),
 			Source:             strings.TrimSpace(sf.Source),
 		}

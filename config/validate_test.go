@@ -95,7 +95,7 @@ policy:
 			`policy.stages[0].window.unit: must be working_days, working_hours or hours, not "fortnights"`,
 			`policy.stages[1].final: only the last stage can be "chair_resolves"`,
 			"policy.stages[1].role: a stage the chair resolves must have role chair",
-			`policy.stages[2].final: must be chair_resolves or chair_or_panel, not "panel"`,
+			`policy.stages[2].final: must be chair_resolves, chair_or_panel or decider, not "panel"`,
 			`policy.stages[3].window: is required (e.g. "1 working day")`,
 			"policy.immediate_risk_max_stage: must be between 0 and the number of stages (4)",
 		}},

@@ -18,7 +18,7 @@ func (a *applier) assign() error {
 	// the two sides hold every other: the sides a stage does not have are
 	// ignored, so nobody holds a stage on a side it does not have.
 	chosen := StageHolders{Raiser: people(a.cmd.Holders, SideRaiser), Responder: people(a.cmd.Holders, SideResponder), Chair: people(a.cmd.Holders, SideChair)}
-	if a.env.Policy.Stage(a.d.Stage).Role == RoleChair {
+	if a.env.Policy.Stage(a.d.Stage).DecidedByOne() {
 		chosen.Raiser, chosen.Responder = nil, nil
 	} else {
 		chosen.Chair = nil
@@ -91,7 +91,12 @@ func (a *applier) panel() error {
 }
 
 func (a *applier) resolve() error {
-	if !a.env.Directory.IsChair(a.cmd.Actor) || a.d.Stage != a.env.Policy.Last() || a.env.Policy.Stage(a.d.Stage).Final == FinalNone {
+	st := a.env.Policy.Stage(a.d.Stage)
+	if st.Final == FinalDecider {
+		if side, _ := a.d.SideOf(a.cmd.Actor); side != SideChair || a.d.Stage != a.env.Policy.Last() {
+			return refuse(RefuseNotAllowed, "only the %s deciding %s resolves it directly", a.env.Policy.RoleLabel(st.Role), a.d.Ref)
+		}
+	} else if !a.env.Directory.IsChair(a.cmd.Actor) || a.d.Stage != a.env.Policy.Last() || st.Final == FinalNone {
 		return refuse(RefuseNotAllowed, "only the partnership chair resolves a case directly, at the last stage")
 	}
 	p, r := cleanProposal(a.cmd.Proposal)
@@ -101,9 +106,13 @@ func (a *applier) resolve() error {
 	p.ProposedBy, p.ProposedBySide, p.ProposedAt = a.cmd.Actor, SideChair, a.cmd.At
 	p.ConfirmedBy, p.ConfirmedAt, p.ResolvedByChair = a.cmd.Actor, a.cmd.At, true
 	a.close(StateResolved, &p)
-	a.event("Resolved by the chair", "", &p)
-	a.recordToAll(fmt.Sprintf("%s is resolved by the chair, %s", a.d.Ref, a.name(a.cmd.Actor)))
-	a.feedOnResolution("Resolved by the chair")
+	by := "the chair"
+	if st.Final == FinalDecider {
+		by = "the " + a.env.Policy.RoleLabel(st.Role)
+	}
+	a.event("Resolved by "+by, "", &p)
+	a.recordToAll(fmt.Sprintf("%s is resolved by %s, %s", a.d.Ref, by, a.name(a.cmd.Actor)))
+	a.feedOnResolution("Resolved by " + by)
 	return nil
 }
 
@@ -140,4 +149,12 @@ func (a *applier) learning() error {
 	// Themes are labels chosen for the board report, not case detail.
 	a.event("Learning themes: "+strings.Join(themes, ", "), "", nil)
 	return nil
+}
+
+// decider is who resolves the last stage, as people say it.
+func (a *applier) decider() string {
+	if st := a.env.Policy.Stage(a.env.Policy.Last()); st.Final == FinalDecider {
+		return "the " + a.env.Policy.RoleLabel(st.Role)
+	}
+	return "the chair"
 }

@@ -292,6 +292,9 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 		base.Fields = outcome
 	case ActResolve:
 		base.Kind, base.Title, base.Submit = FormResolve, "Resolve as chair", "Resolve"
+		if st := env.Policy.Stage(d.Stage); st.Final == FinalDecider {
+			base.Title = "Resolve as " + env.Policy.RoleLabel(st.Role)
+		}
 		base.Fields = outcome
 	case ActEscalate:
 		p := env.Policy
@@ -303,6 +306,8 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 			st := p.Stage(next)
 			if st.Role == RoleChair {
 				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: "Chair", Type: FieldUsers, Values: ids(env.Directory.Holders("", RoleChair))})
+			} else if st.Final == FinalDecider {
+				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.Role) + ", " + env.Directory.AgencyName(st.DeciderAgency), Type: FieldUsers, Values: ids(env.Directory.Holders(st.DeciderAgency, st.Role))})
 			} else {
 				base.Fields = append(base.Fields,
 					FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.RoleOn(SideRaiser)) + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))},

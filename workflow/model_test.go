@@ -34,7 +34,7 @@ func TestPolicyValidate(t *testing.T) {
 			`stages[2].final: only the last stage can be "chair_resolves"`,
 		}},
 		{"chair resolves a manager's stage", func(p *Policy) { p.Stages[3].Role = RoleHeadOfSafeguarding }, []string{"stages[3].role: a stage the chair resolves must have role chair"}},
-		{"bad final", func(p *Policy) { p.Stages[3].Final = "coin_toss" }, []string{`stages[3].final: must be chair_resolves or chair_or_panel, not "coin_toss"`}},
+		{"bad final", func(p *Policy) { p.Stages[3].Final = "coin_toss" }, []string{`stages[3].final: must be chair_resolves, chair_or_panel or decider, not "coin_toss"`}},
 		{"chair with no final", func(p *Policy) { p.Stages[3].Final = FinalNone }, []string{"stages[3].final: a stage held by the chair must say what the chair does (chair_resolves or chair_or_panel)"}},
 		{"tiers going down", func(p *Policy) { p.Stages[2].Role = RolePractitioner }, []string{"stages[2].role: practitioner is a lower tier than the previous stage's line_manager"}},
 		{"immediate risk stage", func(p *Policy) { p.ImmediateRiskMaxStage = 5 }, []string{"immediate_risk_max_stage: must be between 0 and the number of stages (4)"}},

@@ -43,7 +43,15 @@ const (
 	FinalNone         FinalAction = ""               // the holders resolve between them, as at every other stage
 	FinalChairResolve FinalAction = "chair_resolves" // the chair resolves directly
 	FinalChairOrPanel FinalAction = "chair_or_panel" // the chair resolves directly or convenes a resolution panel
+	// FinalDecider: one person who is not the chair decides (Coventry: "the
+	// Head of Safeguarding who will identify how to resolve this issue"):
+	// the holders of the stage's role in DeciderAgency.
+	FinalDecider FinalAction = "decider"
 )
+
+// DecidedByOne reports whether one person (or one office) holds the stage
+// for both sides and resolves it directly: the chair, or a decider.
+func (s Stage) DecidedByOne() bool { return s.Role == RoleChair || s.Final == FinalDecider }
 
 // Stage is one tier of a policy.
 type Stage struct {
@@ -72,6 +80,9 @@ type Stage struct {
 	// one ("if the manager deems it appropriate"; a flat management
 	// structure), with a recorded reason.
 	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+	// DeciderAgency is the agency whose holder of Role decides the last
+	// stage (Final decider).
+	DeciderAgency string `yaml:"decider_agency,omitempty" json:"decider_agency,omitempty"`
 	// NotifyBusinessTeam: the business team is told from this stage on.
 	NotifyBusinessTeam bool        `yaml:"notify_business_team" json:"notify_business_team"`
 	Final              FinalAction `yaml:"final,omitempty" json:"final,omitempty"`
@@ -207,8 +218,18 @@ func (p *Policy) Validate() []PolicyError {
 			if s.Role != RoleChair {
 				add(path+".role", "a stage the chair resolves must have role chair")
 			}
+		case FinalDecider:
+			if !last {
+				add(path+".final", "only the last stage can be %q", s.Final)
+			}
+			if s.Role == RoleChair || s.Role == RolePractitioner {
+				add(path+".role", "a decider is a manager's role or one the policy defines (the chair resolves with chair_resolves)")
+			}
+			if strings.TrimSpace(s.DeciderAgency) == "" {
+				add(path+".decider_agency", "is required: the agency whose %s decides", p.RoleLabel(s.Role))
+			}
 		default:
-			add(path+".final", "must be chair_resolves or chair_or_panel, not %q", s.Final)
+			add(path+".final", "must be chair_resolves, chair_or_panel or decider, not %q", s.Final)
 		}
 		if s.Optional && (i == 0 || last) {
 			add(path+".optional", "the first and the last stage cannot be skipped")

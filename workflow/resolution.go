@@ -14,7 +14,7 @@ func (a *applier) propose() error {
 		return err
 	}
 	if side == SideChair {
-		return refuse(RefuseNotAllowed, "at %s the chair resolves the case with Resolve", a.env.Policy.StageName(a.d.Stage))
+		return refuse(RefuseNotAllowed, "at %s %s resolves the case with Resolve", a.env.Policy.StageName(a.d.Stage), a.decider())
 	}
 	if a.d.State == StateProposed {
 		p := a.d.Proposal

@@ -96,6 +96,19 @@ func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) 
 		}
 		return h, nil
 	}
+	if st.Final == FinalDecider {
+		// The decider holds the stage for both sides, in the chair's place.
+		h.Chair = dir.Holders(st.DeciderAgency, st.Role)
+		if c := people(chosen, SideChair); len(c) > 0 {
+			h.Chair = c
+		}
+		if len(h.Chair) == 0 {
+			r := refuse(RefuseNoHolders, "the directory has no %s for %s; choose the person in the form", a.env.Policy.RoleLabel(st.Role), dir.AgencyName(st.DeciderAgency))
+			r.Fields = map[string]string{FieldRaiserHolders: r.Message}
+			return h, r
+		}
+		return h, nil
+	}
 	if st.Role == RolePractitioner {
 		// Professional to professional: the two people who disagree, not
 		// every practitioner of their agencies (who would all be sent the

@@ -140,7 +140,7 @@ func (a *applier) lapse() error {
 		}
 	} else {
 		for _, u := range append(a.d.Current().All(), a.env.Directory.BusinessTeam...) {
-			a.dm(u, MsgLapsed, overdue, []string{"This is the last stage of the policy: the chair decides how it is resolved."}, a.actionsFor(u))
+			a.dm(u, MsgLapsed, overdue, []string{"This is the last stage of the policy: " + a.decider() + " decides how it is resolved."}, a.actionsFor(u))
 		}
 	}
 	if first {

@@ -378,11 +378,13 @@ func (a *Adapter) expandStartHolders(ctx context.Context, user workflow.UserID, 
 		return out
 	}
 	var h workflow.StageHolders
-	switch st.Role {
-	case workflow.RolePractitioner:
+	switch {
+	case st.Role == workflow.RolePractitioner:
 		return
-	case workflow.RoleChair:
+	case st.Role == workflow.RoleChair:
 		h.Chair = expand(dir.Holders("", workflow.RoleChair))
+	case st.Final == workflow.FinalDecider:
+		h.Chair = expand(dir.Holders(st.DeciderAgency, st.Role))
 	default:
 		agency := in.RaiserAgency
 		if agency == "" {
