@@ -100,6 +100,16 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	}
 	pw.kv("Resolutions", yesNo(p.NotifyOnResolution, "the business team is told of every resolution", "the business team is told of the resolutions of the cases it follows"))
 	pw.kv("Lapses", yesNo(p.LapseNotifiesNextTier, "the raiser's side is prompted and the next tier is told", "the raiser's side is prompted to escalate"))
+	if w := p.ImmediateRiskWindow; w.Amount > 0 {
+		pw.kv("Immediate risk", fmt.Sprintf("while a case is at risk of immediate harm no stage's window runs longer than %s", w))
+	}
+	if len(p.ImmediateRiskTell) > 0 {
+		var told []string
+		for _, r := range p.ImmediateRiskTell {
+			told = append(told, p.RoleLabel(r))
+		}
+		pw.kv("Immediate risk", "told at once: the "+strings.Join(told, ", the ")+" of each side's agency")
+	}
 	if p.ImmediateRiskMaxStage > 0 {
 		pw.kv("Immediate risk", fmt.Sprintf("a case may start at stage %d at the latest, with a reason", p.ImmediateRiskMaxStage))
 	} else {

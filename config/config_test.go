@@ -722,3 +722,38 @@ policy:
 		t.Errorf("unknown decider agency: %v", err)
 	}
 }
+
+// Immediate risk as its own process in the YAML: the same-day window and
+// the roles told at once, printed by check-config; a bad window is named.
+func TestImmediateRiskInTheFile(t *testing.T) {
+	file := `
+policy:
+  partnership: P
+  subjects: [child]
+  immediate_risk_window: 4 working hours
+  immediate_risk_tell: [head_of_safeguarding]
+  stages:
+    - {name: One, role: practitioner, window: 1 working day}
+    - {name: Two, role: chair, window: 1 working day, final: chair_resolves}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Policy.ImmediateRiskWindow != (workflow.Window{Amount: 4, Unit: workflow.WorkingHours}) || len(c.Policy.ImmediateRiskTell) != 1 {
+		t.Errorf("policy %+v", c.Policy)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"no stage's window runs longer than 4 working hours", "told at once: the head of safeguarding of each side's agency"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check-config lacks %q:\n%s", want, out.String())
+		}
+	}
+	_, err = Parse([]byte(strings.Replace(file, "4 working hours", "soon", 1)), env())
+	if !strings.Contains(errString(err), "policy.immediate_risk_window: write a window as") {
+		t.Errorf("bad window: %v", err)
+	}
+}

@@ -47,6 +47,8 @@ type policyFile struct {
 	LapseNotifiesNextTier bool        `yaml:"lapse_notifies_next_tier"`
 	WithinAgency          bool        `yaml:"within_agency"`
 	ImmediateRiskMaxStage int         `yaml:"immediate_risk_max_stage"`
+	ImmediateRiskWindow   windowSpec  `yaml:"immediate_risk_window"`
+	ImmediateRiskTell     []string    `yaml:"immediate_risk_tell"`
 	// Source says where the policy-wide settings come from (who it covers,
 	// within one agency or not, resolution notices, immediate risk).
 	Source string `yaml:"source"`

@@ -138,6 +138,12 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 	// workflow's own complaints about them would only repeat it.
 	var reported []string
 	var ok bool
+	p.ImmediateRiskTell = roles(pf.ImmediateRiskTell)
+	if w, ok := parseWindow(pf.ImmediateRiskWindow.node, "policy.immediate_risk_window", probs); ok {
+		p.ImmediateRiskWindow = w
+	} else {
+		reported = append(reported, "policy.immediate_risk_window")
+	}
 	for i, sf := range pf.Stages {
 		path := fmt.Sprintf("policy.stages[%d]", i)
 		st := workflow.Stage{

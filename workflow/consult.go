@@ -36,8 +36,8 @@ func (a *applier) consult(st Stage) {
 			continue
 		}
 		a.told = append(a.told, u)
+		d.Consulted = append(d.Consulted, u)
 	}
-	d.Consulted = append(d.Consulted, a.told...)
 }
 
 // toldNames is "Dana Lead (designated safeguarding lead, Sussex NHS)".

@@ -72,3 +72,48 @@ func actionKinds(a []Action) []ActionKind {
 	}
 	return k
 }
+
+// Immediate risk as its own process: a case raised at risk of immediate
+// harm has the policy's same-day window at every stage and the named
+// people told at once.
+func TestImmediateRiskProcess(t *testing.T) {
+	env := sidedEnv(t)
+	env.Policy.Stages[1].RaiserRole, env.Policy.Stages[1].ResponderRole = "", ""
+	env.Policy.ImmediateRiskWindow = Window{4, WorkingHours}
+	env.Policy.ImmediateRiskTell = []Role{"designated_safeguarding_lead"}
+	if errs := env.Policy.Validate(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	in := raiseInput()
+	in.ImmediateRisk = true
+	c := newCase(t, env)
+	res := c.do(raiseCmd(in, t0))
+	if d := res.Dispute; !d.Deadline.Equal(lt(2026, 3, 2, 14, 0)) || !sameIDs(d.Consulted, []UserID{dslB}) {
+		t.Errorf("deadline %v consulted %v", d.Deadline, d.Consulted)
+	}
+	if m := msgTo(t, res, dslB); m.Kind != MsgConsulted || !strings.Contains(m.Lines[0], "resolved by Mon 2 Mar 2026, 14:00") {
+		t.Errorf("the designated safeguarding lead %+v", m)
+	}
+	// Escalated, the next stage's window is the same-day one too.
+	res = c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(1), Text: secretReason, ExpectStage: 1})
+	if !res.Dispute.Deadline.Equal(lt(2026, 3, 2, 14, 0).Add(1)) {
+		t.Errorf("stage 2 deadline %v", res.Dispute.Deadline)
+	}
+	// Without immediate risk the stage's own window runs, and nobody is told.
+	plain := newCase(t, env)
+	res = plain.do(raiseCmd(raiseInput(), t0))
+	if !res.Dispute.Deadline.Equal(lt(2026, 3, 3, 10, 0)) || len(res.Dispute.Consulted) != 0 {
+		t.Errorf("no immediate risk: %v %v", res.Dispute.Deadline, res.Dispute.Consulted)
+	}
+
+	bad := testPolicy()
+	bad.ImmediateRiskTell = []Role{"nobody"}
+	bad.ImmediateRiskWindow = Window{0, WorkingHours}
+	var got []string
+	for _, e := range bad.Validate() {
+		got = append(got, e.Path)
+	}
+	if !slices.Contains(got, "immediate_risk_tell[0]") || !slices.Contains(got, "immediate_risk_window") {
+		t.Errorf("errors %v", got)
+	}
+}

@@ -96,8 +96,22 @@ func soonerProblems(env Env, s *Sooner, now, latest time.Time) (time.Time, map[s
 // latestDeadline is when the policy's window for the current stage closes
 // at the latest.
 func (a *applier) latestDeadline() time.Time {
-	_, latest := WindowFrom(a.env.Calendar, a.d.StageStarted, a.env.Policy.Stage(a.d.Stage).Window)
+	_, latest := stageWindow(a.env, a.d, a.d.StageStarted)
 	return latest
+}
+
+// stageWindow opens the current stage's window at t: the stage's own, or,
+// for a case at risk of immediate harm, the policy's immediate-risk window
+// when that closes sooner.
+func stageWindow(env Env, d *Dispute, t time.Time) (start, deadline time.Time) {
+	p := env.Policy
+	start, deadline = WindowFrom(env.Calendar, t, p.Stage(d.Stage).Window)
+	if d.ImmediateRisk && p.ImmediateRiskWindow.Amount > 0 {
+		if _, urgent := WindowFrom(env.Calendar, t, p.ImmediateRiskWindow); urgent.Before(deadline) {
+			deadline = urgent
+		}
+	}
+	return start, deadline
 }
 
 // bringForward sets the current stage's deadline sooner, resets its

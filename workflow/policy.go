@@ -111,6 +111,12 @@ type Policy struct {
 	// ImmediateRiskMaxStage is the latest stage a case at risk of immediate
 	// harm may start at (0 means any stage).
 	ImmediateRiskMaxStage int `yaml:"immediate_risk_max_stage,omitempty" json:"immediate_risk_max_stage,omitempty"`
+	// ImmediateRiskWindow, when set, is the most any stage's window runs
+	// while a case is at risk of immediate harm ("the same working day");
+	// ImmediateRiskTell are the roles told at once when such a case is
+	// raised (the designated safeguarding lead), as Stage.Tell.
+	ImmediateRiskWindow Window `yaml:"immediate_risk_window,omitempty" json:"immediate_risk_window,omitzero"`
+	ImmediateRiskTell   []Role `yaml:"immediate_risk_tell,omitempty" json:"immediate_risk_tell,omitempty"`
 }
 
 // Stage returns stage n (1-based).
@@ -242,6 +248,10 @@ func (p *Policy) Validate() []PolicyError {
 			add(path+".role", "%s is a lower tier than the previous stage's %s", s.Role, p.Stages[i-1].Role)
 		}
 	}
+	if p.ImmediateRiskWindow != (Window{}) {
+		errs = append(errs, validateWindow("immediate_risk_window", p.ImmediateRiskWindow, false)...)
+	}
+	p.validateTell("immediate_risk_tell", p.ImmediateRiskTell, add)
 	if p.ImmediateRiskMaxStage < 0 || p.ImmediateRiskMaxStage > len(p.Stages) {
 		add("immediate_risk_max_stage", "must be between 0 and the number of stages (%d)", len(p.Stages))
 	}

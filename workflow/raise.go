@@ -122,7 +122,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 	}
 	errs := in.Validate(env, cmd.Actor)
 	if !in.Sooner.empty() && errs[FieldStartStage] == "" {
-		_, latest := WindowFrom(env.Calendar, cmd.At, env.Policy.Stage(max(in.StartStage, 1)).Window)
+		_, latest := stageWindow(env, &Dispute{Stage: max(in.StartStage, 1), ImmediateRisk: in.ImmediateRisk}, cmd.At)
 		_, problems := soonerProblems(env, in.Sooner, cmd.At, latest)
 		for f, m := range problems {
 			errs[f] = m
@@ -158,6 +158,10 @@ func raise(env Env, cmd Command) (*Result, error) {
 	}
 	a.enterStage(h)
 	p := env.Policy
+	if d.ImmediateRisk {
+		// Named people are told at once, whatever the stage tells.
+		a.consult(Stage{Tell: p.ImmediateRiskTell})
+	}
 	summary := fmt.Sprintf("Raised by %s (%s) with %s (%s) at %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), a.name(in.Responder), env.Directory.AgencyName(in.ResponderAgency), p.StageName(start))
 	if start > 1 {
 		summary += ": risk of immediate harm, started at a later stage"

@@ -149,16 +149,7 @@ func (p *Policy) validateSideRoles(i int, s Stage, add func(path, format string,
 			add(path+"."+sr.key, "unknown role %q; use one of %s", sr.role, strings.Join(p.RoleNames(), ", "))
 		}
 	}
-	for j, r := range s.Tell {
-		switch {
-		case r == RolePractitioner:
-			add(fmt.Sprintf("%s.tell[%d]", path, j), "practitioners are not told by role (every practitioner of both agencies would get the case); name an adviser's role")
-		case !p.KnownRole(r):
-			add(fmt.Sprintf("%s.tell[%d]", path, j), "unknown role %q; use one of %s", r, strings.Join(p.RoleNames(), ", "))
-		case slices.Contains(s.Tell[:j], r):
-			add(fmt.Sprintf("%s.tell[%d]", path, j), "%s is told already", r)
-		}
-	}
+	p.validateTell(path+".tell", s.Tell, add)
 	if i > 0 {
 		prev := p.Stages[i-1]
 		for _, side := range []Side{SideRaiser, SideResponder} {
@@ -170,6 +161,20 @@ func (p *Policy) validateSideRoles(i int, s Stage, add func(path, format string,
 				add(path+"."+map[Side]string{SideRaiser: "raiser_role", SideResponder: "responder_role"}[side],
 					"%s is a lower tier than the previous stage's %s on that side", r, pr)
 			}
+		}
+	}
+}
+
+// validateTell checks a list of roles to tell, at path.
+func (p *Policy) validateTell(path string, tell []Role, add func(path, format string, a ...any)) {
+	for j, r := range tell {
+		switch {
+		case r == RolePractitioner:
+			add(fmt.Sprintf("%s[%d]", path, j), "practitioners are not told by role (every practitioner of both agencies would get the case); name an adviser's role")
+		case !p.KnownRole(r):
+			add(fmt.Sprintf("%s[%d]", path, j), "unknown role %q; use one of %s", r, strings.Join(p.RoleNames(), ", "))
+		case slices.Contains(tell[:j], r):
+			add(fmt.Sprintf("%s[%d]", path, j), "%s is told already", r)
 		}
 	}
 }
