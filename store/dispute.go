@@ -291,13 +291,14 @@ func (s *Store) streamCap() (keep, maxLen string) {
 }
 
 // indexEntry is one index an open case is in: a key suffix and, for the
-// sorted ones (pd:, od:), its score there ("" for a set).
+// sorted ones (pd:, od:, oc:), its score there ("" for a set).
 type indexEntry struct{ key, score string }
 
 // memberships are the indexes an open case is in (a closed one is in
 // none): each person's deadline-ordered list (pd:<user>), its stage's
 // deadline-ordered list (od:<stage>, for the digest's counts and overdue
-// list) and each agency's set (oa:<agency>).
+// list), each agency's set (oa:<agency>) and the open cases by the time
+// they were raised (oc:, for the board report's period).
 func memberships(d *workflow.Dispute) []indexEntry {
 	if d.State.Closed() {
 		return nil
@@ -313,7 +314,11 @@ func memberships(d *workflow.Dispute) []indexEntry {
 			m = append(m, indexEntry{"oa:" + a, ""})
 		}
 	}
-	return m
+	created := d.CreatedAt
+	if created.IsZero() {
+		created = d.UpdatedAt
+	}
+	return append(m, indexEntry{"oc:", micros(created)})
 }
 
 // deadlineScore orders a person's cases soonest deadline first (a case

@@ -47,6 +47,8 @@
 //	                            (ZCARD) and overdue (ZCOUNT to now) per stage and lists the
 //	                            longest overdue (ZRANGEBYSCORE … LIMIT), see DigestIndex
 //	B oa:<agency>        set    refs of the open cases an agency is party to
+//	B oc:                zset   open refs, score = raised at (µs): the board report's
+//	                            open cases raised before its period ended (PeriodRefs)
 //	B open               zset   open refs, score = stage
 //	B chg                zset   open refs changed since the auditor last looked, score =
 //	                            order of change (chg:seq); the auditor removes what it checked

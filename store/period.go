@@ -11,30 +11,31 @@ import (
 
 // PeriodRefs lists the cases open at some time in [from, to): raised
 // before to, and open now or closed at or after from; in the order they
-// were raised. It reads references only, from the indexes (open, closed
-// by closing time, all by raising time), so the board report decodes just
-// the cases its period touches: the cases closed before the period, the
-// bulk of a store's history, are never read at all.
+// were raised. It reads references only, from the indexes (oc: the open
+// cases by raising time, closed by closing time, all by raising time), so
+// the board report decodes just the cases its period touches: cases
+// closed before the period, the bulk of a store's history, and cases
+// raised after it are never read at all.
 func (s *Store) PeriodRefs(ctx context.Context, from, to time.Time) ([]string, error) {
-	var open, closed *redis.StringSliceCmd
+	var open *redis.ZSliceCmd
+	var closed *redis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		open = p.ZRange(ctx, s.key("open"), 0, -1)
+		open = p.ZRangeByScoreWithScores(ctx, s.key("oc:"), &redis.ZRangeBy{Min: "-inf", Max: "(" + micros(to)})
 		closed = p.ZRangeByScore(ctx, s.key("closed"), &redis.ZRangeBy{Min: micros(from), Max: "+inf"})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cases of a period: %w", err)
 	}
-	refs := append(open.Val(), closed.Val()...)
-	if len(refs) == 0 {
-		return nil, nil
-	}
 	type raised struct {
 		ref string
 		at  float64
 	}
-	var in []raised
-	for chunk := range slices.Chunk(refs, 5000) {
+	in := make([]raised, 0, len(open.Val()))
+	for _, z := range open.Val() {
+		in = append(in, raised{z.Member.(string), z.Score})
+	}
+	for chunk := range slices.Chunk(closed.Val(), 5000) {
 		scores, err := s.rdb.ZMScore(ctx, s.key("all"), chunk...).Result()
 		if err != nil {
 			return nil, fmt.Errorf("cases of a period: when they were raised: %w", err)

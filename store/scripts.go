@@ -97,12 +97,13 @@ local function enqueue(it)
   redis.call('ZADD', oage, score, it.id)
 end
 -- A case's index entries: per-person and per-stage indexes are sorted
--- sets scored by deadline, the per-agency ones plain sets. The key's
+-- sets scored by deadline, open-by-raising-date (oc:) one scored by when
+-- the case was raised, the per-agency ones plain sets. The key's
 -- prefix says which, so the entries a dispute was in (listed in its mem:
 -- set by name only) can be removed without knowing their scores.
 local function memType(k)
   local p = string.sub(k, 1, 3)
-  if p == 'pd:' or p == 'od:' then return 'zset' end
+  if p == 'pd:' or p == 'od:' or p == 'oc:' then return 'zset' end
   return 'set'
 end
 -- readMembers reads n index entries (key suffix, score; score '' for a

@@ -13,7 +13,8 @@ import (
 // 2 is the deadline-ordered per-person and per-stage indexes (pd:, od:)
 // that replaced the per-person sets (op:); 3 scores a lapsed case in its
 // stage's index by its deadline (it was 0), so the digest lists the
-// longest overdue first straight from the index.
+// longest overdue first straight from the index, and adds the open cases
+// by raising time (oc:) for the board report.
 const indexSchema = "3"
 
 // UpgradeIndexes brings the indexes of a store written by an earlier

@@ -264,3 +264,11 @@ func (s *Scheduler) digestTime(t time.Time) time.Time {
 
 // readChunk bounds one read of many disputes.
 const readChunk = 500
+
+// BuildDigest builds the digest due at now without sending it (for
+// `escalate bench`, which times it): the figures and lists the digest
+// would carry, from the store's indexes.
+func (s *Scheduler) BuildDigest(ctx context.Context, now time.Time) (workflow.Message, error) {
+	m, _, err := s.buildDigest(ctx, now)
+	return m, err
+}

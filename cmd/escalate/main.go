@@ -33,6 +33,9 @@ Usage:
   escalate purge [--dry-run]        remove the free text of cases closed longer than the retention period
   escalate teams-package [--app-id ID | --registration NAME] [--out FILE]
                                     the Microsoft Teams app package (manifest and icons) to upload
+  escalate bench --redis URL [--open N] [--quick]
+                                    the scale figures (list, auditor, digest, report, tick, transitions,
+                                    memory) against that Redis, under a key prefix of its own, removed after
 
 Configuration: ESCALATE_CONFIG (YAML file) and the environment (see README.md).
 `
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return purgeCmd(ctx, args[1:], out, getenv, log)
 	case "teams-package":
 		return teamsPackage(args[1:], out, getenv)
+	case "bench":
+		return benchCmd(ctx, args[1:], out, getenv, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
