@@ -134,42 +134,16 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	pw.kv("Directory", fmt.Sprintf("%d agencies; %d entries in all (one per person per platform id), %d for the chair, %d for the business team", len(c.Directory.Agencies), len(c.Directory.People), len(c.Directory.Chair), len(c.Directory.BusinessTeam)))
 	c.describeTeams(pw)
 	pw.kv("Digest", fmt.Sprintf("%s on working days; retention %s; scheduler tick %s", formatClock(c.DigestAt), retentionText(c.RetentionDays), c.Tick))
-	for i, s := range p.Stages {
-		n := i + 1
+	describeStages(pw, p)
+	for _, r := range p.Routes {
+		var cats []string
+		for _, c := range r.Categories {
+			cats = append(cats, c.Label())
+		}
 		pw.line("")
-		pw.line("%s", p.StageName(n))
-		if r, o := s.RoleOn(workflow.SideRaiser), s.RoleOn(workflow.SideResponder); r != o {
-			pw.line("  roles:         %s (%s) on the raiser's side, %s (%s) on the other", r, p.RoleLabel(r), o, p.RoleLabel(o))
-		} else {
-			pw.line("  role:          %s (%s)", s.Role, p.RoleLabel(s.Role))
-		}
-		if s.WindowAgreed {
-			pw.line("  window:        at most %s, agreed between the holders (Set the deadline), or sooner with a recorded reason", s.Window)
-		} else {
-			pw.line("  window:        at most %s; sooner for a case, with a recorded reason, when raising or escalating", s.Window)
-		}
-		if s.Remind.Amount > 0 {
-			pw.line("  reminder:      %s before the window closes", s.Remind)
-		} else {
-			pw.line("  reminder:      none")
-		}
-		if len(s.Tell) > 0 {
-			var told []string
-			for _, r := range s.Tell {
-				if r == workflow.RoleChair {
-					told = append(told, "the partnership chair")
-				} else {
-					told = append(told, p.RoleLabel(r)+" of each side's agency")
-				}
-			}
-			pw.line("  told:          %s (they read the case and add notes; they do not act)", strings.Join(told, "; "))
-		}
-		if s.Optional {
-			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
-		}
-		pw.line("  business team: %s", yesNo(p.FeedAt(n), "told", "not told"))
-		pw.line("  final:         %s", finalText(p, s, n == p.Last()))
-		pw.wrapped("  source:        ", s.Source)
+		pw.line("Route %s (%s), for: %s", r.ID, r.Name, strings.Join(cats, "; "))
+		pw.wrapped("  source:        ", r.Source)
+		describeStages(pw, p.For(&workflow.Dispute{Route: r.ID}))
 	}
 	pw.line("")
 	loc := cal.Location()
@@ -321,4 +295,45 @@ func (p *printer) wrapped(prefix, text string) {
 // partnership's own clock and words, "Mon 4 Jan 2027, 10:00 GMT".
 func partnershipTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+}
+
+// describeStages prints each stage of p (the main route's, or a route's).
+func describeStages(pw *printer, p *workflow.Policy) {
+	for i, s := range p.Stages {
+		n := i + 1
+		pw.line("")
+		pw.line("%s", p.StageName(n))
+		if r, o := s.RoleOn(workflow.SideRaiser), s.RoleOn(workflow.SideResponder); r != o {
+			pw.line("  roles:         %s (%s) on the raiser's side, %s (%s) on the other", r, p.RoleLabel(r), o, p.RoleLabel(o))
+		} else {
+			pw.line("  role:          %s (%s)", s.Role, p.RoleLabel(s.Role))
+		}
+		if s.WindowAgreed {
+			pw.line("  window:        at most %s, agreed between the holders (Set the deadline), or sooner with a recorded reason", s.Window)
+		} else {
+			pw.line("  window:        at most %s; sooner for a case, with a recorded reason, when raising or escalating", s.Window)
+		}
+		if s.Remind.Amount > 0 {
+			pw.line("  reminder:      %s before the window closes", s.Remind)
+		} else {
+			pw.line("  reminder:      none")
+		}
+		if len(s.Tell) > 0 {
+			var told []string
+			for _, r := range s.Tell {
+				if r == workflow.RoleChair {
+					told = append(told, "the partnership chair")
+				} else {
+					told = append(told, p.RoleLabel(r)+" of each side's agency")
+				}
+			}
+			pw.line("  told:          %s (they read the case and add notes; they do not act)", strings.Join(told, "; "))
+		}
+		if s.Optional {
+			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
+		}
+		pw.line("  business team: %s", yesNo(p.FeedAt(n), "told", "not told"))
+		pw.line("  final:         %s", finalText(p, s, n == p.Last()))
+		pw.wrapped("  source:        ", s.Source)
+	}
 }

@@ -757,3 +757,49 @@ policy:
 		t.Errorf("bad window: %v", err)
 	}
 }
+
+// A route of its own for some categories, in the YAML: parsed, its errors
+// named by their paths, and printed by check-config.
+func TestRoutesInTheFile(t *testing.T) {
+	file := `
+policy:
+  partnership: P
+  subjects: [child]
+  stages:
+    - {name: One, role: practitioner, window: 1 working day}
+    - {name: Two, role: line_manager, window: 1 working day}
+    - {name: Three, role: chair, window: 1 working day, final: chair_resolves}
+  routes:
+    - id: conference
+      name: Dissent from a conference decision
+      categories: [conference_refused]
+      source: Appendix 1
+      stages:
+        - {name: Conference chair, role: practitioner, window: 2 working days}
+        - {name: Chair, role: chair, window: 3 working days, final: chair_resolves}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Policy.RouteFor(workflow.CatConferenceRefused)
+	if r == nil || r.ID != "conference" || len(r.Stages) != 2 || r.Stages[0].Label != "1" {
+		t.Fatalf("route %+v", r)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Route conference (Dissent from a conference decision), for: Child protection conference / safeguarding meeting refused") ||
+		!strings.Contains(out.String(), "Stage 1 (Conference chair)\n  role:          practitioner") {
+		t.Errorf("check-config:\n%s", out.String())
+	}
+	bad := strings.Replace(file, "window: 3 working days, final: chair_resolves", "window: someday", 1)
+	bad = strings.Replace(bad, "categories: [conference_refused]", "categories: [conference]", 1)
+	msg := errString(func() error { _, err := Parse([]byte(bad), env()); return err }())
+	for _, want := range []string{"policy.routes[0].stages[1].window: write a window as", `policy.routes[0].categories[0]: unknown category "conference"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+}

@@ -43,6 +43,7 @@ type policyFile struct {
 	Subjects              []string    `yaml:"subjects"`
 	Stages                []stageFile `yaml:"stages"`
 	Roles                 []roleFile  `yaml:"roles"`
+	Routes                []routeFile `yaml:"routes"`
 	NotifyOnResolution    bool        `yaml:"notify_on_resolution"`
 	LapseNotifiesNextTier bool        `yaml:"lapse_notifies_next_tier"`
 	WithinAgency          bool        `yaml:"within_agency"`
@@ -52,6 +53,15 @@ type policyFile struct {
 	// Source says where the policy-wide settings come from (who it covers,
 	// within one agency or not, resolution notices, immediate risk).
 	Source string `yaml:"source"`
+}
+
+// routeFile is a separate route for some categories, with its own stages.
+type routeFile struct {
+	ID         string      `yaml:"id"`
+	Name       string      `yaml:"name"`
+	Categories []string    `yaml:"categories"`
+	Stages     []stageFile `yaml:"stages"`
+	Source     string      `yaml:"source"`
 }
 
 // roleFile is a role the partnership defines beside the built-in ones.

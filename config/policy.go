@@ -137,42 +137,21 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 	// reported are the windows already reported as unreadable: the
 	// workflow's own complaints about them would only repeat it.
 	var reported []string
-	var ok bool
 	p.ImmediateRiskTell = roles(pf.ImmediateRiskTell)
 	if w, ok := parseWindow(pf.ImmediateRiskWindow.node, "policy.immediate_risk_window", probs); ok {
 		p.ImmediateRiskWindow = w
 	} else {
 		reported = append(reported, "policy.immediate_risk_window")
 	}
-	for i, sf := range pf.Stages {
-		path := fmt.Sprintf("policy.stages[%d]", i)
-		st := workflow.Stage{
-			Label:              strings.TrimSpace(sf.Label),
-			Name:               strings.TrimSpace(sf.Name),
-			Role:               workflow.Role(strings.TrimSpace(sf.Role)),
-			RaiserRole:         workflow.Role(strings.TrimSpace(sf.RaiserRole)),
-			ResponderRole:      workflow.Role(strings.TrimSpace(sf.ResponderRole)),
-			NotifyBusinessTeam: sf.NotifyBusinessTeam,
-			WindowAgreed:       sf.WindowAgreed,
-			Optional:           sf.Optional,
-			Tell:               roles(sf.Tell),
-			DeciderAgency:      strings.TrimSpace(sf.DeciderAgency),
-			Final:              workflow.FinalAction(strings.TrimSpace(sf.Final)),
-			Source:             strings.TrimSpace(sf.Source),
+	p.Stages = parseStages(pf.Stages, "policy.stages", probs, &reported)
+	for i, rf := range pf.Routes {
+		path := fmt.Sprintf("policy.routes[%d]", i)
+		r := workflow.Route{ID: strings.TrimSpace(rf.ID), Name: strings.TrimSpace(rf.Name), Source: strings.TrimSpace(rf.Source),
+			Stages: parseStages(rf.Stages, path+".stages", probs, &reported)}
+		for _, c := range rf.Categories {
+			r.Categories = append(r.Categories, workflow.Category(strings.TrimSpace(c)))
 		}
-		if st.Label == "" {
-			st.Label = strconv.Itoa(i + 1)
-		}
-		if sf.Window.node == nil || sf.Window.node.Tag == "!!null" {
-			probs.add(path+".window", "is required (e.g. \"1 working day\")")
-			reported = append(reported, path+".window")
-		} else if st.Window, ok = parseWindow(sf.Window.node, path+".window", probs); !ok {
-			reported = append(reported, path+".window")
-		}
-		if st.Remind, ok = parseWindow(sf.Remind.node, path+".remind", probs); !ok {
-			reported = append(reported, path+".remind")
-		}
-		p.Stages = append(p.Stages, st)
+		p.Routes = append(p.Routes, r)
 	}
 	for i, st := range p.Stages {
 		for j := range i {
@@ -275,6 +254,44 @@ func roles(in []string) []workflow.Role {
 	var out []workflow.Role
 	for _, r := range in {
 		out = append(out, workflow.Role(strings.TrimSpace(r)))
+	}
+	return out
+}
+
+// parseStages reads the stages at prefix (the main ones, or a route's),
+// adding the windows it could not read to reported.
+func parseStages(sfs []stageFile, prefix string, probs *problems, reported *[]string) []workflow.Stage {
+	var out []workflow.Stage
+	var ok bool
+	for i, sf := range sfs {
+		path := fmt.Sprintf("%s[%d]", prefix, i)
+		st := workflow.Stage{
+			Label:              strings.TrimSpace(sf.Label),
+			Name:               strings.TrimSpace(sf.Name),
+			Role:               workflow.Role(strings.TrimSpace(sf.Role)),
+			RaiserRole:         workflow.Role(strings.TrimSpace(sf.RaiserRole)),
+			ResponderRole:      workflow.Role(strings.TrimSpace(sf.ResponderRole)),
+			NotifyBusinessTeam: sf.NotifyBusinessTeam,
+			WindowAgreed:       sf.WindowAgreed,
+			Optional:           sf.Optional,
+			Tell:               roles(sf.Tell),
+			DeciderAgency:      strings.TrimSpace(sf.DeciderAgency),
+			Final:              workflow.FinalAction(strings.TrimSpace(sf.Final)),
+			Source:             strings.TrimSpace(sf.Source),
+		}
+		if st.Label == "" {
+			st.Label = strconv.Itoa(i + 1)
+		}
+		if sf.Window.node == nil || sf.Window.node.Tag == "!!null" {
+			probs.add(path+".window", "is required (e.g. \"1 working day\")")
+			*reported = append(*reported, path+".window")
+		} else if st.Window, ok = parseWindow(sf.Window.node, path+".window", probs); !ok {
+			*reported = append(*reported, path+".window")
+		}
+		if st.Remind, ok = parseWindow(sf.Remind.node, path+".remind", probs); !ok {
+			*reported = append(*reported, path+".remind")
+		}
+		out = append(out, st)
 	}
 	return out
 }

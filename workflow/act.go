@@ -17,6 +17,7 @@ func CheckAction(env Env, d *Dispute, history []Event, u UserID, k ActionKind, s
 // comes first: someone who may not see the case gets UnknownCase and
 // nothing else, whatever the case's state.
 func CheckTarget(env Env, d *Dispute, history []Event, u UserID, k ActionKind, t ActionTarget) error {
+	env = env.forCase(d)
 	if u == "" || u == SystemActor || !CanView(d, env.Directory, u) {
 		return UnknownCase(d.Ref)
 	}

@@ -60,6 +60,7 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 	if d == nil {
 		return nil, refuse(RefuseUnknownCase, "there is no such case")
 	}
+	env = env.forCase(d)
 	// Permission first: someone who may not see the case learns nothing
 	// about it, not even that it exists (see UnknownCase).
 	if cmd.Actor != SystemActor && !CanView(d, env.Directory, cmd.Actor) {

@@ -30,6 +30,7 @@ func (a *applier) actionsFor(u UserID) []Action { return ActionsFor(a.env, a.d, 
 // ActionsFor is the buttons person u should see on case d now (App Home and
 // "list" use it too).
 func ActionsFor(env Env, d *Dispute, u UserID) []Action {
+	env = env.forCase(d)
 	act := func(k ActionKind, label, style string) Action {
 		return Action{Kind: k, Label: label, Ref: d.Ref, Stage: d.Stage, Version: d.Version, Style: style}
 	}
@@ -111,6 +112,7 @@ func (a *applier) caseFacts(withSubject bool) []Fact {
 // CaseFacts are the labelled details of a case. Without withSubject they
 // carry no free text and no subject reference, fit for a channel.
 func CaseFacts(env Env, d *Dispute, withSubject bool) []Fact {
+	env = env.forCase(d)
 	dir, p := env.Directory, env.Policy
 	f := []Fact{{Label: "Case", Value: d.Ref}}
 	if withSubject {

@@ -343,7 +343,7 @@ func TestPurge(t *testing.T) {
 // here.
 func TestFreeTextCoversEveryTextField(t *testing.T) {
 	notFree := map[string]bool{
-		"Dispute.Ref": true, "Dispute.PolicyID": true, "Dispute.SubjectType": true, "Dispute.Category": true,
+		"Dispute.Ref": true, "Dispute.PolicyID": true, "Dispute.Route": true, "Dispute.SubjectType": true, "Dispute.Category": true,
 		"Dispute.DecisionDate": true, "Dispute.Plan": true, "Dispute.State": true,
 		"Party.Agency": true, "Party.Person": true, "Proposal.ProposedBy": true, "Proposal.ProposedBySide": true,
 		"Proposal.ConfirmedBy": true, "Debrief.By": true,

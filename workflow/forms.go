@@ -275,6 +275,7 @@ func isYes(s string) bool {
 // ActionForm is the form a button opens, or false when the button acts at
 // once (Confirm, Show).
 func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
+	env = env.forCase(d)
 	base := Form{Ref: d.Ref, Stage: d.Stage, Version: d.Version}
 	text := func(label, hint string) FormField {
 		return FormField{Name: FieldText, Label: label, Type: FieldArea, Required: true, Max: MaxText, Hint: hint}

@@ -98,6 +98,8 @@ type Policy struct {
 	// Subjects this policy covers (children, adults or both).
 	Subjects []SubjectType `yaml:"subjects" json:"subjects"`
 	Stages   []Stage       `yaml:"stages" json:"stages"`
+	// Routes are separate paths for some categories (see Route).
+	Routes []Route `yaml:"routes,omitempty" json:"routes,omitempty"`
 	// Roles are the partnership's own roles, beside the built-in ones.
 	Roles []RoleDef `yaml:"roles,omitempty" json:"roles,omitempty"`
 	// NotifyOnResolution tells the business team when a case resolves even
@@ -199,6 +201,7 @@ func (p *Policy) Validate() []PolicyError {
 		add("stages", "a policy has 2 to 6 stages, this one has %d", n)
 	}
 	p.validateRoles(add)
+	p.validateRoutes(add)
 	for i, s := range p.Stages {
 		path := fmt.Sprintf("stages[%d]", i)
 		p.validateSideRoles(i, s, add)

@@ -8,6 +8,7 @@ import (
 // Validate checks a raise form and returns every problem by field name.
 // It is the one validation Slack, Teams and the console all use.
 func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
+	env, _ = env.withRoute(in.Category) // its route's stages to start at
 	p, dir := env.Policy, env.Directory
 	errs := map[string]string{}
 	switch {
@@ -121,6 +122,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 		return nil, refuse(RefuseInvalid, "the case has no reference")
 	}
 	errs := in.Validate(env, cmd.Actor)
+	env, route := env.withRoute(in.Category)
 	if !in.Sooner.empty() && errs[FieldStartStage] == "" {
 		_, latest := stageWindow(env, &Dispute{Stage: max(in.StartStage, 1), ImmediateRisk: in.ImmediateRisk}, cmd.At)
 		_, problems := soonerProblems(env, in.Sooner, cmd.At, latest)
@@ -143,7 +145,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 		Plan: in.Plan, Disagreement: strings.TrimSpace(in.Disagreement), OutcomeSought: strings.TrimSpace(in.OutcomeSought),
 		Evidence: strings.TrimSpace(in.Evidence), Raiser: Party{Agency: raiserAgency, Person: cmd.Actor},
 		Responder: Party{Agency: in.ResponderAgency, Person: in.Responder}, ImmediateRisk: in.ImmediateRisk,
-		StartStage: start, Stage: start, CreatedAt: cmd.At,
+		StartStage: start, Stage: start, CreatedAt: cmd.At, Route: route,
 	}
 	if d.Plan == "" {
 		d.Plan = PlanNone

@@ -248,7 +248,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	}
 	p := c.eng.Env().Policy
 	for _, d := range page.Cases {
-		body.Cases = append(body.Cases, caseRow{Ref: d.Ref, Stage: p.StageName(d.Stage), Deadline: c.when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
+		body.Cases = append(body.Cases, caseRow{Ref: d.Ref, Stage: p.For(d).StageName(d.Stage), Deadline: c.when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
 	}
 	c.render(w, r, http.StatusOK, "home.html", c.page(r, "Messages", "home", body))
 }

@@ -48,6 +48,8 @@ type Record struct {
 	StartReason   string `json:"start_reason,omitempty"`
 	// StageReached is the furthest stage the case went to.
 	StageReached string    `json:"stage_reached"`
+	// Route is the policy's route the case followed, when not the main one.
+	Route string `json:"route,omitempty"`
 	State        string    `json:"state"`
 	Raised       time.Time `json:"raised"`
 	Closed       time.Time `json:"closed,omitzero"`
@@ -135,7 +137,7 @@ type Debrief struct {
 // are put in the calendar's time zone.
 func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Record {
 	loc := location(env)
-	p, dir := env.Policy, env.Directory
+	p, dir := env.Policy.For(d), env.Directory
 	in := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -172,7 +174,7 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 		Raiser:        Party{Agency: dir.AgencyName(d.Raiser.Agency), Person: dir.Name(d.Raiser.Person)},
 		Responder:     Party{Agency: dir.AgencyName(d.Responder.Agency), Person: dir.Name(d.Responder.Person)},
 		ImmediateRisk: d.ImmediateRisk, StartStage: p.StageName(max(d.StartStage, 1)), StartReason: d.StartReason,
-		StageReached: p.StageName(d.Stage), State: StateLabel(d.State),
+		StageReached: p.StageName(d.Stage), State: StateLabel(d.State), Route: routeName(env.Policy, d),
 		Raised: in(d.CreatedAt), Closed: in(d.ClosedAt), LapsedWindows: d.LapsedCount,
 		Outcome: outcome(d.Outcome), WithdrawReason: d.WithdrawReason,
 		Themes: append([]string(nil), d.Themes...), Purged: d.Purged,
@@ -291,6 +293,9 @@ func (rec Record) CaseFields() []Field {
 	if rec.ImmediateRisk {
 		f = append(f, Field{"Risk of immediate harm", "yes"})
 	}
+	if rec.Route != "" {
+		f = append(f, Field{"Route", rec.Route})
+	}
 	f = append(f, Field{"Started at", rec.StartStage}, Field{"Why it started at a later stage", rec.StartReason},
 		Field{"Stage reached", rec.StageReached}, Field{"State", rec.State})
 	if !rec.Closed.IsZero() {
@@ -314,3 +319,13 @@ func (rec Record) DisagreementFields() []Field {
 
 // PracticeMark is the words every practice output carries.
 const PracticeMark = "PRACTICE — not a real case"
+
+// routeName is the name of the policy's route d followed, "" for the main one.
+func routeName(p *workflow.Policy, d *workflow.Dispute) string {
+	for _, r := range p.Routes {
+		if r.ID == d.Route {
+			return r.Name
+		}
+	}
+	return ""
+}

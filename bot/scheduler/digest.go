@@ -85,7 +85,7 @@ func Digest(in DigestInput) workflow.Message {
 		lines = append(lines, l)
 	}
 	caseLine := func(d *workflow.Dispute) string {
-		return fmt.Sprintf("%s · %s · %s ↔ %s · %s", d.Ref, p.StageName(d.Stage),
+		return fmt.Sprintf("%s · %s · %s ↔ %s · %s", d.Ref, p.For(d).StageName(d.Stage),
 			dir.AgencyName(d.Raiser.Agency), dir.AgencyName(d.Responder.Agency), d.Category.Label())
 	}
 	if overdueTotal == 0 {

@@ -274,7 +274,7 @@ func (a *Adapter) showMessage(ctx context.Context, user workflow.UserID, args st
 func (a *Adapter) caseMessage(d *workflow.Dispute, hist []workflow.Event, user workflow.UserID) workflow.Message {
 	env := a.eng.Env()
 	return workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref,
-		Title: fmt.Sprintf("%s: %s (%s)", d.Ref, env.Policy.StageName(d.Stage), d.State),
+		Title: fmt.Sprintf("%s: %s (%s)", d.Ref, env.Policy.For(d).StageName(d.Stage), d.State),
 		Lines: workflow.CaseLines(d), Facts: workflow.CaseFacts(env, d, true), History: workflow.History(hist),
 		Actions: workflow.ActionsFor(env, d, user)}
 }

@@ -359,7 +359,12 @@ func (a *Adapter) notAPerson(ctx context.Context, u workflow.UserID) string {
 // replaced by their members (a group cannot press a button).
 func (a *Adapter) expandStartHolders(ctx context.Context, user workflow.UserID, in *workflow.RaiseInput) {
 	env := a.eng.Env()
-	st, dir := env.Policy.Stage(in.StartStage), env.Directory
+	// The stage of the route the category follows.
+	p := env.Policy
+	if r := p.RouteFor(in.Category); r != nil {
+		p = p.For(&workflow.Dispute{Route: r.ID})
+	}
+	st, dir := p.Stage(in.StartStage), env.Directory
 	grouped := false
 	expand := func(ids []workflow.UserID) []workflow.UserID {
 		var s []string
