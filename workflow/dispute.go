@@ -60,10 +60,10 @@ type Debrief struct {
 
 // Dispute is one professional disagreement.
 type Dispute struct {
-	Ref              string      `json:"ref"`
-	PolicyID         string      `json:"policy_id"`
+	Ref      string `json:"ref"`
+	PolicyID string `json:"policy_id"`
 	// Route is the policy's route the case follows ("" the main one).
-	Route string `json:"route,omitempty"`
+	Route            string      `json:"route,omitempty"`
 	SubjectType      SubjectType `json:"subject_type"`
 	SubjectRef       string      `json:"subject_ref"` // the agency's case number; never a name
 	Category         Category    `json:"category"`

@@ -47,12 +47,12 @@ type Record struct {
 	StartStage    string `json:"start_stage"`
 	StartReason   string `json:"start_reason,omitempty"`
 	// StageReached is the furthest stage the case went to.
-	StageReached string    `json:"stage_reached"`
+	StageReached string `json:"stage_reached"`
 	// Route is the policy's route the case followed, when not the main one.
-	Route string `json:"route,omitempty"`
-	State        string    `json:"state"`
-	Raised       time.Time `json:"raised"`
-	Closed       time.Time `json:"closed,omitzero"`
+	Route  string    `json:"route,omitempty"`
+	State  string    `json:"state"`
+	Raised time.Time `json:"raised"`
+	Closed time.Time `json:"closed,omitzero"`
 	// LapsedWindows counts the stage windows that closed without a resolution.
 	LapsedWindows int `json:"lapsed_windows"`
 
