@@ -329,6 +329,18 @@ func describeStages(pw *printer, p *workflow.Policy) {
 			}
 			pw.line("  told:          %s (they read the case and add notes; they do not act)", strings.Join(told, "; "))
 		}
+		if r := s.Response; r != nil {
+			what := r.What
+			if what == "" {
+				what = "a written response"
+			}
+			side := map[workflow.Side]string{workflow.SideRaiser: "the raiser's side", workflow.SideResponder: "the other side"}[r.From]
+			rem := "no reminder"
+			if r.Remind.Amount > 0 {
+				rem = "reminded " + r.Remind.String() + " before"
+			}
+			pw.line("  response:      %s from %s within %s of the stage opening (%s); it goes on the record", what, side, r.Within, rem)
+		}
 		if s.Optional {
 			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -801,5 +802,68 @@ policy:
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q: %s", want, msg)
 		}
+	}
+}
+
+// A written response inside a stage, in the YAML.
+func TestAWrittenResponseInTheFile(t *testing.T) {
+	file := `
+policy:
+  partnership: P
+  subjects: [child]
+  stages:
+    - {name: One, role: practitioner, window: a working week, response: {from: responder, within: 3 working days, remind: 1 working day, what: a response from the receiving agency}}
+    - {name: Two, role: chair, window: 1 working day, final: chair_resolves}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Policy.Stage(1).Response
+	if r == nil || r.From != workflow.SideResponder || r.Within != (workflow.Window{Amount: 3, Unit: workflow.WorkingDays}) || r.What != "a response from the receiving agency" {
+		t.Fatalf("response %+v", r)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "response:      a response from the receiving agency from the other side within 3 working days of the stage opening (reminded 1 working day before)") {
+		t.Errorf("check-config:\n%s", out.String())
+	}
+	msg := errString(func() error {
+		_, err := Parse([]byte(strings.Replace(strings.Replace(file, "from: responder", "from: them", 1), "within: 3 working days", "within: later", 1)), env())
+		return err
+	}())
+	for _, want := range []string{`policy.stages[0].response.from: must be raiser or responder, not "them"`, "policy.stages[0].response.within: write a window as"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+}
+
+// The policy written out in config/example.yaml's comments, uncommented, is
+// a valid policy: every key it documents is one Escalate reads.
+func TestTheExamplesCommentedPolicyIsValid(t *testing.T) {
+	b, err := os.ReadFile("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "# policy:\n#   id: anyshire")
+	if i < 0 {
+		t.Fatal("example.yaml has no commented policy")
+	}
+	j := strings.Index(s[i:], "\n\n")
+	var lines []string
+	for _, l := range strings.Split(s[i:i+j], "\n") {
+		lines = append(lines, strings.TrimPrefix(strings.TrimPrefix(l, "#"), " "))
+	}
+	c, err := Parse([]byte(strings.Join(lines, "\n")+"\n"), env())
+	if err != nil {
+		t.Fatalf("the example's own policy: %v", err)
+	}
+	st := c.Policy.Stage(3)
+	if len(c.Policy.Roles) != 2 || len(c.Policy.Routes) != 1 || !st.Optional || !st.WindowAgreed || len(st.Tell) != 2 || c.Policy.Stage(2).Response == nil || c.Policy.ImmediateRiskWindow.Amount == 0 {
+		t.Errorf("the example documents fewer keys than expected: %+v", c.Policy)
 	}
 }

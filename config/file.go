@@ -64,6 +64,14 @@ type routeFile struct {
 	Source     string      `yaml:"source"`
 }
 
+// responseFile is a written response a stage asks of one side.
+type responseFile struct {
+	From   string     `yaml:"from"`
+	Within windowSpec `yaml:"within"`
+	Remind windowSpec `yaml:"remind"`
+	What   string     `yaml:"what"`
+}
+
 // roleFile is a role the partnership defines beside the built-in ones.
 type roleFile struct {
 	ID        string `yaml:"id"`
@@ -72,20 +80,21 @@ type roleFile struct {
 }
 
 type stageFile struct {
-	Label              string     `yaml:"label"`
-	Name               string     `yaml:"name"`
-	Role               string     `yaml:"role"`
-	RaiserRole         string     `yaml:"raiser_role"`
-	ResponderRole      string     `yaml:"responder_role"`
-	Window             windowSpec `yaml:"window"`
-	Remind             windowSpec `yaml:"remind"`
-	WindowAgreed       bool       `yaml:"window_agreed"`
-	Optional           bool       `yaml:"optional"`
-	Tell               []string   `yaml:"tell"`
-	DeciderAgency      string     `yaml:"decider_agency"`
-	NotifyBusinessTeam bool       `yaml:"notify_business_team"`
-	Final              string     `yaml:"final"`
-	Source             string     `yaml:"source"`
+	Label              string        `yaml:"label"`
+	Name               string        `yaml:"name"`
+	Role               string        `yaml:"role"`
+	RaiserRole         string        `yaml:"raiser_role"`
+	ResponderRole      string        `yaml:"responder_role"`
+	Window             windowSpec    `yaml:"window"`
+	Remind             windowSpec    `yaml:"remind"`
+	WindowAgreed       bool          `yaml:"window_agreed"`
+	Optional           bool          `yaml:"optional"`
+	Tell               []string      `yaml:"tell"`
+	DeciderAgency      string        `yaml:"decider_agency"`
+	Response           *responseFile `yaml:"response"`
+	NotifyBusinessTeam bool          `yaml:"notify_business_team"`
+	Final              string        `yaml:"final"`
+	Source             string        `yaml:"source"`
 }
 
 // windowSpec is a window as written: "1 working day", "4 working hours",

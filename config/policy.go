@@ -291,6 +291,19 @@ func parseStages(sfs []stageFile, prefix string, probs *problems, reported *[]st
 		if st.Remind, ok = parseWindow(sf.Remind.node, path+".remind", probs); !ok {
 			*reported = append(*reported, path+".remind")
 		}
+		if rf := sf.Response; rf != nil {
+			r := &workflow.ResponseRule{From: workflow.Side(strings.TrimSpace(rf.From)), What: strings.TrimSpace(rf.What)}
+			if rf.Within.node == nil || rf.Within.node.Tag == "!!null" {
+				probs.add(path+".response.within", "is required (e.g. \"3 working days\")")
+				*reported = append(*reported, path+".response.within")
+			} else if r.Within, ok = parseWindow(rf.Within.node, path+".response.within", probs); !ok {
+				*reported = append(*reported, path+".response.within")
+			}
+			if r.Remind, ok = parseWindow(rf.Remind.node, path+".response.remind", probs); !ok {
+				*reported = append(*reported, path+".response.remind")
+			}
+			st.Response = r
+		}
 		out = append(out, st)
 	}
 	return out

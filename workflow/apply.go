@@ -102,6 +102,10 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 		err = a.purge()
 	case CmdSetDeadline:
 		err = a.setDeadline()
+	case CmdRespond:
+		err = a.respond()
+	case CmdResponseNudge, CmdResponseLapse:
+		err = a.responseTimer()
 	default:
 		err = refuse(RefuseInvalid, "unknown command %q", cmd.Kind)
 	}
@@ -131,7 +135,7 @@ type applier struct {
 // forms drawn before the case moved on.
 func (a *applier) check() error {
 	d, c := a.old, a.cmd
-	timerCmd := c.Kind == CmdNudge || c.Kind == CmdLapse || c.Kind == CmdPrompt || c.Kind == CmdPurge
+	timerCmd := c.Kind == CmdNudge || c.Kind == CmdLapse || c.Kind == CmdPrompt || c.Kind == CmdPurge || c.Kind == CmdResponseNudge || c.Kind == CmdResponseLapse
 	if timerCmd && c.Actor != SystemActor {
 		return refuse(RefuseNotAllowed, "only Escalate itself can do that")
 	}

@@ -67,6 +67,9 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 		if d.Stage < p.Last() {
 			acts = append(acts, act(ActEscalate, "Escalate", "danger"))
 		}
+		if r := p.Stage(d.Stage).Response; r != nil && r.From == side && d.RespondedAt.IsZero() {
+			acts = append(acts, act(ActRespond, "Written response", ""))
+		}
 		if p.Stage(d.Stage).WindowAgreed {
 			// The two agree the stage's deadline within the policy's
 			// window; either records it.

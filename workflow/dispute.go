@@ -89,7 +89,11 @@ type Dispute struct {
 	StageStarted time.Time `json:"stage_started"` // when the window opened (normalised to working time)
 	Deadline     time.Time `json:"deadline"`
 	Lapsed       bool      `json:"lapsed"`
-	LapsedCount  int       `json:"lapsed_count"` // windows that lapsed over the case's life
+	// ResponseDue is when the stage's written response is due (Stage.Response),
+	// RespondedAt when it was given.
+	ResponseDue time.Time `json:"response_due,omitzero"`
+	RespondedAt time.Time `json:"responded_at,omitzero"`
+	LapsedCount int       `json:"lapsed_count"` // windows that lapsed over the case's life
 
 	Proposal       *Proposal `json:"proposal,omitempty"`
 	Outcome        *Proposal `json:"outcome,omitempty"`

@@ -326,6 +326,14 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 			}
 			base.Fields = append(base.Fields, soonerFields(st.Window.String(), d.SubjectType.short())...)
 		}
+	case ActRespond:
+		r := env.Policy.Stage(d.Stage).Response
+		if r == nil {
+			return Form{}, false
+		}
+		base.Kind, base.Title, base.Submit = FormRespond, "Written response", "Send"
+		base.Intro = []string{fmt.Sprintf("%s asks for %s by %s. It goes on the written record and to everyone holding %s.", env.Policy.StageName(d.Stage), r.what(), formatTime(d.ResponseDue, env.Calendar.Location()), d.Ref)}
+		base.Fields = []FormField{text("Your response", "")}
 	case ActDeadline:
 		base.Kind, base.Title, base.Submit = FormDeadline, "Bring the deadline forward", "Set"
 		base.Intro = []string{fmt.Sprintf("%s must be resolved by %s. A sooner working day, agreed between you or needed for the %s's safety, goes to everyone holding it.", d.Ref, formatTime(d.Deadline, env.Calendar.Location()), d.SubjectType.short())}
@@ -432,6 +440,8 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		c.Kind, c.Panel = CmdConvenePanel, v[FieldPanel]
 	case FormDeadline:
 		c.Kind, c.Sooner = CmdSetDeadline, parseSooner(v)
+	case FormRespond:
+		c.Kind = CmdRespond
 	default:
 		return c, fmt.Errorf("unknown form %q", kind)
 	}
@@ -481,6 +491,8 @@ func DoneLabel(kind ActionKind, form FormKind) string {
 		return "You tagged learning themes"
 	case form == FormDeadline:
 		return "You brought the deadline forward"
+	case form == FormRespond:
+		return "You sent the written response"
 	}
 	return "Done"
 }

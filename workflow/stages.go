@@ -170,6 +170,7 @@ func (a *applier) enterStage(h StageHolders) {
 	d.StageVersion = d.Version + 1 // the version the entering command produces
 	st := p.Stage(d.Stage)
 	a.consult(st)
+	a.openResponse(st)
 	d.StageStarted, d.Deadline = stageWindow(a.env, d, a.cmd.At)
 	a.res.ClearTimers = true
 	a.res.Timers = stageTimers(a.env.Calendar, d, st, a.cmd.At)

@@ -11,6 +11,7 @@ func StageTimers(cal Calendar, d *Dispute, p *Policy, now time.Time) []Timer {
 	if d.State.Closed() {
 		return nil
 	}
+	p = p.For(d)
 	if d.Lapsed {
 		return []Timer{PromptTimer(cal, d, now)}
 	}

@@ -41,7 +41,8 @@ func stageTimers(cal Calendar, d *Dispute, st Stage, now time.Time) []Timer {
 			ts = append(ts, mk(TimerRemind, at))
 		}
 	}
-	return append(ts, mk(TimerLapse, cal.NextWorkingStart(d.Deadline)))
+	ts = append(ts, mk(TimerLapse, cal.NextWorkingStart(d.Deadline)))
+	return append(ts, responseTimers(cal, d, st, now)...)
 }
 
 // remindDuration: a reminder lead in working days counts 8 working hours a day.

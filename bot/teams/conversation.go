@@ -434,7 +434,7 @@ var formAction = map[workflow.FormKind]workflow.ActionKind{
 	workflow.FormNote: workflow.ActNote, workflow.FormReject: workflow.ActReject,
 	workflow.FormWithdraw: workflow.ActWithdraw, workflow.FormResolve: workflow.ActResolve,
 	workflow.FormPanel: workflow.ActPanel, workflow.FormDebrief: workflow.ActDebrief,
-	workflow.FormDeadline: workflow.ActDeadline,
+	workflow.FormDeadline: workflow.ActDeadline, workflow.FormRespond: workflow.ActRespond,
 }
 
 func (a *Adapter) submitRaise(ctx context.Context, act schema.Activity, user workflow.UserID) error {
