@@ -867,3 +867,30 @@ func TestTheExamplesCommentedPolicyIsValid(t *testing.T) {
 		t.Errorf("the example documents fewer keys than expected: %+v", c.Policy)
 	}
 }
+
+// An agency whose stages a third agency holds (held_by), and the mistakes
+// that can be made naming it.
+func TestHeldByInTheFile(t *testing.T) {
+	file := strings.Replace(minimalSlack, "    - {id: health, name: Health}\n",
+		"    - {id: health, name: Health}\n    - {id: icb, name: Anyshire ICB}\n    - {id: gp, name: Riverside Surgery, held_by: icb}\n", 1)
+	c, err := Parse([]byte(file), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := c.Directory.Agency("gp"); a.HeldBy != "icb" {
+		t.Errorf("gp %+v", a)
+	}
+	for bad, want := range map[string]string{
+		"held_by: nobody": `directory.agencies[3].held_by: unknown agency "nobody"`,
+		"held_by: gp":     "directory.agencies[3].held_by: an agency cannot hold its own stages for itself",
+	} {
+		_, err := Parse([]byte(strings.Replace(file, "held_by: icb", bad, 1)), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
+		if !strings.Contains(errString(err), want) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	chain := strings.Replace(file, "{id: icb, name: Anyshire ICB}", "{id: icb, name: Anyshire ICB, held_by: csc}", 1)
+	if _, err := Parse([]byte(chain), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...)); !strings.Contains(errString(err), `"icb" is itself held by "csc"`) {
+		t.Errorf("chain: %v", err)
+	}
+}

@@ -57,6 +57,18 @@ func resolveDirectory(fc *fileConfig, c *Config, builtin bool, probs *problems) 
 	for i, a := range df.Agencies {
 		b.addAgency(fmt.Sprintf("directory.agencies[%d]", i), a)
 	}
+	for i, a := range b.dir.Agencies {
+		path := fmt.Sprintf("directory.agencies[%d].held_by", i)
+		switch held, _ := b.dir.Agency(a.HeldBy); {
+		case a.HeldBy == "":
+		case !b.agency[a.HeldBy]:
+			probs.add(path, "unknown agency %q: it must be one of directory.agencies", a.HeldBy)
+		case a.HeldBy == a.ID:
+			probs.add(path, "an agency cannot hold its own stages for itself")
+		case held.HeldBy != "":
+			probs.add(path, "%q is itself held by %q: name the agency that holds the stages", a.HeldBy, held.HeldBy)
+		}
+	}
 	if p := c.Policy; p != nil && p.Last() > 0 {
 		if st := p.Stage(p.Last()); st.Final == workflow.FinalDecider && st.DeciderAgency != "" && !b.agency[st.DeciderAgency] {
 			probs.add(fmt.Sprintf("policy.stages[%d].decider_agency", p.Last()-1), "unknown agency %q: it must be one of directory.agencies", st.DeciderAgency)
@@ -118,7 +130,7 @@ func (b *directoryBuilder) addAgency(path string, a agencyFile) {
 		b.probs.add(path+".name", "is required")
 	}
 	b.agency[id] = true
-	b.dir.Agencies = append(b.dir.Agencies, workflow.Agency{ID: id, Name: name, TeamsTenant: b.tenant(path, a.TeamsTenant)})
+	b.dir.Agencies = append(b.dir.Agencies, workflow.Agency{ID: id, Name: name, TeamsTenant: b.tenant(path, a.TeamsTenant), HeldBy: strings.TrimSpace(a.HeldBy)})
 }
 
 func (b *directoryBuilder) addPerson(path string, pf personFile) {

@@ -121,6 +121,9 @@ type agencyFile struct {
 	// TeamsTenant is the Microsoft Entra tenant id the agency's people are
 	// in on Teams; the bot registration of that tenant reaches them.
 	TeamsTenant string `yaml:"teams_tenant"`
+	// HeldBy is a third agency whose managers hold this agency's stages
+	// above the practitioners.
+	HeldBy string `yaml:"held_by"`
 }
 
 type personFile struct {

@@ -11,6 +11,10 @@ type Agency struct {
 	// Teams in ("" when none is said). The workflow only carries it: the
 	// Teams adapter sends through that tenant's bot registration.
 	TeamsTenant string `json:"teams_tenant,omitempty"`
+	// HeldBy is a third agency whose managers hold this agency's side above
+	// the practitioners (an ICB's safeguarding team acting for a GP
+	// practice), unless the agency lists its own holder of the role.
+	HeldBy string `json:"held_by,omitempty"`
 }
 
 // Person is someone the directory knows: who they are on one platform, their
@@ -98,6 +102,16 @@ func (d *Directory) Holders(agency string, role Role) []UserID {
 	if role == RoleChair {
 		return append([]UserID(nil), d.Chair...)
 	}
+	ids := d.own(agency, role)
+	if len(ids) == 0 && role != RolePractitioner {
+		if a, ok := d.Agency(agency); ok && a.HeldBy != "" {
+			return d.own(a.HeldBy, role)
+		}
+	}
+	return ids
+}
+
+func (d *Directory) own(agency string, role Role) []UserID {
 	var ids []UserID
 	for _, p := range d.People {
 		if p.Agency == agency && p.Role == role {
@@ -105,6 +119,16 @@ func (d *Directory) Holders(agency string, role Role) []UserID {
 		}
 	}
 	return ids
+}
+
+// SideName names the agency whose side a stage's role is held for: the
+// agency, or "Anyshire ICB, for Riverside Surgery" when a third agency
+// holds it (Agency.HeldBy).
+func (d *Directory) SideName(agency string, role Role) string {
+	if a, ok := d.Agency(agency); ok && a.HeldBy != "" && role != RolePractitioner && role != RoleChair && len(d.own(agency, role)) == 0 {
+		return d.AgencyName(a.HeldBy) + ", for " + d.AgencyName(agency)
+	}
+	return d.AgencyName(agency)
 }
 
 // InBusinessTeam reports whether the person is in the partnership's business team.

@@ -311,8 +311,8 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.Role) + ", " + env.Directory.AgencyName(st.DeciderAgency), Type: FieldUsers, Values: ids(env.Directory.Holders(st.DeciderAgency, st.Role))})
 			} else {
 				base.Fields = append(base.Fields,
-					FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.RoleOn(SideRaiser)) + ", " + env.Directory.AgencyName(d.Raiser.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))},
-					FormField{Name: FieldResponderHolders, Label: p.RoleLabel(st.RoleOn(SideResponder)) + ", " + env.Directory.AgencyName(d.Responder.Agency), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.RoleOn(SideResponder)))})
+					FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.RoleOn(SideRaiser)) + ", " + env.Directory.SideName(d.Raiser.Agency, st.RoleOn(SideRaiser)), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))},
+					FormField{Name: FieldResponderHolders, Label: p.RoleLabel(st.RoleOn(SideResponder)) + ", " + env.Directory.SideName(d.Responder.Agency, st.RoleOn(SideResponder)), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.RoleOn(SideResponder)))})
 			}
 			if to := skipTargets(p, d.Stage); len(to) > 1 {
 				var opts []Option
