@@ -52,6 +52,9 @@ type RaiseInput struct {
 	StartReason      string      `json:"start_reason"`
 	// Sooner optionally sets a deadline sooner than the policy's window.
 	Sooner *Sooner `json:"sooner,omitempty"`
+	// CoRaisers are other professionals who share the concern and raise it
+	// together ("a range of professionals have concerns").
+	CoRaisers []UserID `json:"co_raisers,omitempty"`
 	// Holders optionally names the holders of a later start stage.
 	Holders *StageHolders `json:"holders,omitempty"`
 	// ResponderProblem is what was wrong with how the form named the

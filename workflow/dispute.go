@@ -74,10 +74,13 @@ type Dispute struct {
 	OutcomeSought    string      `json:"outcome_sought"`
 	Evidence         string      `json:"evidence"`
 	Raiser           Party       `json:"raiser"`
-	Responder        Party       `json:"responder"`
-	ImmediateRisk    bool        `json:"immediate_risk"`
-	StartStage       int         `json:"start_stage"`
-	StartReason      string      `json:"start_reason,omitempty"`
+	// CoRaisers share the raiser's concern: they hold the first stage with
+	// the raiser, are told every step and may add notes.
+	CoRaisers     []UserID `json:"co_raisers,omitempty"`
+	Responder     Party    `json:"responder"`
+	ImmediateRisk bool     `json:"immediate_risk"`
+	StartStage    int      `json:"start_stage"`
+	StartReason   string   `json:"start_reason,omitempty"`
 
 	Stage int   `json:"stage"`
 	State State `json:"state"`
@@ -149,7 +152,7 @@ func (d *Dispute) Holds(u UserID) bool {
 
 // Involved is everyone who has held the case, raised it or been raised with.
 func (d *Dispute) Involved() []UserID {
-	ids := []UserID{d.Raiser.Person, d.Responder.Person}
+	ids := append([]UserID{d.Raiser.Person, d.Responder.Person}, d.CoRaisers...)
 	for _, h := range d.Holders {
 		ids = append(ids, h.All()...)
 	}
@@ -190,6 +193,7 @@ func (d *Dispute) Clone() *Dispute {
 	c.Panel = slices.Clone(d.Panel)
 	c.Debriefs = slices.Clone(d.Debriefs)
 	c.Consulted = slices.Clone(d.Consulted)
+	c.CoRaisers = slices.Clone(d.CoRaisers)
 	c.Themes = slices.Clone(d.Themes)
 	return &c
 }

@@ -34,6 +34,7 @@ const (
 	FieldResponderHolders = "responder_holders"
 	FieldPanel            = "panel"
 	FieldThemes           = "themes"
+	FieldCoRaisers        = "co_raisers"  // others who share the concern
 	FieldToStage          = "to_stage"    // escalate past optional stages
 	FieldSkipReason       = "skip_reason" // why they are skipped
 )
@@ -189,6 +190,8 @@ func RaiseForm(env Env) Form {
 	if listed := emailPeople(dir); len(listed) > 0 {
 		extra = append([]FormField{{Name: FieldResponderListed, Label: "Or someone on email only", Type: FieldSelect, Options: listed}}, extra...)
 	}
+	extra = append(extra, FormField{Name: FieldCoRaisers, Label: "Others who share this concern (optional)", Type: FieldUsers,
+		Hint: "Professionals raising it with you: they hold the first stage with you and are told every step."})
 	f.Fields = append(f.Fields[:at], append(extra, f.Fields[at:]...)...)
 	f.Fields = append(f.Fields, soonerFields(p.Stage(1).Window.String()+" at stage 1", subjectWords(p))...)
 	return f
@@ -261,6 +264,7 @@ func ParseRaise(v Values) RaiseInput {
 		Disagreement: v.Get(FieldDisagreement), OutcomeSought: v.Get(FieldOutcomeSought), Evidence: v.Get(FieldEvidence),
 		RaiserAgency: v.Get(FieldRaiserAgency), ResponderAgency: v.Get(FieldResponderAgency), Responder: responder,
 		ImmediateRisk: risk, StartStage: stage, StartReason: v.Get(FieldStartReason), Sooner: parseSooner(v),
+		CoRaisers: userIDs(v[FieldCoRaisers]),
 	}
 }
 

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func TestRaiseForm(t *testing.T) {
 		t.Errorf("form %+v", f)
 	}
 	sameStrings(t, "fields", fieldNames(f), []string{FieldSubjectType, FieldSubjectRef, FieldCategory, FieldPlan, FieldDecision, FieldDecisionDate,
-		FieldRaiserAgency, FieldResponderAgency, FieldResponder, FieldResponderEmail, FieldDisagreement, FieldOutcomeSought, FieldEvidence,
+		FieldRaiserAgency, FieldResponderAgency, FieldResponder, FieldResponderEmail, FieldCoRaisers, FieldDisagreement, FieldOutcomeSought, FieldEvidence,
 		FieldImmediateRisk, FieldStartStage, FieldStartReason, FieldSoonerBy, FieldSoonerReason})
 	intro := strings.Join(f.Intro, " ")
 	for _, want := range []string{"leaves a child unsafe", "Not for complaints, whistleblowing or concerns about a professional's conduct", "Never type a name"} {
@@ -115,7 +116,7 @@ func TestParseRaise(t *testing.T) {
 			t.Errorf("%q: risk %v stage %d", no, in.ImmediateRisk, in.StartStage)
 		}
 	}
-	if in := ParseRaise(Values{}); in != (RaiseInput{StartStage: 1}) {
+	if in := ParseRaise(Values{}); !reflect.DeepEqual(in, RaiseInput{StartStage: 1}) {
 		t.Errorf("an empty form %+v", in)
 	}
 	if (Values{"x": {}}).Get("x") != "" || (Values{"x": {" a ", "b"}}).Get("x") != "a" {

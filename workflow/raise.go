@@ -79,6 +79,19 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 		// another agency is about that agency's decision, another category.
 		errs[FieldResponderAgency] = "A disagreement with your own management's position is within your own agency: choose your agency, or another category"
 	}
+	for _, u := range in.CoRaisers {
+		switch {
+		case u == actor:
+			errs[FieldCoRaisers] = "You raise it already: name only the others who share the concern"
+		case u == in.Responder:
+			errs[FieldCoRaisers] = "The practitioner you disagree with cannot share your concern"
+		case u == SystemActor || dir.InBusinessTeam(u) || dir.IsChair(u):
+			errs[FieldCoRaisers] = "Name professionals who share the concern, not the business team or the chair"
+		}
+	}
+	if len(in.CoRaisers) > 10 {
+		errs[FieldCoRaisers] = "Name at most 10 others"
+	}
 	if in.ResponderProblem != "" {
 		errs[FieldResponder] = in.ResponderProblem
 	} else if in.Responder == "" || in.Responder == SystemActor {
@@ -145,7 +158,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 		Plan: in.Plan, Disagreement: strings.TrimSpace(in.Disagreement), OutcomeSought: strings.TrimSpace(in.OutcomeSought),
 		Evidence: strings.TrimSpace(in.Evidence), Raiser: Party{Agency: raiserAgency, Person: cmd.Actor},
 		Responder: Party{Agency: in.ResponderAgency, Person: in.Responder}, ImmediateRisk: in.ImmediateRisk,
-		StartStage: start, Stage: start, CreatedAt: cmd.At, Route: route,
+		StartStage: start, Stage: start, CreatedAt: cmd.At, Route: route, CoRaisers: uniq(in.CoRaisers),
 	}
 	if d.Plan == "" {
 		d.Plan = PlanNone
@@ -165,6 +178,9 @@ func raise(env Env, cmd Command) (*Result, error) {
 		a.consult(Stage{Tell: p.ImmediateRiskTell})
 	}
 	summary := fmt.Sprintf("Raised by %s (%s) with %s (%s) at %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), a.name(in.Responder), env.Directory.AgencyName(in.ResponderAgency), p.StageName(start))
+	if len(d.CoRaisers) > 0 {
+		summary += ", with " + a.names(d.CoRaisers) + " sharing the concern"
+	}
 	if start > 1 {
 		summary += ": risk of immediate harm, started at a later stage"
 	}
@@ -179,8 +195,17 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if d.ImmediateRisk {
 		lines = append([]string{"The raiser says the " + d.SubjectType.short() + " is at risk of immediate harm. This process never replaces an immediate safeguarding response:"}, append(append([]string(nil), env.Emergency...), lines...)...)
 	}
+	// The others who share the concern are told it was raised in their
+	// names too, whether or not they hold the starting stage.
+	for _, u := range d.CoRaisers {
+		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with %s, naming you as sharing the concern: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), env.Directory.AgencyName(in.ResponderAgency), d.Ref)
+		m := a.dm(u, MsgRaised, title, lines, a.actionsFor(u))
+		if start > 1 {
+			m.History = a.historyWith()
+		}
+	}
 	for _, u := range h.All() {
-		if u == cmd.Actor {
+		if u == cmd.Actor || contains(d.CoRaisers, u) {
 			continue
 		}
 		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), env.Directory.AgencyName(in.ResponderAgency), d.Ref)

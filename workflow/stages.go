@@ -113,7 +113,7 @@ func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) 
 		// Professional to professional: the two people who disagree, not
 		// every practitioner of their agencies (who would all be sent the
 		// case's free text).
-		h.Raiser = uniq([]UserID{a.d.Raiser.Person})
+		h.Raiser = uniq(append([]UserID{a.d.Raiser.Person}, a.d.CoRaisers...))
 		h.Responder = uniq([]UserID{a.d.Responder.Person})
 	} else {
 		h.Raiser = dir.Holders(a.d.Raiser.Agency, st.RoleOn(SideRaiser))
