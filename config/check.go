@@ -329,6 +329,14 @@ func describeStages(pw *printer, p *workflow.Policy) {
 			}
 			pw.line("  told:          %s (they read the case and add notes; they do not act)", strings.Join(told, "; "))
 		}
+		if m := s.Meeting; m != nil {
+			side := map[workflow.Side]string{workflow.SideRaiser: "the raiser's side", workflow.SideResponder: "the other side"}[m.ConvenedBy]
+			chair := ""
+			if m.IndependentlyChaired {
+				chair = ", independently chaired"
+			}
+			pw.line("  meeting:       convened by %s within the window%s; attendees chosen per case; its outcome recorded", side, chair)
+		}
 		if r := s.Response; r != nil {
 			what := r.What
 			if what == "" {

@@ -894,3 +894,33 @@ func TestHeldByInTheFile(t *testing.T) {
 		t.Errorf("chain: %v", err)
 	}
 }
+
+// A meeting stage, in the YAML.
+func TestAMeetingInTheFile(t *testing.T) {
+	file := `
+policy:
+  partnership: P
+  subjects: [child]
+  stages:
+    - {name: One, role: practitioner, window: 1 working day}
+    - {name: Two, role: line_manager, window: 5 working days, meeting: {convened_by: responder, independently_chaired: true}}
+    - {name: Three, role: chair, window: 1 working day, final: chair_resolves}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Policy.Stage(2).Meeting; m == nil || m.ConvenedBy != workflow.SideResponder || !m.IndependentlyChaired {
+		t.Fatalf("meeting %+v", m)
+	}
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "meeting:       convened by the other side within the window, independently chaired") {
+		t.Errorf("check-config:\n%s", out.String())
+	}
+	if _, err := Parse([]byte(strings.Replace(file, "convened_by: responder", "convened_by: anyone", 1)), env()); !strings.Contains(errString(err), `policy.stages[1].meeting.convened_by: must be raiser or responder, not "anyone"`) {
+		t.Errorf("bad convener: %v", err)
+	}
+}

@@ -64,6 +64,12 @@ type routeFile struct {
 	Source     string      `yaml:"source"`
 }
 
+// meetingFile makes a stage a meeting.
+type meetingFile struct {
+	ConvenedBy           string `yaml:"convened_by"`
+	IndependentlyChaired bool   `yaml:"independently_chaired"`
+}
+
 // responseFile is a written response a stage asks of one side.
 type responseFile struct {
 	From   string     `yaml:"from"`
@@ -92,6 +98,7 @@ type stageFile struct {
 	Tell               []string      `yaml:"tell"`
 	DeciderAgency      string        `yaml:"decider_agency"`
 	Response           *responseFile `yaml:"response"`
+	Meeting            *meetingFile  `yaml:"meeting"`
 	NotifyBusinessTeam bool          `yaml:"notify_business_team"`
 	Final              string        `yaml:"final"`
 	Source             string        `yaml:"source"`

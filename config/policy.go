@@ -291,6 +291,9 @@ func parseStages(sfs []stageFile, prefix string, probs *problems, reported *[]st
 		if st.Remind, ok = parseWindow(sf.Remind.node, path+".remind", probs); !ok {
 			*reported = append(*reported, path+".remind")
 		}
+		if mf := sf.Meeting; mf != nil {
+			st.Meeting = &workflow.MeetingRule{ConvenedBy: workflow.Side(strings.TrimSpace(mf.ConvenedBy)), IndependentlyChaired: mf.IndependentlyChaired}
+		}
 		if rf := sf.Response; rf != nil {
 			r := &workflow.ResponseRule{From: workflow.Side(strings.TrimSpace(rf.From)), What: strings.TrimSpace(rf.What)}
 			if rf.Within.node == nil || rf.Within.node.Tag == "!!null" {

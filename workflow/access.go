@@ -30,7 +30,7 @@ type Change struct {
 // learning themes are not.
 func Material(k CommandKind) bool {
 	switch k {
-	case CmdRaise, CmdEscalate, CmdPropose, CmdConfirm, CmdReject, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdWithdraw:
+	case CmdRaise, CmdEscalate, CmdPropose, CmdConfirm, CmdReject, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdWithdraw, CmdConveneMeeting, CmdMeetingOutcome:
 		return true
 	}
 	return false

@@ -104,6 +104,10 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 		err = a.setDeadline()
 	case CmdRespond:
 		err = a.respond()
+	case CmdConveneMeeting:
+		err = a.convene()
+	case CmdMeetingOutcome:
+		err = a.meetingOutcome()
 	case CmdResponseNudge, CmdResponseLapse:
 		err = a.responseTimer()
 	default:

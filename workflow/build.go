@@ -67,6 +67,7 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 		if d.Stage < p.Last() {
 			acts = append(acts, act(ActEscalate, "Escalate", "danger"))
 		}
+		acts = append(acts, meetingActions(p.Stage(d.Stage), d, side, act)...)
 		if r := p.Stage(d.Stage).Response; r != nil && r.From == side && d.RespondedAt.IsZero() {
 			acts = append(acts, act(ActRespond, "Written response", ""))
 		}

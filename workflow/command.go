@@ -29,7 +29,7 @@ const (
 )
 
 // CommandKinds lists every command, for metrics and fuzzing.
-var CommandKinds = []CommandKind{CmdRaise, CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdNudge, CmdLapse, CmdPrompt, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdDebrief, CmdLearning, CmdPurge, CmdSetDeadline, CmdRespond, CmdResponseNudge, CmdResponseLapse}
+var CommandKinds = []CommandKind{CmdRaise, CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdNudge, CmdLapse, CmdPrompt, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdDebrief, CmdLearning, CmdPurge, CmdSetDeadline, CmdRespond, CmdResponseNudge, CmdResponseLapse, CmdConveneMeeting, CmdMeetingOutcome}
 
 // RaiseInput is what the raiser fills in.
 type RaiseInput struct {
@@ -92,8 +92,13 @@ type Command struct {
 	Sooner *Sooner `json:"sooner,omitempty"`
 	// ToStage, on Escalate, is a stage beyond the next one, skipping the
 	// optional stages between, for SkipReason; 0 is the next stage.
-	ToStage    int    `json:"to_stage,omitempty"`
-	SkipReason string `json:"skip_reason,omitempty"`
+	// Meeting is the meeting convened (ConveneMeeting): its day,
+	// attendees and chair.
+	Meeting *Meeting `json:"meeting,omitempty"`
+	// MeetingResolved, on MeetingOutcome: the meeting resolved it.
+	MeetingResolved bool   `json:"meeting_resolved,omitempty"`
+	ToStage         int    `json:"to_stage,omitempty"`
+	SkipReason      string `json:"skip_reason,omitempty"`
 }
 
 // Event is one entry of a case's written record.

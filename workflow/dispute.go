@@ -102,7 +102,9 @@ type Dispute struct {
 	Outcome        *Proposal `json:"outcome,omitempty"`
 	WithdrawReason string    `json:"withdraw_reason,omitempty"`
 	Panel          []string  `json:"panel,omitempty"` // agencies on the resolution panel
-	Debriefs       []Debrief `json:"debriefs,omitempty"`
+	// Meeting is the latest meeting convened for the case (Stage.Meeting).
+	Meeting  *Meeting  `json:"meeting,omitempty"`
+	Debriefs []Debrief `json:"debriefs,omitempty"`
 	// Consulted are the people told at a stage who hold none (Stage.Tell):
 	// they see the case and add notes, and cannot act.
 	Consulted []UserID `json:"consulted,omitempty"`
@@ -194,6 +196,11 @@ func (d *Dispute) Clone() *Dispute {
 	c.Debriefs = slices.Clone(d.Debriefs)
 	c.Consulted = slices.Clone(d.Consulted)
 	c.CoRaisers = slices.Clone(d.CoRaisers)
+	if d.Meeting != nil {
+		m := *d.Meeting
+		m.Attendees = slices.Clone(m.Attendees)
+		c.Meeting = &m
+	}
 	c.Themes = slices.Clone(d.Themes)
 	return &c
 }

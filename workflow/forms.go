@@ -270,7 +270,7 @@ func ParseRaise(v Values) RaiseInput {
 
 func isYes(s string) bool {
 	switch strings.ToLower(s) {
-	case "true", "yes", "on", "1", FieldImmediateRisk, FieldRecordedOnFile:
+	case "true", "yes", "on", "1", FieldImmediateRisk, FieldRecordedOnFile, FieldResolvedAtMeeting:
 		return true
 	}
 	return false
@@ -330,6 +330,8 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 			}
 			base.Fields = append(base.Fields, soonerFields(st.Window.String(), d.SubjectType.short())...)
 		}
+	case ActMeeting, ActMeetingOutcome:
+		return meetingForm(env, d, k, base)
 	case ActRespond:
 		r := env.Policy.Stage(d.Stage).Response
 		if r == nil {
@@ -446,6 +448,11 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		c.Kind, c.Sooner = CmdSetDeadline, parseSooner(v)
 	case FormRespond:
 		c.Kind = CmdRespond
+	case FormMeeting:
+		c.Kind = CmdConveneMeeting
+		c.Meeting = &Meeting{On: Date(strings.TrimSpace(v.Get(FieldMeetingOn))), Attendees: userIDs(v[FieldAttendees]), Chair: UserID(strings.TrimSpace(v.Get(FieldMeetingChair)))}
+	case FormMeetingResult:
+		c.Kind, c.Proposal, c.MeetingResolved = CmdMeetingOutcome, &Proposal{Outcome: v.Get(FieldOutcome)}, isYes(v.Get(FieldResolvedAtMeeting))
 	default:
 		return c, fmt.Errorf("unknown form %q", kind)
 	}
@@ -497,6 +504,10 @@ func DoneLabel(kind ActionKind, form FormKind) string {
 		return "You brought the deadline forward"
 	case form == FormRespond:
 		return "You sent the written response"
+	case form == FormMeeting:
+		return "You convened the meeting"
+	case form == FormMeetingResult:
+		return "You recorded the meeting's outcome"
 	}
 	return "Done"
 }

@@ -80,6 +80,8 @@ type Stage struct {
 	// one ("if the manager deems it appropriate"; a flat management
 	// structure), with a recorded reason.
 	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+	// Meeting makes the stage a meeting (see MeetingRule).
+	Meeting *MeetingRule `yaml:"meeting,omitempty" json:"meeting,omitempty"`
 	// Response is a written response the stage asks of one side by a
 	// deadline of its own.
 	Response *ResponseRule `yaml:"response,omitempty" json:"response,omitempty"`
@@ -217,6 +219,7 @@ func (p *Policy) Validate() []PolicyError {
 		errs = append(errs, validateWindow(path+".window", s.Window, true)...)
 		errs = append(errs, validateWindow(path+".remind", s.Remind, false)...)
 		errs = append(errs, validateResponse(path, s, add)...)
+		validateMeeting(path, s, add)
 		// Windows of unknown units are reported above and cannot be compared.
 		if s.Remind.Amount > 0 && s.Window.Amount > 0 && validUnit(s.Remind.Unit) && validUnit(s.Window.Unit) && approx(s.Remind) >= approx(s.Window) {
 			add(path+".remind", "must be shorter than the window (%s)", s.Window)

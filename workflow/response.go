@@ -144,6 +144,20 @@ func (a *applier) sideName(s Side) string {
 	return a.env.Directory.AgencyName(a.d.Responder.Agency)
 }
 
+// validateMeeting checks a stage's meeting rule.
+func validateMeeting(path string, s Stage, add func(path, format string, a ...any)) {
+	m := s.Meeting
+	if m == nil {
+		return
+	}
+	if s.DecidedByOne() {
+		add(path+".meeting", "a stage decided by one person is not a meeting of the two sides")
+	}
+	if m.ConvenedBy != SideRaiser && m.ConvenedBy != SideResponder {
+		add(path+".meeting.convened_by", "must be raiser or responder, not %q", m.ConvenedBy)
+	}
+}
+
 // validateResponse checks a stage's written response rule.
 func validateResponse(path string, s Stage, add func(path, format string, a ...any)) []PolicyError {
 	r := s.Response

@@ -435,6 +435,7 @@ var formAction = map[workflow.FormKind]workflow.ActionKind{
 	workflow.FormWithdraw: workflow.ActWithdraw, workflow.FormResolve: workflow.ActResolve,
 	workflow.FormPanel: workflow.ActPanel, workflow.FormDebrief: workflow.ActDebrief,
 	workflow.FormDeadline: workflow.ActDeadline, workflow.FormRespond: workflow.ActRespond,
+	workflow.FormMeeting: workflow.ActMeeting, workflow.FormMeetingResult: workflow.ActMeetingOutcome,
 }
 
 func (a *Adapter) submitRaise(ctx context.Context, act schema.Activity, user workflow.UserID) error {
