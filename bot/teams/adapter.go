@@ -77,6 +77,9 @@ type Config struct {
 	// defaults. Share one with the Slack adapter so the bound is the
 	// process's.
 	Work *budget.Limiter
+	// Wait pauses a reply between attempts (a 429's Retry-After, a 5xx's
+	// backoff); nil waits on the real clock. Tests move a fake one.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 // HelpText is what "help" says: what the process is for and not for, and
@@ -322,7 +325,7 @@ func (a *Adapter) replyHere(ctx context.Context, act schema.Activity, c *Card) (
 // replyAbout is replyHere for a card about one case, which is remembered
 // so that its buttons can be taken off once used.
 func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref string, c *Card) (string, error) {
-	id, err := a.via(act).conn.reply(ctx, act.ServiceURL, act.Conversation.ID, act.ID, c, "")
+	id, err := a.replyPatiently(ctx, act, c)
 	if err != nil {
 		return "", fmt.Errorf("reply: %w", err)
 	}

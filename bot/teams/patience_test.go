@@ -1,0 +1,71 @@
+package teams
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// waits records the pauses a reply takes, moving the fake clock instead of
+// sleeping.
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+	h  *harness
+}
+
+func (w *waits) wait(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+	w.h.clock.Advance(d)
+	return nil
+}
+
+func patientHarness(t *testing.T) (*harness, *waits) {
+	w := &waits{}
+	h := newHarnessWith(t, func(h *harness) (workflow.Env, Config) {
+		w.h = h
+		cfg := h.config()
+		cfg.Wait = w.wait
+		return testEnv(t), cfg
+	})
+	return h, w
+}
+
+// A reply that gets 429 waits its Retry-After, one that gets a 5xx is
+// tried again after a backoff, and the person gets it once; the connector
+// is answered 200, never 500.
+func TestAReplyWaitsOut429And5xx(t *testing.T) {
+	h, w := patientHarness(t)
+	h.conn.failNext("reply", http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	if code := h.post(h.activity(aadRaiser, "help", nil, ""), h.token()); code != http.StatusOK {
+		t.Fatalf("the connector was answered %d", code)
+	}
+	if got := h.conn.ops("reply"); len(got) != 1 {
+		t.Errorf("%d replies delivered, want exactly 1", len(got))
+	}
+	if len(w.d) != 2 || w.d[0] != 7*time.Second || w.d[1] != time.Second {
+		t.Errorf("waits %v, want [7s 1s] (the Retry-After, then the second backoff)", w.d)
+	}
+}
+
+// A refusal retrying cannot change is not retried, and a Retry-After
+// longer than a person can wait is not waited for.
+func TestAReplyDoesNotRetryWhatCannotChange(t *testing.T) {
+	h, w := patientHarness(t)
+	h.conn.failNext("reply", http.StatusForbidden)
+	h.post(h.activity(aadRaiser, "help", nil, ""), h.token())
+	if len(w.d) != 0 || len(h.conn.ops("reply")) != 0 {
+		t.Errorf("a 403 was retried: waits %v", w.d)
+	}
+	h.conn.failNext("reply", http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	h.post(h.activity(aadRaiser, "help", nil, ""), h.token())
+	if len(w.d) != 3 || w.d[0] != 500*time.Millisecond || w.d[2] != 2*time.Second {
+		t.Errorf("backoff %v, want 500ms, 1s, 2s then give up", w.d)
+	}
+}
