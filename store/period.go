@@ -2,11 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/escalate-app/escalate/workflow"
 )
 
 // PeriodRefs lists the cases open at some time in [from, to): raised
@@ -66,4 +70,50 @@ func (s *Store) PeriodRefs(ctx context.Context, from, to time.Time) ([]string, e
 		out = append(out, r.ref)
 	}
 	return out, nil
+}
+
+// LoadMany reads several cases with their event logs in one round trip
+// (one MULTI/EXEC, so each case and its log agree), as Load reads one;
+// missing cases are left out. The board report reads its period so.
+func (s *Store) LoadMany(ctx context.Context, refs []string) ([]*workflow.Dispute, [][]workflow.Event, error) {
+	if len(refs) == 0 {
+		return nil, nil, nil
+	}
+	dj := make([]*redis.StringCmd, len(refs))
+	evs := make([]*redis.StringSliceCmd, len(refs))
+	texts := make([]*redis.MapStringStringCmd, len(refs))
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, ref := range refs {
+			dj[i] = p.HGet(ctx, s.key("d:", ref), "j")
+			evs[i] = p.LRange(ctx, s.key("ev:", ref), 0, -1)
+			texts[i] = p.HGetAll(ctx, s.key("ex:", ref))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("load %d cases: %w", len(refs), err)
+	}
+	var ds []*workflow.Dispute
+	var hists [][]workflow.Event
+	for i, ref := range refs {
+		if errors.Is(dj[i].Err(), redis.Nil) {
+			continue
+		}
+		d, err := s.decodeDispute(dj[i].Val())
+		if err != nil {
+			return nil, nil, fmt.Errorf("load %s: %w", ref, err)
+		}
+		tx := texts[i].Val()
+		hist := make([]workflow.Event, 0, len(evs[i].Val()))
+		for j, pub := range evs[i].Val() {
+			e, err := s.decodeEvent(pub, tx[strconv.Itoa(j)])
+			if err != nil {
+				return nil, nil, fmt.Errorf("load %s: %w", ref, err)
+			}
+			hist = append(hist, e)
+		}
+		ds = append(ds, d)
+		hists = append(hists, hist)
+	}
+	return ds, hists, nil
 }

@@ -221,9 +221,9 @@ type countingStore struct {
 	read int
 }
 
-func (c *countingStore) Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error) {
+func (c *countingStore) LoadMany(ctx context.Context, refs []string) ([]*workflow.Dispute, [][]workflow.Event, error) {
 	c.read += len(refs)
-	return c.Store.Disputes(ctx, refs)
+	return c.Store.LoadMany(ctx, refs)
 }
 
 // Load's cost is that of the period: cases closed before it, years of

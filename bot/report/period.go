@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -55,19 +54,19 @@ type Store interface {
 	// PeriodRefs lists the cases open at some time in [from, to), from
 	// the store's indexes.
 	PeriodRefs(ctx context.Context, from, to time.Time) ([]string, error)
-	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
-	Load(ctx context.Context, ref string) (*workflow.Dispute, []workflow.Event, error)
+	// LoadMany reads several cases with their logs in one round trip.
+	LoadMany(ctx context.Context, refs []string) ([]*workflow.Dispute, [][]workflow.Event, error)
 }
 
 var _ Store = (*store.Store)(nil)
 
-// loadBatch bounds how many disputes one read asks for.
-const loadBatch = 500
+// loadBatch bounds how many cases one read asks for.
+const loadBatch = 200
 
 // Load reads every case open at some time in [from, to), with its event
 // log. Its cost is that of the cases in the period: the store lists them
-// from its indexes (cases closed before the period are never read), and
-// only those are read, with their logs.
+// from its indexes (cases closed before the period, or raised after it,
+// are never read), and reads them with their logs a batch to a round trip.
 func Load(ctx context.Context, st Store, from, to time.Time) ([]CaseData, error) {
 	refs, err := st.PeriodRefs(ctx, from, to)
 	if err != nil {
@@ -75,22 +74,15 @@ func Load(ctx context.Context, st Store, from, to time.Time) ([]CaseData, error)
 	}
 	var out []CaseData
 	for i := 0; i < len(refs); i += loadBatch {
-		ds, err := st.Disputes(ctx, refs[i:min(i+loadBatch, len(refs))])
+		ds, hists, err := st.LoadMany(ctx, refs[i:min(i+loadBatch, len(refs))])
 		if err != nil {
 			return nil, fmt.Errorf("report: read the cases: %w", err)
 		}
-		for _, d := range ds {
+		for j, d := range ds {
 			if d == nil || !touches(d, from, to) {
 				continue
 			}
-			full, events, err := st.Load(ctx, d.Ref)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // deleted since it was listed
-			}
-			if err != nil {
-				return nil, fmt.Errorf("report: read %s: %w", d.Ref, err)
-			}
-			out = append(out, CaseData{Dispute: full, Events: events})
+			out = append(out, CaseData{Dispute: d, Events: hists[j]})
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
