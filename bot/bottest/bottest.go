@@ -58,3 +58,7 @@ func (l *LogBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// NeverAfter is a timer starter (budget.Options.AfterFunc) whose timers
+// never fire: work in tests is never cut short by a slow machine.
+func NeverAfter(time.Duration, func()) (stop func() bool) { return func() bool { return true } }

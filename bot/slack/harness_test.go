@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/escalate-app/escalate/bot/bottest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/escalate-app/escalate/bot/bottest"
+	"github.com/escalate-app/escalate/bot/budget"
 
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/outbox"
@@ -131,7 +133,10 @@ func newHarness(t *testing.T, opt ...harnessOpts) *harness {
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.eng = engine.New(es, h.env, h.clock.Now, log, nil)
 	cfg := Config{BotToken: testToken, SigningSecret: testSecret, APIURL: h.fake.srv.URL + "/api", FeedChannel: feedChan,
-		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints and whistleblowing"}}}
+		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints and whistleblowing"}},
+		// A budget on the real clock would cancel work on a slow machine
+		// (under -race, say); the tests of budgets end theirs by hand.
+		Work: budget.New(budget.Options{AfterFunc: bottest.NeverAfter})}
 	if o.socket {
 		cfg.SigningSecret, cfg.AppToken = "", "xapp-test"
 	}

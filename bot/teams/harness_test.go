@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/escalate-app/escalate/bot/bottest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -19,6 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/escalate-app/escalate/bot/bottest"
+	"github.com/escalate-app/escalate/bot/budget"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -465,7 +467,9 @@ func (h *harness) config() Config {
 		OpenIDMetadataURL: h.id.srv.URL + "/v1/.well-known/openidconfiguration",
 		TokenURL:          h.id.srv.URL + "/" + tenantID + "/oauth2/v2.0/token",
 		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv,
-		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}}}
+		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}},
+		// See the Slack harness: budgets end by hand in their own tests.
+		Work: budget.New(budget.Options{AfterFunc: bottest.NeverAfter})}
 }
 
 // post sends an activity to /api/messages with the given token ("" for none).
