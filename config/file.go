@@ -321,7 +321,12 @@ func walk(n *yaml.Node, t reflect.Type, path string, probs *problems) {
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			p := join(path, k.Value)
+			name := k.Value
+			if k.Kind != yaml.ScalarNode || strings.TrimSpace(name) == "" {
+				// An empty or anchored key still needs a name a person can find.
+				name = fmt.Sprintf("(the key on line %d)", k.Line)
+			}
+			p := join(path, name)
 			if seen[k.Value] {
 				probs.lines[p] = k.Line
 				probs.add(p, "is given twice")
