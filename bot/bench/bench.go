@@ -522,6 +522,7 @@ func (b *bench) lists() error {
 	b.add(fmt.Sprintf("list ack, %d open (p50 / p99 at %d req/s)", b.sz.many, b.sz.rate), many.String(), "p99 ≤ 10 ms", many.p99.Seconds()/0.01)
 	b.add(fmt.Sprintf("clicks by others during it (p50 / p99 at %d/s)", b.sz.clickRate), clicks.String(), "p99 ≤ 10 ms", clicks.p99.Seconds()/0.01)
 	b.add(fmt.Sprintf("RSS during the %d-case flood (peak)", b.sz.many), fmt.Sprintf("%.0f MiB", float64(rss)/(1<<20)), "< 256 MiB", float64(rss)/float64(256<<20))
+	b.add("requests answered busy (beyond the bound)", fmt.Sprintf("%d of %d", cl.busy.Load(), len(few.d)+len(many.d)+len(clicks.d)), "polite refusal", math.NaN())
 	return nil
 }
 

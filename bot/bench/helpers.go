@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +27,7 @@ import (
 type client struct {
 	url, secret string
 	hc          *http.Client
+	busy        atomic.Int64 // requests answered "busy" (beyond the bound)
 }
 
 func (c *client) post(path, body string) (time.Duration, error) {
@@ -44,11 +46,14 @@ func (c *client) post(path, body string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	took := time.Since(t0)
 	if resp.StatusCode != http.StatusOK {
 		return took, fmt.Errorf("POST %s answered %d", path, resp.StatusCode)
+	}
+	if bytes.Contains(answer, []byte("Escalate is busy")) {
+		c.busy.Add(1)
 	}
 	return took, nil
 }

@@ -32,8 +32,9 @@ func benchCmd(ctx context.Context, args []string, out io.Writer, getenv func(str
 	if *open < 0 {
 		return fmt.Errorf("bench: --open must not be negative (got %d)", *open)
 	}
-	// The engine logs every transition at info: thousands a second here.
-	quiet := slog.New(&levelHandler{Handler: log.Handler(), min: slog.LevelWarn})
+	// The engine logs every transition at info and the bound every refusal
+	// at warn: thousands a second here (the refusals are counted instead).
+	quiet := slog.New(&levelHandler{Handler: log.Handler(), min: slog.LevelError})
 	return bench.Run(ctx, bench.Options{RedisURL: *redisURL, Open: *open, Quick: *quick, RedisBenchmark: *rb, Log: quiet}, out)
 }
 

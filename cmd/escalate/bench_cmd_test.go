@@ -46,6 +46,7 @@ func TestBenchPrintsEveryFigureAndCleansUp(t *testing.T) {
 		"tick, 50 due (wall / Redis's own time)",
 		"transitions/s at 8 clients",
 		"memory per open case",
+		"requests answered busy (beyond the bound)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the bench printed no %q line:\n%s", want, text)
