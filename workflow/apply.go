@@ -209,7 +209,18 @@ func formatTime(t time.Time, loc *time.Location) string {
 	return t.Format("Mon 2 Jan 2006, 15:04")
 }
 
-func (a *applier) name(u UserID) string { return a.env.Directory.Name(u) }
+func (a *applier) name(u UserID) string {
+	if p, ok := a.env.Directory.Person(u); ok && p.Name != "" {
+		return p.Name
+	}
+	if n := a.d.Names[u]; n != "" {
+		return n
+	}
+	if n := a.cmd.Names[u]; n != "" {
+		return n
+	}
+	return a.env.Directory.Name(u)
+}
 
 // event records one step. Summary must carry no free text.
 func (a *applier) event(summary, text string, p *Proposal) {
@@ -230,6 +241,7 @@ func (a *applier) event(summary, text string, p *Proposal) {
 }
 
 func (a *applier) result() *Result {
+	a.keepNames()
 	a.d.UpdatedAt = a.cmd.At
 	a.res.Dispute = a.d
 	a.res.PrevVersion = a.old.Version

@@ -99,6 +99,9 @@ type Command struct {
 	MeetingResolved bool   `json:"meeting_resolved,omitempty"`
 	ToStage         int    `json:"to_stage,omitempty"`
 	SkipReason      string `json:"skip_reason,omitempty"`
+	// Names are the platform's names of people the command involves whom
+	// the directory does not list (see Unnamed); the case keeps them.
+	Names map[UserID]string `json:"names,omitempty"`
 }
 
 // Event is one entry of a case's written record.

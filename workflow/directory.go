@@ -86,7 +86,8 @@ func (d *Directory) TeamsTenant(id UserID) string {
 }
 
 // Name is the person's name as the directory knows it, or a neutral
-// fallback (never a raw platform id in a message).
+// fallback (never a raw platform id in a message). A case names the
+// people the directory does not list: see Dispute.NameOf.
 func (d *Directory) Name(id UserID) string {
 	if id == SystemActor {
 		return "Escalate"
@@ -94,7 +95,7 @@ func (d *Directory) Name(id UserID) string {
 	if p, ok := d.Person(id); ok && p.Name != "" {
 		return p.Name
 	}
-	return "<" + string(id) + ">"
+	return neutralName(id)
 }
 
 // Holders are the people who hold a role in an agency.

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -109,6 +110,9 @@ type Dispute struct {
 	// they see the case and add notes, and cannot act.
 	Consulted []UserID `json:"consulted,omitempty"`
 	Themes    []string `json:"themes,omitempty"`
+	// Names are the platform's names of the people of the case whom the
+	// directory does not list, kept when they joined it (see NameOf).
+	Names map[UserID]string `json:"names,omitempty"`
 
 	// Changed is the latest material change (see Material): a button or
 	// form drawn at an earlier version is refused.
@@ -202,6 +206,7 @@ func (d *Dispute) Clone() *Dispute {
 		c.Meeting = &m
 	}
 	c.Themes = slices.Clone(d.Themes)
+	c.Names = maps.Clone(d.Names)
 	return &c
 }
 

@@ -138,7 +138,7 @@ func TestDirectory(t *testing.T) {
 	if _, ok := dir.Agency("mi5"); ok || dir.AgencyName("mi5") != "mi5" || dir.AgencyName(agCSC) != "Children's Social Care" {
 		t.Error("AgencyName")
 	}
-	if dir.Name(sw) != "Sam Walker" || dir.Name(unknown) != "<teams:29:unknown>" || dir.Name(SystemActor) != "Escalate" {
+	if dir.Name(sw) != "Sam Walker" || dir.Name(unknown) != "a Teams user" || dir.Name(SystemActor) != "Escalate" {
 		t.Errorf("names %q %q %q", dir.Name(sw), dir.Name(unknown), dir.Name(SystemActor))
 	}
 	if h := dir.Holders(agCSC, RolePractitioner); !slices.Equal(h, []UserID{sw, sw2}) {

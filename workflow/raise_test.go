@@ -237,9 +237,29 @@ func TestRaiseResponderAgencyWithNobodyInTheDirectory(t *testing.T) {
 	if h := res.Dispute.Current(); !slices.Equal(h.Responder, []UserID{teacher}) {
 		t.Errorf("holders %+v", h)
 	}
-	// A person the directory does not know is named by a neutral stand-in.
-	if e := res.Events[0]; !strings.Contains(e.Summary, "with <slack:UTEACH> (West Sussex Education)") {
+	// A person the directory does not know, and the platform did not
+	// name, is named by a neutral stand-in, never their platform id.
+	if e := res.Events[0]; !strings.Contains(e.Summary, "with a Slack user (West Sussex Education)") || strings.Contains(e.Summary, "UTEACH") {
 		t.Errorf("summary %q", e.Summary)
+	}
+	// Named by the platform, they are named so in every message and event,
+	// and the case keeps the name for its record.
+	named := raiseCmd(in, t0)
+	named.Names = map[UserID]string{teacher: "Tess Teacher, Year 6 lead"}
+	res = newCase(t, newEnv(t)).do(named)
+	if e := res.Events[0]; !strings.Contains(e.Summary, "with Tess Teacher, Year 6 lead (West Sussex Education)") {
+		t.Errorf("summary %q", e.Summary)
+	}
+	for _, m := range res.Messages {
+		if strings.Contains(m.Title+strings.Join(m.Lines, " "), "UTEACH") {
+			t.Errorf("message %s carries a platform id: %q %q", m.Kind, m.Title, m.Lines)
+		}
+	}
+	if res.Dispute.Names[teacher] != "Tess Teacher, Year 6 lead" || res.Dispute.NameOf(newEnv(t).Directory, teacher) != "Tess Teacher, Year 6 lead" {
+		t.Errorf("the case kept %v", res.Dispute.Names)
+	}
+	if _, listed := res.Dispute.Names[res.Dispute.Raiser.Person]; listed {
+		t.Errorf("the directory's people need no kept name: %v", res.Dispute.Names)
 	}
 
 	// Starting at stage 2 needs a line manager in education.

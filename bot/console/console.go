@@ -324,7 +324,7 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.drain(r.Context())
-	c.setFlash(me, fmt.Sprintf("Raised as %s. %s has been told.", res.Dispute.Ref, c.eng.Env().Directory.Name(res.Dispute.Responder.Person)))
+	c.setFlash(me, fmt.Sprintf("Raised as %s. %s has been told.", res.Dispute.Ref, res.Dispute.NameOf(c.eng.Env().Directory, res.Dispute.Responder.Person)))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

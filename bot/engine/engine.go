@@ -62,6 +62,15 @@ type Metrics interface {
 	Transition(kind workflow.CommandKind, outcome string)
 }
 
+// Namer names people the directory does not list, from their platform
+// (bot/directory.Names implements it, caching what it learns in the store
+// so that a person costs the platform one look-up, not one per message).
+// It returns the names it found; a person it cannot name is left out, and
+// the workflow shows them by a neutral description, never their id.
+type Namer interface {
+	Names(ctx context.Context, ids []workflow.UserID) map[workflow.UserID]string
+}
+
 // Engine runs commands. Env is fixed for the process (configuration).
 type Engine struct {
 	store   Store
@@ -69,6 +78,27 @@ type Engine struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics Metrics
+	namer   Namer
+}
+
+// UseNamer sets who names the people the directory does not list (nil:
+// nobody; they are shown by a neutral description). Call it before the
+// engine serves.
+func (e *Engine) UseNamer(n Namer) { e.namer = n }
+
+// name fills cmd.Names with the platform's names of the people the command
+// involves whom neither the directory nor the case names.
+func (e *Engine) name(ctx context.Context, d *workflow.Dispute, cmd *workflow.Command) {
+	if e.namer == nil {
+		return
+	}
+	ids := workflow.Unnamed(e.env.Directory, d, *cmd)
+	if len(ids) == 0 {
+		return
+	}
+	if names := e.namer.Names(ctx, ids); len(names) > 0 {
+		cmd.Names = names
+	}
 }
 
 // New builds an engine. now is the clock (time.Now in production, a fake
@@ -114,6 +144,7 @@ func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.R
 	}
 	in.Ref = ref
 	cmd := workflow.Command{Kind: workflow.CmdRaise, Actor: actor, At: now, Raise: &in}
+	e.name(ctx, nil, &cmd)
 	res, err := workflow.Apply(e.env, nil, nil, cmd)
 	if err != nil {
 		e.count(cmd.Kind, "refused")
@@ -171,6 +202,7 @@ func (e *Engine) Do(ctx context.Context, ref string, cmd workflow.Command, idemp
 			e.count(cmd.Kind, "error")
 			return nil, fmt.Errorf("load %s: %w", ref, err)
 		}
+		e.name(ctx, d, &cmd)
 		res, err := workflow.Apply(e.env, d, hist, cmd)
 		if err != nil {
 			e.count(cmd.Kind, "refused")

@@ -30,6 +30,7 @@ type Metrics struct {
 	repairs     *prometheus.CounterVec
 	sent        *prometheus.CounterVec
 	http        *prometheus.HistogramVec
+	lookups     *prometheus.CounterVec
 }
 
 // New registers Escalate's metrics. src may be nil (no store gauges).
@@ -50,7 +51,10 @@ func New(src Source, now func() time.Time) *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.transitions, m.repairs, m.sent, m.http,
+	m.lookups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "escalate_directory_lookups_total", Help: "Look-ups of people on their platforms (slack, teams, graph) by result (found, not_found, unavailable).",
+	}, []string{"source", "result"})
+	m.reg.MustRegister(m.transitions, m.repairs, m.sent, m.http, m.lookups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src != nil {
 		m.reg.MustRegister(&storeCollector{src: src, now: now})
@@ -68,6 +72,9 @@ func (m *Metrics) Repaired(kind string, n int) { m.repairs.WithLabelValues(kind)
 
 // Delivery counts an outbox delivery attempt.
 func (m *Metrics) Delivery(platform, result string) { m.sent.WithLabelValues(platform, result).Inc() }
+
+// Lookup counts a look-up of a person on a platform (bot/directory).
+func (m *Metrics) Lookup(source, result string) { m.lookups.WithLabelValues(source, result).Inc() }
 
 // Handler serves /metrics.
 func (m *Metrics) Handler() http.Handler {

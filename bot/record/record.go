@@ -133,7 +133,8 @@ type Debrief struct {
 }
 
 // Build makes the record of d from its event log. Names come from the
-// directory (for events, the name the person had when they acted); times
+// directory, else the names the case kept from the platforms (for events,
+// the name the person had when they acted), never a platform id; times
 // are put in the calendar's time zone.
 func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Record {
 	loc := location(env)
@@ -147,7 +148,7 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 	names := func(ids []workflow.UserID) []string {
 		var n []string
 		for _, id := range ids {
-			n = append(n, dir.Name(id))
+			n = append(n, d.NameOf(dir, id))
 		}
 		return n
 	}
@@ -157,11 +158,11 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 		}
 		r := &Outcome{
 			Agreed: o.Outcome, Outstanding: o.Outstanding, HowPursued: o.HowPursued, RecordedOnFile: o.RecordedOnFile,
-			ProposedBy: dir.Name(o.ProposedBy), ProposedAt: in(o.ProposedAt), ConfirmedAt: in(o.ConfirmedAt),
+			ProposedBy: d.NameOf(dir, o.ProposedBy), ProposedAt: in(o.ProposedAt), ConfirmedAt: in(o.ConfirmedAt),
 			ResolvedByChair: o.ResolvedByChair,
 		}
 		if o.ConfirmedBy != "" {
-			r.ConfirmedBy = dir.Name(o.ConfirmedBy)
+			r.ConfirmedBy = d.NameOf(dir, o.ConfirmedBy)
 		}
 		return r
 	}
@@ -171,8 +172,8 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 		SubjectType: d.SubjectType.Label(), SubjectRef: d.SubjectRef, Plan: d.Plan.Label(), Category: d.Category.Label(),
 		DecisionDisputed: d.DecisionDisputed, DecisionDate: string(d.DecisionDate),
 		Disagreement: d.Disagreement, OutcomeSought: d.OutcomeSought, Evidence: d.Evidence,
-		Raiser:        Party{Agency: dir.AgencyName(d.Raiser.Agency), Person: dir.Name(d.Raiser.Person)},
-		Responder:     Party{Agency: dir.AgencyName(d.Responder.Agency), Person: dir.Name(d.Responder.Person)},
+		Raiser:        Party{Agency: dir.AgencyName(d.Raiser.Agency), Person: d.NameOf(dir, d.Raiser.Person)},
+		Responder:     Party{Agency: dir.AgencyName(d.Responder.Agency), Person: d.NameOf(dir, d.Responder.Person)},
 		ImmediateRisk: d.ImmediateRisk, StartStage: p.StageName(max(d.StartStage, 1)), StartReason: d.StartReason,
 		StageReached: p.StageName(d.Stage), State: StateLabel(d.State), Route: routeName(env.Policy, d),
 		Raised: in(d.CreatedAt), Closed: in(d.ClosedAt), LapsedWindows: d.LapsedCount,
@@ -199,7 +200,7 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 	for _, e := range events {
 		actor := e.ActorName
 		if actor == "" {
-			actor = dir.Name(e.Actor)
+			actor = d.NameOf(dir, e.Actor)
 		}
 		ev := Event{
 			Seq: e.Seq, At: in(e.At), Stage: p.StageName(e.Stage), Actor: actor, Kind: string(e.Kind),
@@ -211,7 +212,7 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 		r.Events = append(r.Events, ev)
 	}
 	for _, db := range d.Debriefs {
-		r.Debriefs = append(r.Debriefs, Debrief{By: dir.Name(db.By), At: in(db.At), Text: db.Text})
+		r.Debriefs = append(r.Debriefs, Debrief{By: d.NameOf(dir, db.By), At: in(db.At), Text: db.Text})
 	}
 	return r
 }

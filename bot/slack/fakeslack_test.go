@@ -63,7 +63,9 @@ type fakeFile struct {
 }
 
 type fakeUser struct {
-	bot, deleted bool
+	bot, deleted    bool
+	realName, title string
+	email           string
 }
 
 type apiCall struct {
@@ -91,6 +93,13 @@ func newFakeSlack(t testing.TB, token, feed string) *fakeSlack {
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// userJSON is a user as users.info and users.lookupByEmail answer: the
+// real name at the top and in the profile, with the title and address.
+func (f *fakeSlack) userJSON(id string, u fakeUser) map[string]any {
+	return map[string]any{"id": id, "name": strings.ToLower(id), "real_name": u.realName, "is_bot": u.bot, "deleted": u.deleted,
+		"profile": map[string]any{"real_name": u.realName, "display_name": strings.ToLower(id), "title": u.title, "email": u.email}}
 }
 
 // rateLimit makes the next n calls of method answer 429 with Retry-After.
@@ -355,7 +364,16 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fail("user_not_found")
 			return
 		}
-		reply(w, map[string]any{"ok": true, "user": map[string]any{"id": id, "name": strings.ToLower(id), "is_bot": u.bot, "deleted": u.deleted}})
+		reply(w, map[string]any{"ok": true, "user": f.userJSON(id, u)})
+	case "users.lookupByEmail":
+		email := strings.ToLower(str("email"))
+		for id, u := range f.users {
+			if u.email != "" && strings.ToLower(u.email) == email {
+				reply(w, map[string]any{"ok": true, "user": f.userJSON(id, u)})
+				return
+			}
+		}
+		fail("users_not_found")
 	case "files.getUploadURLExternal":
 		n, err := strconv.Atoi(str("length"))
 		if str("filename") == "" || err != nil || n <= 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/escalate-app/escalate/bot/bottest"
 	"github.com/escalate-app/escalate/bot/budget"
 
+	"github.com/escalate-app/escalate/bot/directory"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/config"
@@ -65,6 +66,7 @@ type harness struct {
 	env    workflow.Env
 	logs   *syncBuffer
 	kicks  atomic.Int64
+	names  *directory.Names
 }
 
 type harnessOpts struct {
@@ -145,6 +147,11 @@ func newHarness(t *testing.T, opt ...harnessOpts) *harness {
 		t.Fatalf("new adapter: %v", err)
 	}
 	h.a = a
+	// People the directory does not list are named from Slack, as the
+	// binary wires it.
+	h.names = directory.NewNames(h.st, h.clock.Now, log, nil)
+	h.names.Register("slack", a.People())
+	h.eng.UseNamer(h.names)
 	mux := http.NewServeMux()
 	a.Register(mux)
 	h.srv = httptest.NewServer(mux)

@@ -101,8 +101,20 @@ type Adapter struct {
 	recent *cardCache
 	// work bounds the work typed commands start: a person beyond the
 	// bound is told Escalate is busy, and work past its budget is cancelled.
-	work *budget.Limiter
+	work  *budget.Limiter
+	names NameKeeper
 }
+
+// NameKeeper keeps the names Teams gives with every activity (from.name),
+// so that people the directory does not list are named without asking
+// anyone (bot/directory.Names implements it).
+type NameKeeper interface {
+	Remember(ctx context.Context, id workflow.UserID, name string)
+}
+
+// KeepNames sets where the names of the people who write to the bot are
+// kept (nil: nowhere). Call it before serving.
+func (a *Adapter) KeepNames(k NameKeeper) { a.names = k }
 
 // New builds the adapter. kick wakes the outbox sender after a transition.
 // Without an app id and password it refuses: the endpoint never runs
@@ -204,6 +216,11 @@ func (a *Adapter) handle(ctx context.Context, act schema.Activity) error {
 	user := userOf(act)
 	if user == "" {
 		return nil
+	}
+	if a.names != nil && act.From.Name != "" {
+		if _, listed := a.eng.Env().Directory.Person(user); !listed {
+			a.names.Remember(ctx, user, act.From.Name)
+		}
 	}
 	switch act.Type {
 	case schema.ConversationUpdate:

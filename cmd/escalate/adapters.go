@@ -30,6 +30,7 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 			return nil, fmt.Errorf("slack: %w", err)
 		}
 		registerSubcommands(ad, a)
+		a.names.Register("slack", ad.People())
 		w := adapter{transport: ad.Transport()}
 		if sc.SocketMode() {
 			// Socket Mode needs no public URL: what most council networks allow.
@@ -62,6 +63,7 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 		if err != nil {
 			return nil, fmt.Errorf("teams: %w", err)
 		}
+		ad.KeepNames(a.names)
 		ad.Register(mux)
 		out = append(out, adapter{transport: ad.Transport()})
 		for _, l := range cfg.UnreachableOnTeams() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/escalate-app/escalate/bot/directory"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/metrics"
 	"github.com/escalate-app/escalate/config"
@@ -29,6 +30,7 @@ type app struct {
 	engine  *engine.Engine
 	cal     *calendar.Calendar
 	metrics *metrics.Metrics
+	names   *directory.Names
 	log     *slog.Logger
 	closers []func()
 }
@@ -102,6 +104,10 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	a.store = st
 	a.metrics = metrics.New(st, now)
 	a.engine = engine.New(st, env, now, log, a.metrics)
+	// People the directory does not list are named from their platform
+	// (the adapters register their look-ups), kept in the store.
+	a.names = directory.NewNames(st, now, log.With("part", "names"), a.metrics)
+	a.engine.UseNamer(a.names)
 	return a, nil
 }
 
