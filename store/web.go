@@ -101,3 +101,22 @@ func (s *Store) LinksRevokedAt(ctx context.Context, user workflow.UserID) (time.
 	}
 	return time.UnixMicro(us), nil
 }
+
+// EmailSent reports whether the SMTP server accepted the email of an
+// outbox item (see MarkEmailSent).
+func (s *Store) EmailSent(ctx context.Context, itemID string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.key("once:email:", itemID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("read email sent: %w", err)
+	}
+	return n == 1, nil
+}
+
+// MarkEmailSent records that the SMTP server accepted an outbox item's
+// email, for as long as an item can come back (30 days).
+func (s *Store) MarkEmailSent(ctx context.Context, itemID string) error {
+	if err := s.rdb.Set(ctx, s.key("once:email:", itemID), "1", 30*24*time.Hour).Err(); err != nil {
+		return fmt.Errorf("mark email sent: %w", err)
+	}
+	return nil
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -11,8 +13,10 @@ import (
 	"time"
 
 	"github.com/escalate-app/escalate/bot/console"
+	"github.com/escalate-app/escalate/bot/email"
 	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/bot/scheduler"
+	"github.com/escalate-app/escalate/bot/weblink"
 	"github.com/escalate-app/escalate/config"
 )
 
@@ -70,6 +74,14 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 		}
 	}
 
+	if cfg.EmailEnabled() {
+		tr, err := emailTransport(cfg, a, now, log)
+		if err != nil {
+			return err
+		}
+		transports = append(transports, tr)
+	}
+
 	sender := outbox.New(a.store, transports, now, log, a.metrics, outbox.Options{Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))})
 	kick = sender.Kick
 	sched := scheduler.New(a.store, a.engine, env, a.cal, now, log, a.metrics, scheduler.Options{Tick: cfg.Tick, DigestAt: cfg.DigestAt, AfterTick: sender.Kick})
@@ -122,4 +134,31 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 type adapter struct {
 	transport outbox.Transport
 	run       func(context.Context) // Socket Mode and the like; nil when HTTP only
+}
+
+// emailTransport delivers to people on email only, with links signed under
+// a key derived from ESCALATE_ENCRYPTION_KEY.
+func emailTransport(cfg *config.Config, a *app, now func() time.Time, log *slog.Logger) (*email.Transport, error) {
+	signer, err := linkSigner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := config.SMTPServer(cfg.Email.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL %w", err)
+	}
+	return email.New(email.Options{
+		Server: srv, From: cfg.Email.From,
+		Links: weblink.Links{Base: cfg.Email.PublicURL, Signer: signer, Now: now},
+		Sent:  a.store, Now: now, Log: log,
+	})
+}
+
+// linkSigner signs the web page's links.
+func linkSigner(cfg *config.Config) (*weblink.Signer, error) {
+	key, err := base64.StdEncoding.DecodeString(cfg.EncryptionKey)
+	if err != nil || len(key) == 0 {
+		return nil, errors.New("ESCALATE_ENCRYPTION_KEY is required when SMTP_URL is set: it signs the links in emails; make one with: openssl rand -base64 32")
+	}
+	return weblink.New(key, cfg.Email.LinkTTL)
 }
