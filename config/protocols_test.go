@@ -1,0 +1,429 @@
+package config
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/escalate-app/escalate/workflow"
+)
+
+// The protocols in testdata/policies are eight partnerships' published
+// escalation protocols written as Escalate configurations, each beside a
+// .txt of the passages its source: lines quote. These tests keep them
+// honest (every quotation is the protocol's own words), valid (check-config
+// prints them without a problem), using the rules their protocols need, and
+// runnable: a case goes through every stage of each to its resolution.
+
+// protocolJourney is the case run through a protocol: who raises it with
+// whom, which optional stages are skipped, and what the case must look
+// like at each stage and at the end.
+type protocolJourney struct {
+	raiser, responder string // console ids
+	responderAgency   string
+	subject           workflow.SubjectType
+	category          workflow.Category // "" is need_for_action
+	coRaisers         []string
+	// skip are stages (1-based) skipped by whoever escalates from the stage
+	// before, with a reason.
+	skip []int
+	// holders are stage number → the raiser's and the responder's side (or
+	// the chair / decider as the only holder: raiser side empty).
+	holders map[int][2][]string
+	// chosen are holders chosen when escalating to a stage, where the
+	// directory lists none for a side.
+	chosen map[int][2][]string
+	// consulted are the people told, at some stage, who hold none.
+	consulted []string
+	// visited are the stages the case reaches, in order.
+	visited []int
+}
+
+type protocolWant struct {
+	partnership  string
+	subjects     []workflow.SubjectType
+	withinAgency bool
+	stages       []string // stage names
+	// features asserts the rules this protocol needs are written out.
+	features func(t *testing.T, p *workflow.Policy)
+	journeys []protocolJourney
+	// quotes must appear in the file's sources.
+	quotes []string
+}
+
+var protocolWants = map[string]protocolWant{
+	"sefton": {
+		partnership: "Sefton Local Safeguarding Children Board",
+		subjects:    []workflow.SubjectType{workflow.SubjectChild},
+		stages:      []string{"Practitioner and team manager", "Lead for safeguarding and service manager", "Meeting convened by the receiving service manager", "Heads of service"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			s1, s2 := p.Stages[0], p.Stages[1]
+			if s1.Window != (workflow.Window{Amount: 3, Unit: workflow.WorkingDays}) || !slices.Equal(s1.Tell, []workflow.Role{"team_manager"}) {
+				t.Errorf("stage 1: window %s, told %v; want 3 working days and the team managers told", s1.Window, s1.Tell)
+			}
+			if r := s1.Response; r == nil || r.From != workflow.SideResponder || r.Within != (workflow.Window{Amount: 3, Unit: workflow.WorkingDays}) {
+				t.Errorf("stage 1: the receiving agency's reply within 3 working days: %+v", r)
+			}
+			if s2.RoleOn(workflow.SideRaiser) != "lead_for_safeguarding" || s2.RoleOn(workflow.SideResponder) != "service_manager" || s2.Window != (workflow.Window{Amount: 2, Unit: workflow.WorkingDays}) || !s2.NotifyBusinessTeam {
+				t.Errorf("stage 2: %s / %s, %s, business team %v", s2.RoleOn(workflow.SideRaiser), s2.RoleOn(workflow.SideResponder), s2.Window, s2.NotifyBusinessTeam)
+			}
+			if p.Stages[2].Window != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) {
+				t.Errorf("the meeting stage: %s, want 5 working days", p.Stages[2].Window)
+			}
+		},
+		journeys: []protocolJourney{{
+			raiser: "hv", responder: "sw", responderAgency: "sefton-csc", subject: workflow.SubjectChild,
+			visited:   []int{1, 2, 3, 4},
+			consulted: []string{"hv-tm", "sw-tm"},
+			holders: map[int][2][]string{
+				1: {{"hv"}, {"sw"}},
+				2: {{"hv-lead"}, {"sw-svc"}},
+				3: {{"hv-lead"}, {"sw-svc"}},
+				4: {{"hv-hos"}, {"sw-hos"}},
+			},
+		}},
+		quotes: []string{
+			"must speak to the agency within 3 working days",
+			"each practitioner should raise their concerns with their lead for safeguarding",
+			"The receiving service manager must aim to come to an agreement within 2 working days",
+			"At Stage 2, the LSCB Business Manager must be informed",
+		},
+	},
+	"darlington": {
+		partnership:  "Darlington Safeguarding Partnership",
+		subjects:     []workflow.SubjectType{workflow.SubjectChild, workflow.SubjectAdult},
+		withinAgency: true,
+		stages:       []string{"Practitioner to practitioner", "Line manager to line manager", "Interagency meeting", "Senior managers"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			if w := p.Stages[1].Window; w != (workflow.Window{Amount: 3, Unit: workflow.WorkingDays}) {
+				t.Errorf("stage 2 window %s, want 3 working days", w)
+			}
+			if !slices.Equal(p.Stages[1].Tell, []workflow.Role{"named_practitioner", "designated_safeguarding_lead"}) {
+				t.Errorf("stage 2 told %v", p.Stages[1].Tell)
+			}
+			if s := p.Stages[2]; !s.Optional || !s.WindowAgreed || !s.NotifyBusinessTeam {
+				t.Errorf("stage 3 (the meeting 'if manager deems appropriate'): optional %v, agreed %v, business team %v", s.Optional, s.WindowAgreed, s.NotifyBusinessTeam)
+			}
+		},
+		journeys: []protocolJourney{
+			{
+				// Between agencies, the meeting skipped.
+				raiser: "hv", responder: "sw", responderAgency: "darlington-csc", subject: workflow.SubjectAdult,
+				skip:      []int{3},
+				visited:   []int{1, 2, 4},
+				consulted: []string{"hv-np", "sw-dsl"},
+				holders: map[int][2][]string{
+					1: {{"hv"}, {"sw"}},
+					2: {{"hv-lm"}, {"sw-lm"}},
+					4: {{"hv-sm"}, {"sw-sm", "sw-sm2"}},
+				},
+			},
+			{
+				// Within one agency, through the meeting. Both sides are
+				// one agency's: the senior managers are chosen, one a side,
+				// where the directory would give both to each.
+				raiser: "sw2", responder: "sw", responderAgency: "darlington-csc", subject: workflow.SubjectChild,
+				chosen:    map[int][2][]string{4: {{"sw-sm2"}, {"sw-sm"}}},
+				visited:   []int{1, 2, 3, 4},
+				consulted: []string{"sw-dsl"},
+				holders: map[int][2][]string{
+					1: {{"sw2"}, {"sw"}},
+					2: {{"sw-lm"}, {"sw-lm"}},
+					4: {{"sw-sm2"}, {"sw-sm"}},
+				},
+			},
+		},
+		quotes: []string{
+			"This should be completed within one working day.",
+			"Where possible, this should be completed within 3 working days.",
+			"if manager deems appropriate, an interagency meeting",
+			"or within the same agency",
+		},
+	},
+}
+
+func console(ids ...string) []workflow.UserID {
+	var out []workflow.UserID
+	for _, id := range ids {
+		out = append(out, workflow.UserID("console:"+id))
+	}
+	return out
+}
+
+func protocolFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/policies/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	return names
+}
+
+// TestProtocolsAreAllTested: every protocol file has expectations, and
+// every expectation a file.
+func TestProtocolsAreAllTested(t *testing.T) {
+	files := protocolFiles(t)
+	for _, name := range files {
+		if _, ok := protocolWants[name]; !ok {
+			t.Errorf("testdata/policies/%s.yaml has no expectations in protocolWants", name)
+		}
+	}
+	for name := range protocolWants {
+		if !slices.Contains(files, name) {
+			t.Errorf("protocolWants[%q] has no testdata/policies/%s.yaml", name, name)
+		}
+	}
+}
+
+func loadProtocol(t *testing.T, name string) (*Config, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "policies", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(data, env())
+	if err != nil {
+		t.Fatalf("%s.yaml: %v", name, err)
+	}
+	return c, data
+}
+
+func TestProtocols(t *testing.T) {
+	for _, name := range protocolFiles(t) {
+		want, ok := protocolWants[name]
+		if !ok {
+			continue // reported by TestProtocolsAreAllTested
+		}
+		t.Run(name, func(t *testing.T) {
+			c, _ := loadProtocol(t, name)
+			p := c.Policy
+			if errs := p.Validate(); len(errs) > 0 {
+				t.Fatalf("invalid: %v", errs)
+			}
+			if c.Preset != "" || p.ID != name || p.Partnership != want.partnership || c.Partnership != want.partnership || !slices.Equal(p.Subjects, want.subjects) || p.WithinAgency != want.withinAgency {
+				t.Errorf("policy: preset %q id %q partnership %q/%q subjects %v within %v", c.Preset, p.ID, p.Partnership, c.Partnership, p.Subjects, p.WithinAgency)
+			}
+			var names []string
+			for _, s := range p.Stages {
+				names = append(names, s.Name)
+			}
+			if !slices.Equal(names, want.stages) {
+				t.Errorf("stages %q, want %q", names, want.stages)
+			}
+			want.features(t, p)
+
+			// check-config prints it, every stage and its source.
+			var out bytes.Buffer
+			path := filepath.Join("testdata", "policies", name+".yaml")
+			if err := CheckConfigEnv(&out, path, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), env()); err != nil {
+				t.Fatalf("check-config: %v", err)
+			}
+			printed := normalise(out.String())
+			if !strings.Contains(printed, path+" is valid.") || !strings.Contains(printed, want.partnership) {
+				t.Errorf("check-config output:\n%s", out.String())
+			}
+			for i, s := range p.Stages {
+				if !strings.Contains(printed, "Stage "+s.Label+" ("+s.Name+")") {
+					t.Errorf("check-config does not print stage %d %q", i+1, s.Name)
+				}
+			}
+
+			// Every stage says where it comes from, and that its reminder
+			// is a default where the protocol sets none.
+			all := normalise(c.PolicySource)
+			for i, s := range p.Stages {
+				if len(s.Source) < 40 {
+					t.Errorf("stage %d has no real source: %q", i+1, s.Source)
+				}
+				if src := strings.ToLower(s.Source); s.Remind.Amount > 0 && !strings.Contains(src, "remind") {
+					t.Errorf("stage %d does not say where its reminder comes from: %q", i+1, s.Source)
+				}
+				all += " " + normalise(s.Source)
+			}
+			for _, r := range p.Routes {
+				all += " " + normalise(r.Source)
+				for _, s := range r.Stages {
+					all += " " + normalise(s.Source)
+				}
+			}
+			for _, q := range want.quotes {
+				if !strings.Contains(all, normalise(q)) {
+					t.Errorf("the sources do not quote %q", q)
+				}
+			}
+			// Every quotation is the protocol's own words, from its text.
+			text, err := os.ReadFile(filepath.Join("testdata", "policies", name+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts := normalise(string(text))
+			if !strings.HasPrefix(texts, "https://") {
+				t.Errorf("%s.txt does not start with the address of its text", name)
+			}
+			qs := quotations(all)
+			if len(qs) < 4 {
+				t.Errorf("the sources quote the protocol only %d times", len(qs))
+			}
+			for _, q := range qs {
+				if !containsText(texts, q) {
+					t.Errorf("the source quotes %q, which is not in %s.txt", q, name)
+				}
+			}
+		})
+	}
+}
+
+// TestProtocolJourneys runs a case through every stage of each protocol:
+// raised, escalated (skipping where the journey says), responded to where
+// a stage asks a written response, and resolved at the last stage by whoever
+// resolves it there.
+func TestProtocolJourneys(t *testing.T) {
+	for _, name := range protocolFiles(t) {
+		want, ok := protocolWants[name]
+		if !ok {
+			continue
+		}
+		for ji, j := range want.journeys {
+			t.Run(name+"/"+string(rune('a'+ji)), func(t *testing.T) {
+				c, _ := loadProtocol(t, name)
+				env, _, err := c.WorkflowEnv()
+				if err != nil {
+					t.Fatal(err)
+				}
+				runJourney(t, env, j)
+			})
+		}
+	}
+}
+
+func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
+	t.Helper()
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, london) // a Monday morning
+	var d *workflow.Dispute
+	var hist []workflow.Event
+	do := func(cmd workflow.Command) *workflow.Result {
+		t.Helper()
+		at = at.Add(time.Hour)
+		cmd.At = at
+		res, err := workflow.Apply(env, d, hist, cmd)
+		if err != nil {
+			t.Fatalf("stage %d: %s by %s refused: %v", stageOf(d), cmd.Kind, cmd.Actor, err)
+		}
+		d = res.Dispute
+		hist = append(hist, res.Events...)
+		return res
+	}
+	category := j.category
+	if category == "" {
+		category = workflow.CatNeedForAction
+	}
+	plan := workflow.PlanChildInNeed
+	if j.subject == workflow.SubjectAdult {
+		plan = workflow.PlanCareAndSupport
+	}
+	do(workflow.Command{Kind: workflow.CmdRaise, Actor: console(j.raiser)[0], Raise: &workflow.RaiseInput{
+		Ref: "ESC-2026-0001", SubjectType: j.subject, SubjectRef: "CS-123456", Category: category,
+		DecisionDisputed: "The referral was closed with no assessment.", DecisionDate: "2026-02-27", Plan: plan,
+		Disagreement: "The risks at home are not resolved.", OutcomeSought: "An assessment.", Evidence: "Two missed appointments.",
+		ResponderAgency: j.responderAgency, Responder: console(j.responder)[0], CoRaisers: console(j.coRaisers...),
+	}})
+	visited := []int{d.Stage}
+	checkHolders := func() {
+		t.Helper()
+		w, ok := j.holders[d.Stage]
+		if !ok {
+			return
+		}
+		h := d.Current()
+		if len(w[0]) == 0 {
+			if !slices.Equal(h.Chair, console(w[1]...)) {
+				t.Errorf("stage %d decided by %v, want %v", d.Stage, h.Chair, console(w[1]...))
+			}
+			return
+		}
+		if !slices.Equal(h.Raiser, console(w[0]...)) || !slices.Equal(h.Responder, console(w[1]...)) {
+			t.Errorf("stage %d held by %v / %v, want %v / %v", d.Stage, h.Raiser, h.Responder, console(w[0]...), console(w[1]...))
+		}
+	}
+	checkHolders()
+	p := env.Policy
+	stages := p.For(d).Stages
+	for {
+		st := stages[d.Stage-1]
+		if st.Response != nil && d.RespondedAt.IsZero() {
+			h := d.Current()
+			do(workflow.Command{Kind: workflow.CmdRespond, Actor: h.Side(st.Response.From)[0], Text: "Our written response.", ExpectStage: d.Stage})
+			if d.RespondedAt.IsZero() {
+				t.Errorf("stage %d: the response is not recorded", d.Stage)
+			}
+		}
+		if d.Stage == len(stages) {
+			break
+		}
+		next := d.Stage + 1
+		cmd := workflow.Command{Kind: workflow.CmdEscalate, Actor: d.Current().Raiser[0], Text: "Not resolved at this stage.", ExpectStage: d.Stage}
+		for slices.Contains(j.skip, next) {
+			next++
+			cmd.ToStage, cmd.SkipReason = next, "A flat management structure: there is no tier between."
+		}
+		if ch, ok := j.chosen[next]; ok {
+			cmd.Holders = &workflow.StageHolders{Stage: next, Raiser: console(ch[0]...), Responder: console(ch[1]...)}
+		}
+		do(cmd)
+		if d.Stage != next {
+			t.Fatalf("escalated to stage %d, want %d", d.Stage, next)
+		}
+		visited = append(visited, d.Stage)
+		checkHolders()
+	}
+	last := stages[d.Stage-1]
+	if last.DecidedByOne() {
+		do(workflow.Command{Kind: workflow.CmdResolve, Actor: d.Current().Chair[0], Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}, ExpectStage: d.Stage})
+	} else {
+		h := d.Current()
+		do(workflow.Command{Kind: workflow.CmdPropose, Actor: h.Responder[0], Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}, ExpectStage: d.Stage})
+		do(workflow.Command{Kind: workflow.CmdConfirm, Actor: h.Raiser[0], ExpectStage: d.Stage})
+	}
+	if !slices.Equal(visited, j.visited) {
+		t.Errorf("stages visited %v, want %v", visited, j.visited)
+	}
+	if d.State != workflow.StateResolved || d.Outcome == nil || d.Stage != j.visited[len(j.visited)-1] {
+		t.Errorf("final state %s at stage %d, outcome %+v", d.State, d.Stage, d.Outcome)
+	}
+	if !slices.Equal(d.Consulted, console(j.consulted...)) {
+		t.Errorf("consulted %v, want %v", d.Consulted, console(j.consulted...))
+	}
+	for _, s := range j.skip {
+		skipped := "skipping " + p.For(d).StageName(s)
+		if !slices.ContainsFunc(hist, func(e workflow.Event) bool { return strings.Contains(e.Summary, skipped) }) {
+			t.Errorf("the record does not say %q: %v", skipped, summariesOf(hist))
+		}
+	}
+}
+
+func stageOf(d *workflow.Dispute) int {
+	if d == nil {
+		return 0
+	}
+	return d.Stage
+}
+
+func summariesOf(events []workflow.Event) []string {
+	var s []string
+	for _, e := range events {
+		s = append(s, e.Summary)
+	}
+	return s
+}
