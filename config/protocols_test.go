@@ -41,7 +41,15 @@ type protocolJourney struct {
 	consulted []string
 	// visited are the stages the case reaches, in order.
 	visited []int
+	// sooner is a deadline sooner than stage 1's window, set at raise
+	// ("whichever is less"); agreed is stage → the deadline its holders
+	// agree (window_agreed).
+	sooner Date
+	agreed map[int]workflow.Date
 }
+
+// Date is a working day as the forms give it.
+type Date = workflow.Date
 
 type protocolWant struct {
 	partnership  string
@@ -142,6 +150,213 @@ var protocolWants = map[string]protocolWant{
 			"Where possible, this should be completed within 3 working days.",
 			"if manager deems appropriate, an interagency meeting",
 			"or within the same agency",
+		},
+	},
+	"pan-london": {
+		partnership: "London Safeguarding Children Partnership (pan-London procedures)",
+		subjects:    []workflow.SubjectType{workflow.SubjectChild},
+		stages:      []string{"Professional to professional", "First line managers", "Senior managers", "Heads of service"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			if w := p.Stages[0].Window; w != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) {
+				t.Errorf("stage 1: %s, want a working week at most", w)
+			}
+			if !slices.Equal(p.Stages[1].Tell, []workflow.Role{"designated_safeguarding_children_professional"}) {
+				t.Errorf("stage 2 told %v, want each agency's designated safeguarding children professional", p.Stages[1].Tell)
+			}
+		},
+		journeys: []protocolJourney{{
+			raiser: "pc", responder: "sw", responderAgency: "csc", subject: workflow.SubjectChild,
+			sooner:    "2026-03-03", // "a timescale that protects the child from harm (whichever is less)"
+			visited:   []int{1, 2, 3, 4},
+			consulted: []string{"pol-adv", "csc-adv"},
+			holders: map[int][2][]string{
+				1: {{"pc"}, {"sw"}},
+				2: {{"ds"}, {"sw-lm"}},
+				3: {{"di"}, {"sw-sm"}},
+				4: {{"dci"}, {"sw-hos"}},
+			},
+		}},
+		quotes: []string{
+			"within a working week or a timescale that protects the child from harm (whichever is less)",
+			"These first line managers should seek advice from their agency's designated safeguarding children professional",
+		},
+	},
+	"wirral": {
+		partnership: "Wirral Safeguarding Children Partnership",
+		subjects:    []workflow.SubjectType{workflow.SubjectChild},
+		stages:      []string{"Professionals resolving disagreement", "Safeguarding leads", "Partnership members", "Partnership chair"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			if p.Stages[0].Window != (workflow.Window{Amount: 1, Unit: workflow.WorkingDays}) || p.Stages[1].Role != "safeguarding_lead" || p.Stages[2].Role != "partnership_representative" {
+				t.Errorf("stages 1-3: %s, %s, %s", p.Stages[0].Window, p.Stages[1].Role, p.Stages[2].Role)
+			}
+			if s := p.Stages[3]; s.Role != workflow.RoleChair || s.Final != workflow.FinalChairResolve || !p.NotifyOnResolution {
+				t.Errorf("stage 4: %s %s; notify on resolution %v", s.Role, s.Final, p.NotifyOnResolution)
+			}
+		},
+		journeys: []protocolJourney{{
+			raiser: "sn", responder: "lp", responderAgency: "wirral-csc", subject: workflow.SubjectChild,
+			visited: []int{1, 2, 3, 4},
+			holders: map[int][2][]string{
+				1: {{"sn"}, {"lp"}},
+				2: {{"sn-sl"}, {"csc-sl"}},
+				3: {{"wcht-rep"}, {"csc-rep"}},
+				4: {nil, {"chair"}},
+			},
+		}},
+		quotes: []string{
+			"their manager should be contacted within one working day",
+			"Safeguarding Lead - Stage Two",
+			"will not intervene unless an escalation reaches Stage 4",
+		},
+	},
+	"pan-lancashire-adults": {
+		partnership: "Pan-Lancashire Safeguarding Adults Boards",
+		subjects:    []workflow.SubjectType{workflow.SubjectAdult},
+		stages:      []string{"Professionals", "First line managers", "Head of Service or equivalent", "Strategic Head of Service or Director"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			if s := p.Stages[2]; !s.Optional || s.Role != workflow.RoleHeadOfService {
+				t.Errorf("the Head of Service tier (flat management structures): optional %v, role %s", s.Optional, s.Role)
+			}
+			if s := p.Stages[3]; s.Role != "director" || !s.NotifyBusinessTeam || p.FeedFrom() != 4 {
+				t.Errorf("the director's stage: %s, business team %v from %d", s.Role, s.NotifyBusinessTeam, p.FeedFrom())
+			}
+		},
+		journeys: []protocolJourney{{
+			// The care home has a flat management structure: no head of
+			// service, so its manager skips that tier.
+			raiser: "cn", responder: "asw", responderAgency: "lcc-adults", subject: workflow.SubjectAdult,
+			category: workflow.CatSafeguardingEnquiry,
+			skip:     []int{3},
+			visited:  []int{1, 2, 4},
+			holders: map[int][2][]string{
+				2: {{"cn-lm"}, {"asw-lm"}},
+				4: {{"cn-dir"}, {"asw-dir"}},
+			},
+		}},
+		quotes: []string{
+			"the first line managers of the agencies involved",
+			"some organisations have flat management structures",
+			"the LSAB Team must be made aware of this",
+		},
+	},
+	"leeds": {
+		partnership: "Leeds Safeguarding Children Partnership",
+		subjects:    []workflow.SubjectType{workflow.SubjectChild},
+		stages:      []string{"Practitioners", "First line managers or safeguarding leads", "Senior managers"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			if !slices.Equal(p.Stages[0].Tell, []workflow.Role{"iro"}) || p.Stages[1].RoleOn(workflow.SideRaiser) != "safeguarding_lead" || p.Stages[1].RoleOn(workflow.SideResponder) != workflow.RoleLineManager {
+				t.Errorf("stage 1 told %v; stage 2 %s / %s", p.Stages[0].Tell, p.Stages[1].RoleOn(workflow.SideRaiser), p.Stages[1].RoleOn(workflow.SideResponder))
+			}
+			if r := p.RouteFor(workflow.CatConferenceRefused); r == nil || r.ID != "conference" || len(r.Stages) != 2 || r.Stages[1].RoleOn(workflow.SideResponder) != "iro" {
+				t.Errorf("conference dissent route: %+v", r)
+			}
+		},
+		journeys: []protocolJourney{
+			{
+				raiser: "hv", responder: "sw", responderAgency: "leeds-csc", subject: workflow.SubjectChild,
+				visited:   []int{1, 2, 3},
+				consulted: []string{"iro"},
+				holders: map[int][2][]string{
+					2: {{"hv-sl"}, {"sw-lm"}},
+					3: {{"hv-sm"}, {"sw-sm"}},
+				},
+			},
+			{
+				// Dissent from a conference follows Appendix 1.
+				raiser: "hv", responder: "cc", responderAgency: "leeds-csc", subject: workflow.SubjectChild,
+				category: workflow.CatConferenceRefused,
+				visited:  []int{1, 2},
+				holders: map[int][2][]string{
+					1: {{"hv"}, {"cc"}},
+					2: {{"hv-sm"}, {"iro"}},
+				},
+			},
+		},
+		quotes: []string{
+			"escalated up to first line managers or safeguarding leads",
+			"(and beyond if appropriate)",
+			"they should be informed",
+			"should follow the process outlined within Appendix 1",
+		},
+	},
+	"lincolnshire": {
+		partnership: "Lincolnshire Safeguarding Adults Board and Lincolnshire Safeguarding Children Partnership",
+		subjects:    []workflow.SubjectType{workflow.SubjectChild, workflow.SubjectAdult},
+		stages:      []string{"Professional to professional", "Manager to manager", "Senior liaison officers", "Independently chaired meeting"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			windows := []workflow.Window{{Amount: 2, Unit: workflow.WorkingDays}, {Amount: 5, Unit: workflow.WorkingDays}, {Amount: 2, Unit: workflow.WorkingDays}}
+			for i, w := range windows {
+				if p.Stages[i].Window != w {
+					t.Errorf("stage %d: %s, want %s", i+1, p.Stages[i].Window, w)
+				}
+			}
+			if r := p.Stages[0].Response; r == nil || r.From != workflow.SideResponder || r.Within != (workflow.Window{Amount: 2, Unit: workflow.WorkingHours}) {
+				t.Errorf("the acknowledgement: %+v", r)
+			}
+			if s := p.Stages[3]; s.Role != workflow.RoleChair || s.Final != workflow.FinalChairOrPanel {
+				t.Errorf("step 4: %s %s", s.Role, s.Final)
+			}
+		},
+		journeys: []protocolJourney{{
+			// A GP practice has no SLO: the ICB's holds its side at step 3.
+			raiser: "gp", responder: "sw", responderAgency: "lincs-csc", subject: workflow.SubjectChild,
+			visited: []int{1, 2, 3, 4},
+			holders: map[int][2][]string{
+				1: {{"gp"}, {"sw"}},
+				2: {{"gp-lead"}, {"sw-lm"}},
+				3: {{"icb-slo"}, {"csc-slo"}},
+				4: {nil, {"chair"}},
+			},
+		}},
+		quotes: []string{
+			"An acknowledgement must be provided immediately",
+			"This discussion must occur within five working days of step 1",
+			"General practices do not have an SLO",
+			"For disagreements within the same agency, staff should consult their internal escalation protocol.",
+		},
+	},
+	"pan-sussex": {
+		partnership: "Pan-Sussex Safeguarding Children Partnerships",
+		subjects:    []workflow.SubjectType{workflow.SubjectChild},
+		stages:      []string{"Professionals", "First line managers", "Service managers"},
+		features: func(t *testing.T, p *workflow.Policy) {
+			if s := p.Stages[0]; !s.WindowAgreed || s.Window != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) {
+				t.Errorf("stage 1 (a time scale acceptable to both): agreed %v, %s", s.WindowAgreed, s.Window)
+			}
+			for _, i := range []int{1, 2} {
+				if !slices.Equal(p.Stages[i].Tell, []workflow.Role{"child_protection_adviser"}) {
+					t.Errorf("stage %d told %v", i+1, p.Stages[i].Tell)
+				}
+			}
+			if r := p.RouteFor(workflow.CatConferenceRefused); r == nil || r.ID != "conference" {
+				t.Errorf("conference dissent route: %+v", r)
+			}
+		},
+		journeys: []protocolJourney{
+			{
+				raiser: "dc", responder: "sw", responderAgency: "wscc-csc", subject: workflow.SubjectChild,
+				agreed:    map[int]workflow.Date{1: "2026-03-04"},
+				visited:   []int{1, 2, 3},
+				consulted: []string{"csc-cpa"},
+				holders: map[int][2][]string{
+					2: {{"ds"}, {"sw-tm"}},
+					3: {{"di"}, {"sw-sm"}},
+				},
+			},
+			{
+				raiser: "dc", responder: "cc", responderAgency: "wscc-csc", subject: workflow.SubjectChild,
+				category: workflow.CatConferenceRefused,
+				visited:  []int{1, 2},
+				holders: map[int][2][]string{
+					1: {{"dc"}, {"cc"}},
+					2: {{"di"}, {"sw-sm"}},
+				},
+			},
+		},
+		quotes: []string{
+			"within a time scale, which is acceptable to both of them, usually within a working week",
+			"At any stage advice should be sought from designated/named/lead officer/ child protection adviser",
+			"These must be raised within 72 hours of the conference meeting",
 		},
 	},
 }
@@ -265,7 +480,7 @@ func TestProtocols(t *testing.T) {
 				t.Fatal(err)
 			}
 			texts := normalise(string(text))
-			if !strings.HasPrefix(texts, "https://") {
+			if !strings.HasPrefix(texts, "https://") && !strings.HasPrefix(texts, "http://") {
 				t.Errorf("%s.txt does not start with the address of its text", name)
 			}
 			qs := quotations(all)
@@ -338,7 +553,11 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 		DecisionDisputed: "The referral was closed with no assessment.", DecisionDate: "2026-02-27", Plan: plan,
 		Disagreement: "The risks at home are not resolved.", OutcomeSought: "An assessment.", Evidence: "Two missed appointments.",
 		ResponderAgency: j.responderAgency, Responder: console(j.responder)[0], CoRaisers: console(j.coRaisers...),
+		Sooner: sooner(j.sooner),
 	}})
+	if j.sooner != "" {
+		checkDeadline(t, env, d, j.sooner)
+	}
 	visited := []int{d.Stage}
 	checkHolders := func() {
 		t.Helper()
@@ -362,6 +581,13 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 	stages := p.For(d).Stages
 	for {
 		st := stages[d.Stage-1]
+		if by, ok := j.agreed[d.Stage]; ok {
+			if !st.WindowAgreed {
+				t.Errorf("stage %d's window is not agreed between the holders", d.Stage)
+			}
+			do(workflow.Command{Kind: workflow.CmdSetDeadline, Actor: d.Current().Responder[0], Sooner: &workflow.Sooner{By: by, Reason: "Agreed between us: the child is seen on Wednesday."}, ExpectStage: d.Stage})
+			checkDeadline(t, env, d, by)
+		}
 		if st.Response != nil && d.RespondedAt.IsZero() {
 			h := d.Current()
 			do(workflow.Command{Kind: workflow.CmdRespond, Actor: h.Side(st.Response.From)[0], Text: "Our written response.", ExpectStage: d.Stage})
@@ -410,6 +636,25 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 		if !slices.ContainsFunc(hist, func(e workflow.Event) bool { return strings.Contains(e.Summary, skipped) }) {
 			t.Errorf("the record does not say %q: %v", skipped, summariesOf(hist))
 		}
+	}
+}
+
+func sooner(by Date) *workflow.Sooner {
+	if by == "" {
+		return nil
+	}
+	return &workflow.Sooner{By: by, Reason: "The child is seen at home on that day."}
+}
+
+// checkDeadline: the case's deadline is on the day set, sooner than the
+// stage's window.
+func checkDeadline(t *testing.T, env workflow.Env, d *workflow.Dispute, by Date) {
+	t.Helper()
+	if got := d.Deadline.In(env.Calendar.Location()).Format("2006-01-02"); got != string(by) {
+		t.Errorf("stage %d deadline %s, want on %s", d.Stage, d.Deadline, by)
+	}
+	if _, full := workflow.WindowFrom(env.Calendar, d.StageStarted, env.Policy.For(d).Stage(d.Stage).Window); !d.Deadline.Before(full) {
+		t.Errorf("stage %d deadline %s is not sooner than the window's %s", d.Stage, d.Deadline, full)
 	}
 }
 
