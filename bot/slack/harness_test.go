@@ -55,7 +55,7 @@ const (
 )
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *fakeSlack
 	clock  *fakeClock
 	st     *store.Store
@@ -112,7 +112,7 @@ func testEnv(t testing.TB) workflow.Env {
 	}}
 }
 
-func newHarness(t *testing.T, opt ...harnessOpts) *harness {
+func newHarness(t testing.TB, opt ...harnessOpts) *harness {
 	t.Helper()
 	var o harnessOpts
 	if len(opt) > 0 {

@@ -128,7 +128,7 @@ func newKey(t testing.TB) *rsa.PrivateKey {
 	return key
 }
 
-func newIdentity(t *testing.T) *identity {
+func newIdentity(t testing.TB) *identity {
 	id := &identity{key: newKey(t)}
 	id.keys = map[string]*rsa.PrivateKey{keyID: id.key}
 	id.creds = map[string][2]string{tenantID: {appID, appSecret}}
@@ -235,7 +235,7 @@ type call struct {
 // updated one's; it can be told to answer the next requests of an
 // operation with an error status (429 with Retry-After).
 type fakeConnector struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	id     *identity
 	tenant string // whose bot it serves: only that tenant's tokens are good
@@ -247,12 +247,12 @@ type fakeConnector struct {
 	auths  atomic.Int64     // requests refused for their token
 }
 
-func newFakeConnector(t *testing.T, id *identity) *fakeConnector {
+func newFakeConnector(t testing.TB, id *identity) *fakeConnector {
 	return newTenantConnector(t, id, tenantID, appID)
 }
 
 // newTenantConnector is the connector as one tenant's bot sees it.
-func newTenantConnector(t *testing.T, id *identity, tenant, app string) *fakeConnector {
+func newTenantConnector(t testing.TB, id *identity, tenant, app string) *fakeConnector {
 	f := &fakeConnector{t: t, id: id, tenant: tenant, app: app, fail: map[string][]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -396,7 +396,7 @@ func (c call) fileCard() map[string]any {
 }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	id     *identity
 	conn   *fakeConnector
 	nhs    *fakeConnector // a second tenant's connector (two-tenant harness only)
@@ -434,13 +434,13 @@ func testEnv(t testing.TB) workflow.Env {
 	return workflow.Env{Policy: p, Directory: dir, Calendar: cal, Emergency: []string{"Call 999 if a child is in immediate danger", "Children's front door (MASH): 01403 229900"}}
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	return newHarnessWith(t, func(h *harness) (workflow.Env, Config) { return testEnv(t), h.config() })
 }
 
 // newHarnessWith starts a harness whose environment and adapter
 // configuration setup gives, once the fakes are up.
-func newHarnessWith(t *testing.T, setup func(h *harness) (workflow.Env, Config)) *harness {
+func newHarnessWith(t testing.TB, setup func(h *harness) (workflow.Env, Config)) *harness {
 	london, _ := time.LoadLocation("Europe/London")
 	h := &harness{t: t, clock: bottest.NewClock(time.Date(2026, 3, 10, 10, 0, 0, 0, london))}
 	h.id = newIdentity(t)
