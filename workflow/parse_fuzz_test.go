@@ -40,7 +40,8 @@ func FuzzParseAction(f *testing.F) {
 // FuzzFormCommand: a submitted form's kind and values arrive from outside
 // (Slack's modal metadata, a Teams card's data). A known form becomes the
 // command it names, expecting the stage and version the form was drawn
-// for and carrying only what was submitted; an unknown one is refused.
+// for and carrying only what was submitted (trimmed, as every submitted
+// value is read); an unknown one is refused.
 func FuzzFormCommand(f *testing.F) {
 	for _, k := range []FormKind{FormPropose, FormResolve, FormEscalate, FormNote, FormReject, FormWithdraw, FormDebrief, FormLearning, FormPanel, FormRaise, "nonsense"} {
 		f.Add(string(k), 1, 1, "A note", "Agreed", "teams:abc", "safeguarding, thresholds;\nvoice")
@@ -55,13 +56,13 @@ func FuzzFormCommand(f *testing.F) {
 			}
 			return
 		}
-		if c.ExpectStage != stage || c.ExpectVersion != version || c.Text != text || c.Kind == "" {
+		if c.ExpectStage != stage || c.ExpectVersion != version || c.Text != strings.TrimSpace(text) || c.Kind == "" {
 			t.Fatalf("form %q became %+v", kind, c)
 		}
 		if c.Actor != "" || !c.At.IsZero() {
 			t.Fatalf("form %q set who and when: %+v", kind, c)
 		}
-		if c.Proposal != nil && c.Proposal.Outcome != outcome {
+		if c.Proposal != nil && c.Proposal.Outcome != strings.TrimSpace(outcome) {
 			t.Fatalf("form %q proposed %q, submitted %q", kind, c.Proposal.Outcome, outcome)
 		}
 		for _, th := range c.Themes {
