@@ -27,6 +27,7 @@ const (
 	envEnv                = "ESCALATE_ENV"
 	envAddr               = "ESCALATE_ADDR"
 	envEncryptionKey      = "ESCALATE_ENCRYPTION_KEY"
+	envEncryptionKeys     = "ESCALATE_ENCRYPTION_KEYS"
 	envRedisURL           = "REDIS_URL"
 	envRedisPassword      = "REDIS_PASSWORD"
 	envSlackBotToken      = "SLACK_BOT_TOKEN"
@@ -103,9 +104,15 @@ type Config struct {
 	SubjectRef workflow.SubjectRefRule
 
 	Email Email
-	// EncryptionKey is ESCALATE_ENCRYPTION_KEY: base64 of 32 bytes, the
-	// AES-256-GCM key for free text at rest. Required in production.
+	// EncryptionKey is the key free text is sealed with at rest: base64 of
+	// 32 bytes (AES-256-GCM), ESCALATE_ENCRYPTION_KEY or the first (newest)
+	// of ESCALATE_ENCRYPTION_KEYS. Required whenever a real platform
+	// (Slack, Teams, email) or a real Redis is configured.
 	EncryptionKey string
+	// EncryptionKeys are all the keys, newest first: the newest seals, any
+	// opens a value sealed under it (while `escalate rekey` rewraps
+	// everything under the newest).
+	EncryptionKeys []string
 	// DigestAt is the time of day (on the calendar's clock) the daily
 	// digest goes to the business team on working days.
 	DigestAt time.Duration
@@ -114,6 +121,9 @@ type Config struct {
 	RetentionDays int
 	// Tick is how often the scheduler looks for due timers.
 	Tick time.Duration
+
+	// explicitPractice: ESCALATE_ENV (or the file's env) says practice.
+	explicitPractice bool
 }
 
 // Scope is the help text saying what the process is for and what it is not.
@@ -281,6 +291,9 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	c := &Config{
 		Addr:          env(envAddr, fc.Addr),
 		EncryptionKey: strings.TrimSpace(getenv(envEncryptionKey)),
+		EncryptionKeys: strings.FieldsFunc(getenv(envEncryptionKeys), func(r rune) bool {
+			return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r'
+		}),
 		Slack: Slack{
 			BotToken:      strings.TrimSpace(getenv(envSlackBotToken)),
 			SigningSecret: strings.TrimSpace(getenv(envSlackSigningSecret)),
@@ -335,6 +348,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	}
 
 	c.Env = env(envEnv, fc.Env)
+	c.explicitPractice = c.Env == EnvPractice
 	switch {
 	case c.Env == "" && c.Practice():
 		c.Env = EnvPractice
@@ -359,6 +373,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	}
 	c.Directory = resolveDirectory(fc, c, builtin, probs)
 	resolveEmail(fc, getenv, c, probs)
+	requireKey(c, probs)
 	c.Calendar = resolveCalendar(fc.Calendar, probs)
 	c.Emergency = trimAll(fc.Emergency)
 	if len(c.Emergency) == 0 {
@@ -432,15 +447,7 @@ func checkServer(c *Config, probs *problems) {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		probs.add(envAddr+" / addr", "must be host:port (e.g. %s), not %q", DefaultAddr, c.Addr)
 	}
-	if c.EncryptionKey != "" {
-		key, err := base64.StdEncoding.DecodeString(c.EncryptionKey)
-		switch {
-		case err != nil:
-			probs.add(envEncryptionKey, "is not valid base64; make one with: openssl rand -base64 32")
-		case len(key) != 32:
-			probs.add(envEncryptionKey, "must be 32 bytes (AES-256) in base64, this one is %d bytes; make one with: openssl rand -base64 32", len(key))
-		}
-	}
+	checkKeys(c, probs)
 	r := c.Redis
 	ways := 0
 	for _, set := range []bool{r.URL != "", len(r.Sentinel.Addrs) > 0 || r.Sentinel.MasterName != "", len(r.ClusterAddrs) > 0} {
@@ -480,6 +487,112 @@ func checkServer(c *Config, probs *problems) {
 			probs.add(envEnv, "is production but neither Slack nor Teams is configured; the practice console is not for real cases")
 		}
 	}
+}
+
+// checkKeys reads ESCALATE_ENCRYPTION_KEY or ESCALATE_ENCRYPTION_KEYS
+// (not both) into EncryptionKey (the newest) and EncryptionKeys, each a
+// 32-byte key in base64.
+func checkKeys(c *Config, probs *problems) {
+	name := envEncryptionKey
+	switch {
+	case c.EncryptionKey != "" && len(c.EncryptionKeys) > 0:
+		probs.add(envEncryptionKeys, "and %s are both set; set one: %s holds several keys, newest first, and replaces %s", envEncryptionKey, envEncryptionKeys, envEncryptionKey)
+		return
+	case c.EncryptionKey != "":
+		c.EncryptionKeys = []string{c.EncryptionKey}
+	case len(c.EncryptionKeys) > 0:
+		name, c.EncryptionKey = envEncryptionKeys, c.EncryptionKeys[0]
+	}
+	seen := map[string]int{}
+	for i, k := range c.EncryptionKeys {
+		which := name
+		if name == envEncryptionKeys {
+			which = fmt.Sprintf("%s (key %d)", name, i+1)
+		}
+		key, err := base64.StdEncoding.DecodeString(k)
+		switch {
+		case err != nil:
+			probs.add(which, "is not valid base64; make one with: openssl rand -base64 32")
+		case len(key) != 32:
+			probs.add(which, "must be 32 bytes (AES-256) in base64, this one is %d bytes; make one with: openssl rand -base64 32", len(key))
+		}
+		if j, ok := seen[k]; ok {
+			probs.add(which, "is the same as key %d", j+1)
+		}
+		seen[k] = i
+	}
+}
+
+// requireKey: free text about children and adults is encrypted at rest
+// whenever it is real, in every environment. Only the practice console on
+// its embedded Redis (nothing real, nothing kept) runs without a key.
+func requireKey(c *Config, probs *problems) {
+	if c.EncryptionKey != "" || len(c.EncryptionKeys) > 0 {
+		return
+	}
+	var real []string
+	if c.SlackEnabled() {
+		real = append(real, "Slack is configured")
+	}
+	if c.TeamsEnabled() {
+		real = append(real, "Teams is configured")
+	}
+	if c.EmailEnabled() {
+		real = append(real, envSMTPURL+" is set")
+	}
+	if c.Redis.Configured() {
+		real = append(real, "a Redis of your own is configured ("+envRedisURL+", redis.sentinel or redis.cluster_addrs)")
+	}
+	switch {
+	case c.Production():
+		probs.add(envEncryptionKey, "is required when %s=production: free text about children and adults is encrypted at rest; make a key with: openssl rand -base64 32 (or set %s, several keys newest first)", envEnv, envEncryptionKeys)
+	case len(real) > 0:
+		probs.add(envEncryptionKey, "is required when %s, in every environment (%s=%s too): free text about children and adults is encrypted at rest, and only the practice console on its embedded Redis runs without a key; make one with: openssl rand -base64 32 (or set %s, several keys newest first)",
+			strings.Join(real, " and "), envEnv, c.Env, envEncryptionKeys)
+	}
+}
+
+// CheckPracticeConsole is what the practice console (no chat platform
+// configured) asks of the configuration before it starts: it listens on
+// this machine only and runs on its own embedded Redis, unless
+// ESCALATE_ENV=practice (in the environment or the file) says in so many
+// words that it is meant to run elsewhere (a training room's server). A
+// console reachable from the network, or one writing into a real
+// deployment's Redis, by accident, is what this refuses. Administrators'
+// commands, which run with no platform secrets, are not held to it.
+func (c *Config) CheckPracticeConsole() error {
+	probs := newProblems()
+	checkPractice(c, c.explicitPractice, probs)
+	if len(probs.list) == 0 {
+		return nil
+	}
+	return &Error{Source: "the practice console's configuration", Problems: probs.list}
+}
+
+func checkPractice(c *Config, explicit bool, probs *problems) {
+	if !c.Practice() || explicit {
+		return
+	}
+	if host, _, err := net.SplitHostPort(c.Addr); err == nil && !Loopback(host) {
+		probs.add(envAddr+" / addr", "is %q, not a loopback address: the practice console listens on this machine only (e.g. %s) unless %s=%s is set", c.Addr, DefaultAddr, envEnv, EnvPractice)
+	}
+	if c.Redis.Configured() {
+		path := envRedisURL
+		if c.Redis.URL == "" {
+			path = "redis"
+		}
+		probs.add(path, "is set but neither Slack nor Teams is configured: the practice console runs on its own embedded Redis, never a real deployment's, unless %s=%s is set (then it keeps its own key prefix there)", envEnv, EnvPractice)
+	}
+}
+
+// Loopback reports whether host (an IP or a name) is this machine only:
+// localhost, 127.0.0.0/8 or ::1. An empty host (all interfaces) is not.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkFeed: a platform that is configured needs somewhere to post the

@@ -24,8 +24,12 @@ func env(kv ...string) func(string) string {
 // validKey is base64 of 32 bytes.
 const validKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
-// slackEnv configures Slack over HTTP.
-var slackEnv = []string{"SLACK_BOT_TOKEN", "xoxb-1-2-abc", "SLACK_SIGNING_SECRET", "shh"}
+// slackTokens configure Slack over HTTP; slackEnv adds the encryption
+// key a real platform requires.
+var (
+	slackTokens = []string{"SLACK_BOT_TOKEN", "xoxb-1-2-abc", "SLACK_SIGNING_SECRET", "shh"}
+	slackEnv    = append(append([]string(nil), slackTokens...), "ESCALATE_ENCRYPTION_KEY", validKey)
+)
 
 // minimalSlack is the smallest valid file for a Slack deployment.
 const minimalSlack = `
@@ -268,7 +272,7 @@ teams:
 				t.Errorf("token URL %q", c.Teams.TokenURL)
 			}
 		}},
-		{"Socket Mode", []string{"SLACK_BOT_TOKEN", "xoxb-1", "SLACK_APP_TOKEN", "xapp-1", "TEAMS_APP_PASSWORD", "pw"}, func(t *testing.T, c *Config) {
+		{"Socket Mode", []string{"SLACK_BOT_TOKEN", "xoxb-1", "SLACK_APP_TOKEN", "xapp-1", "TEAMS_APP_PASSWORD", "pw", "ESCALATE_ENCRYPTION_KEY", validKey}, func(t *testing.T, c *Config) {
 			if !c.SlackEnabled() || !c.Slack.SocketMode() {
 				t.Errorf("socket mode: enabled=%v socket=%v", c.SlackEnabled(), c.Slack.SocketMode())
 			}
@@ -287,7 +291,7 @@ teams:
 
 func TestProduction(t *testing.T) {
 	prod := func(extra ...string) func(string) string {
-		return env(append([]string{"ESCALATE_ENV", "production", "REDIS_URL", "rediss://:pw@redis.internal:6380/0"}, append(extra, slackEnv...)...)...)
+		return env(append([]string{"ESCALATE_ENV", "production", "REDIS_URL", "rediss://:pw@redis.internal:6380/0"}, append(extra, slackTokens...)...)...)
 	}
 	tests := []struct {
 		name string
@@ -384,7 +388,7 @@ func TestHalfConfiguredPlatformsAreRefused(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	sentinel := "redis:\n  sentinel: {master_name: escalate, addrs: [\"10.0.0.1:26379\", \"10.0.0.2:26379\"]}\n  tls: true\n"
-	c, err := Parse([]byte("policy: {preset: west-sussex}\n"+sentinel), env("REDIS_PASSWORD", "pw"))
+	c, err := Parse([]byte("policy: {preset: west-sussex}\n"+sentinel), env("REDIS_PASSWORD", "pw", "ESCALATE_ENCRYPTION_KEY", validKey, "ESCALATE_ENV", "practice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +396,7 @@ func TestRedis(t *testing.T) {
 	if r.Sentinel.MasterName != "escalate" || !slices.Equal(r.Sentinel.Addrs, []string{"10.0.0.1:26379", "10.0.0.2:26379"}) || r.Password != "pw" || !r.TLS || len(r.ClusterAddrs) > 0 || !r.Configured() {
 		t.Errorf("sentinel options %+v", r)
 	}
-	c, err = Parse([]byte("policy: {preset: west-sussex}\nredis:\n  cluster_addrs: [\"10.0.0.9:6379\"]\n"), env())
+	c, err = Parse([]byte("policy: {preset: west-sussex}\nredis:\n  cluster_addrs: [\"10.0.0.9:6379\"]\n"), env("ESCALATE_ENCRYPTION_KEY", validKey, "ESCALATE_ENV", "practice"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
@@ -32,7 +34,7 @@ func TestCipherKeysAndValues(t *testing.T) {
 	}
 	a, _ := c.Encrypt("same words")
 	b, _ := c.Encrypt("same words")
-	if a == b || !strings.HasPrefix(a, "enc:v1:") || strings.Contains(a, "same words") {
+	if a == b || !strings.HasPrefix(a, "enc:v2:"+c.KeyIDs()[0]+":") || strings.Contains(a, "same words") {
 		t.Errorf("ciphertexts %q and %q", a, b)
 	}
 	if p, err := c.Decrypt(a); err != nil || p != "same words" {
@@ -98,7 +100,7 @@ func TestFreeTextIsEncryptedAtRestAndRoundTrips(t *testing.T) {
 	}
 	// The dump is real: what is not free text is there in clear, and the
 	// ciphertext is there too.
-	for _, clear := range []string{"thresholds", "Raised at stage 1", "ESC-2026-0001|lapse|1", "enc:v1:"} {
+	for _, clear := range []string{"thresholds", "Raised at stage 1", "ESC-2026-0001|lapse|1", "enc:v2:"} {
 		if !strings.Contains(dump, clear) {
 			t.Errorf("the dump lacks %q: is it reading the store's keys?\n%s", clear, dump)
 		}
@@ -136,4 +138,66 @@ func mustCipher(t *testing.T, key string) *Cipher {
 	c, err := NewCipher(key)
 	must(t, err)
 	return c
+}
+
+// sealV1 seals a value as the first format did: one key, no key id.
+func sealV1(t *testing.T, base64Key, plain string) string {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(base64Key)
+	must(t, err)
+	block, err := aes.NewCipher(key)
+	must(t, err)
+	aead, err := cipher.NewGCM(block)
+	must(t, err)
+	nonce := make([]byte, aead.NonceSize())
+	return "enc:v1:" + base64.RawStdEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(plain), nil))
+}
+
+// TestKeyringPicksTheKeyByID: with several keys (newest first) values are
+// sealed under the newest and carry its id; a value names the key that
+// opens it, so one sealed under an older key still opens, one of the first
+// format (no id) opens with whichever key fits, and one under a key no
+// longer configured is refused naming that key's id.
+func TestKeyringPicksTheKeyByID(t *testing.T) {
+	oldKey, newKey1 := newKey(t), newKey(t)
+	old, err := NewCipher(oldKey)
+	must(t, err)
+	ring, err := NewKeyring(newKey1, oldKey)
+	must(t, err)
+	if ids := ring.KeyIDs(); len(ids) != 2 || ids[1] != old.KeyIDs()[0] || ids[0] == ids[1] || len(ids[0]) != 8 {
+		t.Fatalf("key ids %v (old %v)", ids, old.KeyIDs())
+	}
+	underOld, _ := old.Encrypt("written last year")
+	if p, err := ring.Decrypt(underOld); err != nil || p != "written last year" {
+		t.Fatalf("a value under the older key: %q %v", p, err)
+	}
+	if ring.current(underOld) {
+		t.Fatal("a value under the older key counts as current")
+	}
+	fresh, _ := ring.Encrypt("written today")
+	if !strings.HasPrefix(fresh, "enc:v2:"+ring.KeyIDs()[0]+":") || !ring.current(fresh) {
+		t.Fatalf("sealed %q, not under the newest key %s", fresh, ring.KeyIDs()[0])
+	}
+	v1 := sealV1(t, oldKey, "from before key ids")
+	if p, err := ring.Decrypt(v1); err != nil || p != "from before key ids" {
+		t.Fatalf("a value of the first format: %q %v", p, err)
+	}
+	if ring.current(v1) || ring.current("clear text") || !ring.current("") {
+		t.Fatal("current misjudges a first-format, clear or empty value")
+	}
+	re, err := ring.rewrap(v1)
+	if err != nil || !ring.current(re) {
+		t.Fatalf("rewrap: %q %v", re, err)
+	}
+	newOnly, _ := NewCipher(newKey1)
+	_, err = newOnly.Decrypt(underOld)
+	if err == nil || !strings.Contains(err.Error(), old.KeyIDs()[0]) {
+		t.Fatalf("a value under a key no longer configured: %v", err)
+	}
+	if _, err := NewKeyring(oldKey, oldKey); err == nil {
+		t.Fatal("the same key twice was accepted")
+	}
+	if _, err := NewKeyring(newKey1, "short"); err == nil || !strings.Contains(err.Error(), "key 2") {
+		t.Fatalf("a bad second key: %v", err)
+	}
 }

@@ -71,6 +71,9 @@ type Store struct {
 	opts Options
 	base string
 	now  func() time.Time
+	// rekeyRead, when set (by tests), runs after a rekey has read a case
+	// and before it writes it back: where a concurrent writer can strike.
+	rekeyRead func(ref string)
 }
 
 // Open connects to the Redis at redisURL (redis://[:password@]host:port/db,

@@ -31,6 +31,7 @@ Usage:
   escalate report [--from DATE] [--to DATE] [--out DIR]
                                     the board report (default: the last complete quarter)
   escalate purge [--dry-run]        remove the free text of cases closed longer than the retention period
+  escalate rekey                    rewrap everything under the newest key of ESCALATE_ENCRYPTION_KEYS
   escalate teams-package [--app-id ID | --registration NAME] [--out FILE]
                                     the Microsoft Teams app package (manifest and icons) to upload
   escalate bench --redis URL [--open N] [--quick]
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return reportCmd(ctx, args[1:], out, getenv, log)
 	case "purge":
 		return purgeCmd(ctx, args[1:], out, getenv, log)
+	case "rekey":
+		return rekeyCmd(ctx, args[1:], out, getenv, log)
 	case "teams-package":
 		return teamsPackage(args[1:], out, getenv)
 	case "bench":

@@ -40,7 +40,7 @@ func adminEnv(t *testing.T) map[string]string {
 			_ = st.Close()
 		}
 	})
-	return map[string]string{"REDIS_URL": url, "ESCALATE_REDIS_PREFIX": prefix}
+	return map[string]string{"REDIS_URL": url, "ESCALATE_REDIS_PREFIX": prefix, "ESCALATE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "ESCALATE_ENV": "practice"}
 }
 
 // seedClosed raises a practice case at the given time and has the raiser

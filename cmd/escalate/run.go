@@ -32,6 +32,9 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	now := time.Now
 	var clock *console.Clock
 	if cfg.Practice() {
+		if err := cfg.CheckPracticeConsole(); err != nil {
+			return err
+		}
 		clock = console.NewClock(time.Now())
 		now = clock.Now
 	}

@@ -68,14 +68,20 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Practice() {
+		// The practice console keeps keys of its own, so that one run
+		// against a real deployment's Redis (ESCALATE_ENV=practice) never
+		// mixes its made-up cases with real ones.
+		prefix = practicePrefix + prefix
+	}
 	opts := store.Options{Prefix: prefix, FeedPlatforms: feedPlatforms(cfg), Now: now,
 		// The event stream keeps what retention keeps: nothing of it
 		// outlives the period the partnership keeps its records for.
 		StreamKeep: time.Duration(cfg.RetentionDays) * 24 * time.Hour}
-	if cfg.EncryptionKey != "" {
-		c, err := store.NewCipher(cfg.EncryptionKey)
+	if len(cfg.EncryptionKeys) > 0 {
+		c, err := store.NewKeyring(cfg.EncryptionKeys...)
 		if err != nil {
-			return nil, fmt.Errorf("ESCALATE_ENCRYPTION_KEY: %w", err)
+			return nil, fmt.Errorf("ESCALATE_ENCRYPTION_KEYS / ESCALATE_ENCRYPTION_KEY: %w", err)
 		}
 		opts.Cipher = c
 	}
@@ -203,6 +209,10 @@ func universalOptions(r config.Redis) *redis.UniversalOptions {
 // are refused: Escalate's keys share one hash tag, "{esc}", so that each
 // transition is one atomic script on a Redis Cluster too, and a tag in the
 // prefix would take its place.
+// practicePrefix starts the practice console's keys, before the
+// deployment's prefix: "practice:esc:{esc}:…" beside the bot's "esc:{esc}:…".
+const practicePrefix = "practice:"
+
 func redisPrefix(getenv func(string) string) (string, error) {
 	p := getenv("ESCALATE_REDIS_PREFIX")
 	if p == "" {

@@ -83,7 +83,7 @@ func TestServeWithSlack(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := serveWith(t, map[string]string{
-		"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0",
+		"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": "http://127.0.0.1:1/api/",
 	})
 	for _, route := range []string{"/slack/commands", "/slack/interactivity", "/slack/events"} {
@@ -159,7 +159,7 @@ func TestServeWithTeams(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := serveWith(t, map[string]string{
-		"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0",
+		"ESCALATE_CONFIG": file, "ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"TEAMS_APP_ID": "11111111-2222-3333-4444-555555555555", "TEAMS_APP_PASSWORD": "pw", "TEAMS_TENANT_ID": "66666666-7777-8888-9999-000000000000",
 		"TEAMS_OPENID_METADATA_URL": "http://127.0.0.1:1/openid", "TEAMS_TOKEN_URL": "http://127.0.0.1:1/token",
 	})
@@ -186,7 +186,7 @@ func TestEmbeddedWarningAndReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base = serveWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "REDIS_URL": u})
+	base = serveWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "REDIS_URL": u, "ESCALATE_ENV": "practice", "ESCALATE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
 	ready := func() int {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
