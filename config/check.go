@@ -143,7 +143,7 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		pw.line("")
 		pw.line("Route %s (%s), for: %s", r.ID, r.Name, strings.Join(cats, "; "))
 		pw.wrapped("  source:        ", r.Source)
-		describeStages(pw, p.For(&workflow.Dispute{Route: r.ID}))
+		describeStages(pw, p.OnRoute(r))
 	}
 	pw.line("")
 	loc := cal.Location()

@@ -598,12 +598,9 @@ func TestAPresetRunsUnderThePartnershipsName(t *testing.T) {
 	if c.Policy.ID != "coventry" {
 		t.Errorf("policy id %q: a preset keeps its id", c.Policy.ID)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(out.String(), "Coventry Safeguarding Children Partnership (CSCP),") {
-		t.Errorf("check-config names the preset's partnership:\n%s", out.String())
+	out := describeText(t, c)
+	if strings.Contains(out, "Coventry Safeguarding Children Partnership (CSCP),") {
+		t.Errorf("check-config names the preset's partnership:\n%s", out)
 	}
 }
 
@@ -625,12 +622,9 @@ policy:
 	if !c.Policy.Stages[0].WindowAgreed || c.Policy.Stages[1].WindowAgreed {
 		t.Errorf("window_agreed %v %v", c.Policy.Stages[0].WindowAgreed, c.Policy.Stages[1].WindowAgreed)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "window:        at most 5 working days, agreed between the holders (Set the deadline), or sooner with a recorded reason") {
-		t.Errorf("check-config:\n%s", out.String())
+	out := describeText(t, c)
+	if !strings.Contains(out, "window:        at most 5 working days, agreed between the holders (Set the deadline), or sooner with a recorded reason") {
+		t.Errorf("check-config:\n%s", out)
 	}
 	if _, err := Parse([]byte(strings.Replace(file, "window_agreed: true", "window_agreed: soon", 1)), env()); !strings.Contains(errString(err), "policy.stages[0].window_agreed") {
 		t.Errorf("a window_agreed that is not yes/no: %v", err)
@@ -669,16 +663,13 @@ policy:
 	if h := c.Directory.Holders("health", "designated_safeguarding_lead"); len(h) != 1 || h[0] != "slack:U0005" {
 		t.Errorf("holders %v", h)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	out := describeText(t, c)
 	for _, want := range []string{
 		"Own roles:      designated_safeguarding_lead (designated safeguarding lead, ranks with senior_manager); team_manager (team manager, ranks with line_manager)",
 		"roles:         team_manager (team manager) on the raiser's side, designated_safeguarding_lead (designated safeguarding lead) on the other",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("check-config lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, out)
 		}
 	}
 
@@ -715,12 +706,9 @@ policy:
 	if st := c.Policy.Stage(3); st.Final != workflow.FinalDecider || st.DeciderAgency != "csc" || !st.DecidedByOne() {
 		t.Errorf("stage 3 %+v", st)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "final:         the head of safeguarding of csc decides how it is resolved") {
-		t.Errorf("check-config:\n%s", out.String())
+	out := describeText(t, c)
+	if !strings.Contains(out, "final:         the head of safeguarding of csc decides how it is resolved") {
+		t.Errorf("check-config:\n%s", out)
 	}
 	_, err = Parse([]byte(strings.Replace(file, "decider_agency: csc", "decider_agency: council", 1)), env(append(slackEnv, "ESCALATE_ENCRYPTION_KEY", validKey)...))
 	if !strings.Contains(errString(err), `policy.stages[2].decider_agency: unknown agency "council"`) {
@@ -748,13 +736,10 @@ policy:
 	if c.Policy.ImmediateRiskWindow != (workflow.Window{Amount: 4, Unit: workflow.WorkingHours}) || len(c.Policy.ImmediateRiskTell) != 1 {
 		t.Errorf("policy %+v", c.Policy)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	out := describeText(t, c)
 	for _, want := range []string{"no stage's window runs longer than 4 working hours", "told at once: the head of safeguarding of each side's agency"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("check-config lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, out)
 		}
 	}
 	_, err = Parse([]byte(strings.Replace(file, "4 working hours", "soon", 1)), env())
@@ -791,13 +776,10 @@ policy:
 	if r == nil || r.ID != "conference" || len(r.Stages) != 2 || r.Stages[0].Label != "1" {
 		t.Fatalf("route %+v", r)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "Route conference (Dissent from a conference decision), for: Child protection conference / safeguarding meeting refused") ||
-		!strings.Contains(out.String(), "Stage 1 (Conference chair)\n  role:          practitioner") {
-		t.Errorf("check-config:\n%s", out.String())
+	out := describeText(t, c)
+	if !strings.Contains(out, "Route conference (Dissent from a conference decision), for: Child protection conference / safeguarding meeting refused") ||
+		!strings.Contains(out, "Stage 1 (Conference chair)\n  role:          practitioner") {
+		t.Errorf("check-config:\n%s", out)
 	}
 	bad := strings.Replace(file, "window: 3 working days, final: chair_resolves", "window: someday", 1)
 	bad = strings.Replace(bad, "categories: [conference_refused]", "categories: [conference]", 1)
@@ -827,12 +809,9 @@ policy:
 	if r == nil || r.From != workflow.SideResponder || r.Within != (workflow.Window{Amount: 3, Unit: workflow.WorkingDays}) || r.What != "a response from the receiving agency" {
 		t.Fatalf("response %+v", r)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "response:      a response from the receiving agency from the other side within 3 working days of the stage opening (reminded 1 working day before)") {
-		t.Errorf("check-config:\n%s", out.String())
+	out := describeText(t, c)
+	if !strings.Contains(out, "response:      a response from the receiving agency from the other side within 3 working days of the stage opening (reminded 1 working day before)") {
+		t.Errorf("check-config:\n%s", out)
 	}
 	msg := errString(func() error {
 		_, err := Parse([]byte(strings.Replace(strings.Replace(file, "from: responder", "from: them", 1), "within: 3 working days", "within: later", 1)), env())
@@ -917,14 +896,21 @@ policy:
 	if m := c.Policy.Stage(2).Meeting; m == nil || m.ConvenedBy != workflow.SideResponder || !m.IndependentlyChaired {
 		t.Fatalf("meeting %+v", m)
 	}
-	var out strings.Builder
-	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "meeting:       convened by the other side within the window, independently chaired") {
-		t.Errorf("check-config:\n%s", out.String())
+	out := describeText(t, c)
+	if !strings.Contains(out, "meeting:       convened by the other side within the window, independently chaired") {
+		t.Errorf("check-config:\n%s", out)
 	}
 	if _, err := Parse([]byte(strings.Replace(file, "convened_by: responder", "convened_by: anyone", 1)), env()); !strings.Contains(errString(err), `policy.stages[1].meeting.convened_by: must be raiser or responder, not "anyone"`) {
 		t.Errorf("bad convener: %v", err)
 	}
+}
+
+// describeText is what check-config prints for c, as of a fixed instant.
+func describeText(t *testing.T, c *Config) string {
+	t.Helper()
+	var out strings.Builder
+	if err := c.describe(&out, "test", time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }

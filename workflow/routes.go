@@ -40,12 +40,25 @@ func (p *Policy) For(d *Dispute) *Policy {
 	}
 	for _, r := range p.Routes {
 		if r.ID == d.Route {
-			q := *p
-			q.Stages, q.Routes = r.Stages, nil
-			return &q
+			return p.OnRoute(r)
 		}
 	}
 	return p
+}
+
+// ForCategory is the policy a raise of category c follows.
+func (p *Policy) ForCategory(c Category) *Policy {
+	if r := p.RouteFor(c); r != nil {
+		return p.OnRoute(*r)
+	}
+	return p
+}
+
+// OnRoute is the policy with r's stages in place of the main ones.
+func (p *Policy) OnRoute(r Route) *Policy {
+	q := *p
+	q.Stages, q.Routes = r.Stages, nil
+	return &q
 }
 
 // forCase is env with the policy as case d follows it.
@@ -60,9 +73,7 @@ func (env Env) withRoute(c Category) (Env, string) {
 	if r == nil {
 		return env, ""
 	}
-	q := *env.Policy
-	q.Stages, q.Routes = r.Stages, nil
-	env.Policy = &q
+	env.Policy = env.Policy.OnRoute(*r)
 	return env, r.ID
 }
 
@@ -96,9 +107,7 @@ func (p *Policy) validateRoutes(add func(path, format string, a ...any)) {
 				seen[c] = r.ID
 			}
 		}
-		q := *p
-		q.Stages, q.Routes = r.Stages, nil
-		for _, e := range q.Validate() {
+		for _, e := range p.OnRoute(r).Validate() {
 			if e.Path == "partnership" || e.Path == "subjects" || len(e.Path) > 8 && e.Path[:8] == "subjects" || e.Path == "immediate_risk_max_stage" {
 				continue // the policy's own, reported once
 			}

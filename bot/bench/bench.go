@@ -205,38 +205,12 @@ func (b *bench) quietCase(ref string, raiser, responder workflow.UserID, now tim
 		ClearTimers: true, Timers: workflow.StageTimers(b.cal, d, b.env.Policy, now)}
 }
 
-// commitAll commits results 500 to a pipeline, two pipelines at once.
+// commitAll seeds n results (store.CommitAll).
 func (b *bench) commitAll(n int, mk func(i int) *workflow.Result) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for w := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var batch []*workflow.Result
-			flush := func() bool {
-				for _, err := range b.st.CommitMany(b.ctx, batch, nil) {
-					if err != nil {
-						errs <- fmt.Errorf("bench: seed: %w", err)
-						return false
-					}
-				}
-				batch = batch[:0]
-				return true
-			}
-			for i := w * 500; i < n; i += 1000 {
-				for j := i; j < min(i+500, n); j++ {
-					batch = append(batch, mk(j))
-				}
-				if !flush() {
-					return
-				}
-			}
-		}()
+	if err := b.st.CommitAll(b.ctx, n, mk); err != nil {
+		return fmt.Errorf("bench: seed: %w", err)
 	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return nil
 }
 
 func (b *bench) seedQuiet() error {
@@ -344,11 +318,11 @@ func (b *bench) audit(due []string) error {
 	if err := b.notes(due[:changed], 4); err != nil {
 		return err
 	}
-	u0 := serverTime(b.ctx, b.st.Client())
+	u0 := b.serverTime()
 	t0 := time.Now()
 	rep, err := b.sched.Audit(b.ctx)
 	took := time.Since(t0)
-	server := serverTime(b.ctx, b.st.Client()) - u0
+	server := b.serverTime() - u0
 	if err != nil {
 		return fmt.Errorf("bench: audit: %w", err)
 	}
@@ -420,11 +394,11 @@ func (b *bench) tick(due []string) error {
 		return fmt.Errorf("bench: the due cases' timers: %v (%d)", err, len(ts))
 	}
 	b.clock.Set(ts[0].Due)
-	u0 := serverTime(b.ctx, b.st.Client())
+	u0 := b.serverTime()
 	t0 := time.Now()
 	rep, err := b.sched.TickReport(b.ctx)
 	took := time.Since(t0)
-	server := serverTime(b.ctx, b.st.Client()) - u0
+	server := b.serverTime() - u0
 	if err != nil {
 		return fmt.Errorf("bench: tick: %w", err)
 	}
@@ -681,4 +655,11 @@ func residentBytes() int64 {
 		}
 	}
 	return 0
+}
+
+// serverTime is Redis's own time so far (store.ServerTime); 0 when it
+// cannot be read, which shows as no figure rather than a wrong one.
+func (b *bench) serverTime() time.Duration {
+	t, _ := b.st.ServerTime(b.ctx)
+	return t
 }

@@ -137,26 +137,6 @@ func usedMemory(ctx context.Context, c redis.UniversalClient) int64 {
 	return 0
 }
 
-// serverTime is the time Redis has spent running commands (INFO
-// commandstats, every client's: on a shared Redis others' work counts too).
-func serverTime(ctx context.Context, c redis.UniversalClient) time.Duration {
-	s, err := c.Info(ctx, "commandstats").Result()
-	if err != nil {
-		return 0
-	}
-	var us int64
-	for _, l := range strings.Split(s, "\n") {
-		_, rest, ok := strings.Cut(l, "usec=")
-		if !ok {
-			continue
-		}
-		v, _, _ := strings.Cut(rest, ",")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		us += n
-	}
-	return time.Duration(us) * time.Microsecond
-}
-
 // deletePrefix deletes every key that starts with prefix (SCAN, then DEL
 // 500 at a time): the bench's own keys and no other.
 func deletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) (int, error) {

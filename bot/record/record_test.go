@@ -17,6 +17,7 @@ import (
 
 	"github.com/ledongthuc/pdf"
 
+	"github.com/escalate-app/escalate/bot/bottest"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/record"
 	"github.com/escalate-app/escalate/store/storetest"
@@ -107,27 +108,6 @@ func TestRecordJSONGolden(t *testing.T) {
 	}
 }
 
-// pdfText reads a PDF's text back, with the whitespace removed (line
-// wrapping moves it).
-func pdfText(t *testing.T, b []byte) string {
-	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatalf("the PDF does not parse: %v", err)
-	}
-	txt, err := r.GetPlainText()
-	if err != nil {
-		t.Fatalf("read the PDF's text: %v", err)
-	}
-	all, err := io.ReadAll(txt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return squash(string(all))
-}
-
-func squash(s string) string { return strings.Join(strings.Fields(s), "") }
-
 func TestRecordPDF(t *testing.T) {
 	env := testEnv(t)
 	d, events := scenario(t, env)
@@ -136,14 +116,14 @@ func TestRecordPDF(t *testing.T) {
 	if err := record.PDF(&b, rec); err != nil {
 		t.Fatal(err)
 	}
-	text := pdfText(t, b.Bytes())
+	text := bottest.PDFText(t, b.Bytes())
 	for _, s := range []string{"ESC-2026-0001", agreed, outstanding, howPursued, managerNote, rejectReason, disagreement,
 		"Recordedonthefile:yes", "Sam Walker", "Clare Hughes",
 		// The core fonts have no arrow: it is written in ASCII, not lost.
 		"(GP <-> school)",
 		// The em dash and the curly apostrophe are in code page 1252.
 		note[:strings.Index(note, "(")]} {
-		if !strings.Contains(text, squash(s)) {
+		if !strings.Contains(text, bottest.Squash(s)) {
 			t.Errorf("the PDF's text lacks %q", s)
 		}
 	}
@@ -285,7 +265,7 @@ func TestWrite(t *testing.T) {
 			if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
 				t.Fatalf("the pdf format is not a PDF: %q", b.Bytes()[:min(20, b.Len())])
 			}
-			text = pdfText(t, b.Bytes())
+			text = bottest.PDFText(t, b.Bytes())
 		case "json":
 			var rec record.Record
 			if err := json.Unmarshal(b.Bytes(), &rec); err != nil {
@@ -295,7 +275,7 @@ func TestWrite(t *testing.T) {
 		default:
 			text = b.String()
 		}
-		if !strings.Contains(squash(text), squash(ref)) || !strings.Contains(squash(text), squash(subjectRef)) {
+		if !strings.Contains(bottest.Squash(text), bottest.Squash(ref)) || !strings.Contains(bottest.Squash(text), bottest.Squash(subjectRef)) {
 			t.Errorf("%s: the record lacks the reference or the subject", format)
 		}
 	}
@@ -336,9 +316,9 @@ func TestRecordOfAPurgedResolvedCase(t *testing.T) {
 	if err := record.PDF(&pdfOut, rec); err != nil {
 		t.Fatal(err)
 	}
-	text := pdfText(t, pdfOut.Bytes())
+	text := bottest.PDFText(t, pdfOut.Bytes())
 	for _, s := range []string{subjectRef, decision, disagreement, note, agreed, outstanding, howPursued, debrief, escalate1} {
-		if strings.Contains(md.String(), s) || strings.Contains(text, squash(s)) {
+		if strings.Contains(md.String(), s) || strings.Contains(text, bottest.Squash(s)) {
 			t.Errorf("the purged record still has %q", s)
 		}
 	}
@@ -347,7 +327,7 @@ func TestRecordOfAPurgedResolvedCase(t *testing.T) {
 			t.Errorf("the purged record lacks %q", s)
 		}
 	}
-	if !strings.Contains(text, squash("Free text removed after the retention period")) {
+	if !strings.Contains(text, bottest.Squash("Free text removed after the retention period")) {
 		t.Error("the purged PDF does not record the purge")
 	}
 }
@@ -362,7 +342,7 @@ func TestPracticeRecordIsMarked(t *testing.T) {
 	if err := record.PDF(&real, rec); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(pdfText(t, real.Bytes()), "PRACTICE") {
+	if strings.Contains(bottest.PDFText(t, real.Bytes()), "PRACTICE") {
 		t.Error("a real record carries the practice mark")
 	}
 
@@ -383,7 +363,7 @@ func TestPracticeRecordIsMarked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(squash(txt), squash(record.PracticeMark)) {
+		if !strings.Contains(bottest.Squash(txt), bottest.Squash(record.PracticeMark)) {
 			t.Errorf("page %d lacks the practice mark", i)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"math"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,49 +14,24 @@ import (
 // seedQuiet commits n open cases whose timers are months away: the bulk of
 // a busy partnership's open cases, which a tick must not pay for. They are
 // built by hand (one event, the stage's timers, no messages) and committed
-// 500 to a pipeline (store.CommitMany), which is much faster than raising
+// 500 to a pipeline (store.CommitAll), which is much faster than raising
 // them.
 func (r *rig) seedQuiet(tb testing.TB, n int, year int) {
 	tb.Helper()
 	now := r.clock.Now()
 	far := r.cal.AddWorkingDays(now, 120)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for w := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var batch []*workflow.Result
-			flush := func() bool {
-				for _, err := range r.st.CommitMany(r.ctx, batch, nil) {
-					if err != nil {
-						errs <- err
-						return false
-					}
-				}
-				batch = batch[:0]
-				return true
-			}
-			for i := w; i < n; i += 2 {
-				d := &workflow.Dispute{
-					Ref: workflow.FormatRef(year, i+1), PolicyID: "west-sussex", SubjectType: workflow.SubjectChild,
-					Category: workflow.CatThresholds, Raiser: workflow.Party{Agency: "csc", Person: raiser},
-					Responder: workflow.Party{Agency: "police", Person: responder}, Stage: 1, State: workflow.StateOpen,
-					Holders:      []workflow.StageHolders{{Stage: 1, Raiser: []workflow.UserID{raiser}, Responder: []workflow.UserID{responder}, Since: now}},
-					StageVersion: 1, StageStarted: now, Deadline: far, Version: 1, CreatedAt: now, UpdatedAt: now,
-				}
-				batch = append(batch, &workflow.Result{Dispute: d, Events: []workflow.Event{{Ref: d.Ref, Seq: 1, Kind: workflow.CmdRaise, Actor: raiser, At: now, Stage: 1, Summary: "Raised"}},
-					ClearTimers: true, Timers: workflow.StageTimers(r.cal, d, r.env.Policy, now)})
-				if len(batch) == 500 && !flush() {
-					return
-				}
-			}
-			flush()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	err := r.st.CommitAll(r.ctx, n, func(i int) *workflow.Result {
+		d := &workflow.Dispute{
+			Ref: workflow.FormatRef(year, i+1), PolicyID: "west-sussex", SubjectType: workflow.SubjectChild,
+			Category: workflow.CatThresholds, Raiser: workflow.Party{Agency: "csc", Person: raiser},
+			Responder: workflow.Party{Agency: "police", Person: responder}, Stage: 1, State: workflow.StateOpen,
+			Holders:      []workflow.StageHolders{{Stage: 1, Raiser: []workflow.UserID{raiser}, Responder: []workflow.UserID{responder}, Since: now}},
+			StageVersion: 1, StageStarted: now, Deadline: far, Version: 1, CreatedAt: now, UpdatedAt: now,
+		}
+		return &workflow.Result{Dispute: d, Events: []workflow.Event{{Ref: d.Ref, Seq: 1, Kind: workflow.CmdRaise, Actor: raiser, At: now, Stage: 1, Summary: "Raised"}},
+			ClearTimers: true, Timers: workflow.StageTimers(r.cal, d, r.env.Policy, now)}
+	})
+	if err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -179,23 +153,12 @@ func BenchmarkDigest(b *testing.B) {
 	}
 }
 
-// serverTime is the time Redis has spent running commands (INFO
-// commandstats, every client's: on a shared Redis others' work counts too).
+// serverTime is Redis's own time so far (store.ServerTime).
 func serverTime(b *testing.B, r *rig) time.Duration {
 	b.Helper()
-	info, err := r.st.Client().Info(r.ctx, "commandstats").Result()
+	t, err := r.st.ServerTime(r.ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var us int64
-	for _, line := range strings.Split(info, "\n") {
-		_, rest, ok := strings.Cut(line, "usec=")
-		if !ok {
-			continue
-		}
-		v, _, _ := strings.Cut(rest, ",")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		us += n
-	}
-	return time.Duration(us) * time.Microsecond
+	return t
 }

@@ -360,11 +360,7 @@ func (a *Adapter) notAPerson(ctx context.Context, u workflow.UserID) string {
 func (a *Adapter) expandStartHolders(ctx context.Context, user workflow.UserID, in *workflow.RaiseInput) {
 	env := a.eng.Env()
 	// The stage of the route the category follows.
-	p := env.Policy
-	if r := p.RouteFor(in.Category); r != nil {
-		p = p.For(&workflow.Dispute{Route: r.ID})
-	}
-	st, dir := p.Stage(in.StartStage), env.Directory
+	st, dir := env.Policy.ForCategory(in.Category).Stage(in.StartStage), env.Directory
 	grouped := false
 	expand := func(ids []workflow.UserID) []workflow.UserID {
 		var s []string

@@ -3,14 +3,12 @@ package slack
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ledongthuc/pdf"
-
+	"github.com/escalate-app/escalate/bot/bottest"
 	"github.com/escalate-app/escalate/bot/record"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -112,8 +110,8 @@ func TestUnlistedPeopleAreNamedEverywhere(t *testing.T) {
 		if !strings.HasSuffix(f.Name, ".pdf") {
 			continue
 		}
-		text := pdfPlain(t, f.Data)
-		assertContains(t, "the record's PDF in "+f.Channel, text, squashed(raiserName), squashed(responderName))
+		text := bottest.PDFText(t, f.Data)
+		assertContains(t, "the record's PDF in "+f.Channel, text, bottest.Squash(raiserName), bottest.Squash(responderName))
 		leak("the record's PDF in "+f.Channel, text)
 	}
 	rec, err := record.ForViewer(context.Background(), h.eng, ref, "slack:"+uNewRaiser)
@@ -153,22 +151,3 @@ func TestAPersonSlackDoesNotKnowIsNotShownByTheirID(t *testing.T) {
 		t.Fatalf("the acknowledgement shows the Slack id:\n%s", ack)
 	}
 }
-
-func pdfPlain(t *testing.T, b []byte) string {
-	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatalf("the PDF does not parse: %v", err)
-	}
-	txt, err := r.GetPlainText()
-	if err != nil {
-		t.Fatalf("read the PDF's text: %v", err)
-	}
-	all, err := io.ReadAll(txt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return squashed(string(all))
-}
-
-func squashed(s string) string { return strings.Join(strings.Fields(s), "") }
