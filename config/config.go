@@ -26,6 +26,7 @@ import (
 const (
 	envEnv                = "ESCALATE_ENV"
 	envAddr               = "ESCALATE_ADDR"
+	envMetricsAddr        = "ESCALATE_METRICS_ADDR"
 	envEncryptionKey      = "ESCALATE_ENCRYPTION_KEY"
 	envEncryptionKeys     = "ESCALATE_ENCRYPTION_KEYS"
 	envRedisURL           = "REDIS_URL"
@@ -43,7 +44,13 @@ const (
 
 // Defaults.
 const (
-	DefaultAddr              = "127.0.0.1:8080"
+	DefaultAddr = "127.0.0.1:8080"
+	// DefaultMetricsAddr keeps /metrics off the public listener and on this
+	// machine: what Escalate counts (cases per stage, delivery failures) is
+	// the partnership's operational information, not the internet's.
+	DefaultMetricsAddr = "127.0.0.1:9464"
+	// MetricsOff as ESCALATE_METRICS_ADDR serves no metrics at all.
+	MetricsOff               = "off"
 	DefaultSlackAPIURL       = "https://slack.com/api/"
 	DefaultTeamsOpenIDURL    = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 	DefaultTeamsServiceURL   = "https://smba.trafficmanager.net/uk/"
@@ -81,6 +88,10 @@ type Config struct {
 	// no chat platform is configured and development otherwise.
 	Env  string
 	Addr string // ESCALATE_ADDR (or the file's addr), default 127.0.0.1:8080
+	// MetricsAddr is where /metrics is served, on a listener of its own
+	// (ESCALATE_METRICS_ADDR or the file's metrics_addr, default
+	// 127.0.0.1:9464; "off" serves none).
+	MetricsAddr string
 	// Partnership is the partnership's name (the file's partnership, else
 	// the policy's).
 	Partnership string
@@ -290,6 +301,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	}
 	c := &Config{
 		Addr:          env(envAddr, fc.Addr),
+		MetricsAddr:   env(envMetricsAddr, fc.MetricsAddr),
 		EncryptionKey: strings.TrimSpace(getenv(envEncryptionKey)),
 		EncryptionKeys: strings.FieldsFunc(getenv(envEncryptionKeys), func(r rune) bool {
 			return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r'
@@ -321,6 +333,9 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
+	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = DefaultMetricsAddr
 	}
 	if c.Slack.APIURL == "" {
 		c.Slack.APIURL = DefaultSlackAPIURL
@@ -446,6 +461,13 @@ func checkURL(s string) error {
 func checkServer(c *Config, probs *problems) {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		probs.add(envAddr+" / addr", "must be host:port (e.g. %s), not %q", DefaultAddr, c.Addr)
+	}
+	if c.MetricsAddr != MetricsOff {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			probs.add(envMetricsAddr+" / metrics_addr", "must be host:port (e.g. %s) or %q, not %q", DefaultMetricsAddr, MetricsOff, c.MetricsAddr)
+		} else if _, port, _ := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr == c.Addr && port != "0" {
+			probs.add(envMetricsAddr+" / metrics_addr", "is %q, the same as %s: metrics are served on a listener of their own, away from the public routes", c.MetricsAddr, envAddr)
+		}
 	}
 	checkKeys(c, probs)
 	r := c.Redis

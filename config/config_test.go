@@ -914,3 +914,34 @@ func describeText(t *testing.T, c *Config) string {
 	}
 	return out.String()
 }
+
+// Metrics listen on this machine unless told otherwise, from the file or the
+// environment; an address that is not host:port, or is the public one, is
+// named.
+func TestMetricsAddress(t *testing.T) {
+	c, err := Parse([]byte(minimalSlack), env(slackEnv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != DefaultMetricsAddr {
+		t.Errorf("default metrics address %q, want %q", c.MetricsAddr, DefaultMetricsAddr)
+	}
+	c, err = Parse([]byte(minimalSlack+"metrics_addr: 10.0.0.5:9464\n"), env(slackEnv...))
+	if err != nil || c.MetricsAddr != "10.0.0.5:9464" {
+		t.Errorf("from the file: %q, %v", c.MetricsAddr, err)
+	}
+	c, err = Parse([]byte(minimalSlack+"metrics_addr: 10.0.0.5:9464\n"), env(append([]string{"ESCALATE_METRICS_ADDR", "off"}, slackEnv...)...))
+	if err != nil || c.MetricsAddr != MetricsOff {
+		t.Errorf("the environment wins: %q, %v", c.MetricsAddr, err)
+	}
+	for _, bad := range []string{"9464", "127.0.0.1:8080"} {
+		_, err := Parse([]byte(minimalSlack), env(append([]string{"ESCALATE_METRICS_ADDR", bad, "ESCALATE_ADDR", "127.0.0.1:8080"}, slackEnv...)...))
+		found := false
+		for _, p := range problemsOf(t, err) {
+			found = found || strings.Contains(p.Path, "ESCALATE_METRICS_ADDR")
+		}
+		if !found {
+			t.Errorf("ESCALATE_METRICS_ADDR=%s: %v, want a problem naming ESCALATE_METRICS_ADDR", bad, err)
+		}
+	}
+}

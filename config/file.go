@@ -16,6 +16,7 @@ import (
 type fileConfig struct {
 	Env          string           `yaml:"env"`
 	Addr         string           `yaml:"addr"`
+	MetricsAddr  string           `yaml:"metrics_addr"`
 	Partnership  string           `yaml:"partnership"`
 	Policy       *policyFile      `yaml:"policy"`
 	Directory    *directoryFile   `yaml:"directory"`

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,36 +15,7 @@ import (
 // zero-config default a new user gets) on a free port.
 func practiceServer(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	env := map[string]string{"ESCALATE_ADDR": "127.0.0.1:0"}
-	getenv := func(k string) string { return env[k] }
-	addr := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, getenv, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addr <- a })
-	}()
-	select {
-	case a := <-addr:
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve stopped with %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("serve did not shut down gracefully")
-			}
-		})
-		return "http://" + a.String()
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve failed to start: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("serve did not start")
-	}
-	return ""
+	return serveWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0"})
 }
 
 type browser struct {
@@ -162,7 +130,7 @@ func TestPracticeConsoleEndToEnd(t *testing.T) {
 	if !strings.Contains(home, "Practice space") || !strings.Contains(home, "holds no real data") {
 		t.Fatal("every page must say it is a practice space")
 	}
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/healthz", "/readyz"} {
 		if body := b.get(path); body == "" {
 			t.Errorf("%s is empty", path)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -22,7 +21,7 @@ import (
 
 // serve runs the bot until ctx ends. ready, when set, learns the address
 // the server listens on (tests listen on port 0).
-func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, ready func(net.Addr)) error {
+func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, ready func(listening)) error {
 	cfg, err := config.Load(getenv("ESCALATE_CONFIG"), getenv)
 	if err != nil {
 		return err
@@ -122,7 +121,24 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 			run(workCtx)
 		}()
 	}
-	err = listen(ctx, cfg.Addr, instrumented{mux: mux, m: a.metrics}, log, ready)
+	servers := []server{{name: "ESCALATE_ADDR", addr: cfg.Addr, handler: instrumented{mux: mux, m: a.metrics}}}
+	if cfg.MetricsAddr != config.MetricsOff {
+		servers = append(servers, server{name: "ESCALATE_METRICS_ADDR", addr: cfg.MetricsAddr, handler: metricsHandler(a)})
+	}
+	wait, addrs, err := listen(ctx, servers, log)
+	if err != nil {
+		stopWork()
+		wg.Wait()
+		return err
+	}
+	if ready != nil {
+		l := listening{HTTP: addrs[0]}
+		if len(addrs) > 1 {
+			l.Metrics = addrs[1]
+		}
+		ready(l)
+	}
+	err = wait()
 	// HTTP has drained; now let the workers finish what they hold.
 	stopWork()
 	wg.Wait()

@@ -119,6 +119,7 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 
 // health serves /healthz (the process is alive) and /readyz (Redis answers
 // and the configuration is valid: it was, or we would not be running).
+// /metrics is not among them: it has a listener of its own (metricsHandler).
 func health(mux *http.ServeMux, a *app) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -132,7 +133,14 @@ func health(mux *http.ServeMux, a *app) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "redis": "ok", "config": "valid"})
 	})
+}
+
+// metricsHandler is all the metrics listener serves: /metrics and nothing
+// else, so no public route is reachable through it and it through none.
+func metricsHandler(a *app) http.Handler {
+	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	return mux
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -155,35 +163,74 @@ func (i instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i.m.Instrument(pattern, i.mux).ServeHTTP(w, r)
 }
 
-// listen starts the HTTP server and shuts it down gracefully when ctx ends:
-// requests in flight finish, then background workers stop.
-func listen(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on ESCALATE_ADDR %s: %w", addr, err)
+// listening is where a running Escalate listens; Metrics is nil when
+// ESCALATE_METRICS_ADDR is "off".
+type listening struct {
+	HTTP, Metrics net.Addr
+}
+
+// server is one listener Escalate serves: the public routes, or metrics.
+type server struct {
+	name    string // the environment variable that sets its address
+	addr    string
+	handler http.Handler
+}
+
+// listen starts every server and shuts them all down gracefully when ctx
+// ends: requests in flight finish, then background workers stop. Either
+// listener failing to bind stops start-up, naming its variable, so nobody
+// runs a bot whose metrics they believe are private but are not served.
+//
+// It returns the bound addresses and a wait that blocks until ctx ends (or
+// a server fails, which stops the others too) and everything has drained.
+func listen(ctx context.Context, servers []server, log *slog.Logger) (wait func() error, addrs []net.Addr, err error) {
+	var lns []net.Listener
+	closeAll := func() {
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
 	}
-	if ready != nil {
-		ready(ln.Addr())
+	for _, s := range servers {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("listen on %s %s: %w", s.name, s.addr, err)
+		}
+		lns = append(lns, ln)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	addrs = make([]net.Addr, len(lns))
+	srvs := make([]*http.Server, len(lns))
+	errs := make(chan error, len(lns))
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		<-ctx.Done()
+	for i, ln := range lns {
+		addrs[i] = ln.Addr()
+		srvs[i] = &http.Server{Handler: servers[i].handler, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("listening", "on", servers[i].name, "addr", ln.Addr().String())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srvs[i].Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("%s %s: %w", servers[i].name, ln.Addr(), err)
+			}
+		}()
+	}
+	wait = func() error {
+		var failed error
+		select {
+		case <-ctx.Done():
+		case failed = <-errs:
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			log.Error("graceful shutdown", "err", err)
+		for _, srv := range srvs {
+			if err := srv.Shutdown(sctx); err != nil {
+				log.Error("graceful shutdown", "err", err)
+			}
 		}
-	}()
-	log.Info("listening", "addr", ln.Addr().String())
-	err = srv.Serve(ln)
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+		wg.Wait()
+		return failed
 	}
-	return err
+	return wait, addrs, nil
 }
 
 // universalOptions are go-redis's options for a Sentinel-managed primary or

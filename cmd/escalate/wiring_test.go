@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"github.com/escalate-app/escalate/bot/bottest"
-	"github.com/escalate-app/escalate/store"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/escalate-app/escalate/bot/bottest"
+	"github.com/escalate-app/escalate/store"
 )
 
 // serveWith runs the real binary's serve with this environment.
@@ -24,21 +25,37 @@ func serveWith(t *testing.T, env map[string]string) string {
 // serveLogged is serveWith with the log written to logs.
 func serveLogged(t *testing.T, env map[string]string, logs io.Writer) string {
 	t.Helper()
+	return "http://" + serveListening(t, env, logs).HTTP.String()
+}
+
+// serveListening runs serve until the test ends and says where it listens.
+// Metrics listen on a free port unless the test names one, so that tests
+// never contend for the default.
+func serveListening(t *testing.T, env map[string]string, logs io.Writer) listening {
+	t.Helper()
+	if _, set := env["ESCALATE_METRICS_ADDR"]; !set {
+		env["ESCALATE_METRICS_ADDR"] = "127.0.0.1:0"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan net.Addr, 1)
+	bound := make(chan listening, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(logs, nil)), func(a net.Addr) { addr <- a })
+		done <- serve(ctx, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(logs, nil)), func(l listening) { bound <- l })
 	}()
 	select {
-	case a := <-addr:
+	case l := <-bound:
 		t.Cleanup(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve stopped with %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("serve did not shut down gracefully")
 			}
 		})
-		return "http://" + a.String()
+		return l
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve did not start: %v", err)
@@ -46,7 +63,7 @@ func serveLogged(t *testing.T, env map[string]string, logs io.Writer) string {
 		cancel()
 		t.Fatal("serve did not start")
 	}
-	return ""
+	return listening{}
 }
 
 const slackConfig = `
@@ -214,5 +231,65 @@ func TestRedisPrefixWithBracesIsRefused(t *testing.T) {
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err == nil || !strings.Contains(err.Error(), "ESCALATE_REDIS_PREFIX") {
 		t.Fatalf("want an error naming ESCALATE_REDIS_PREFIX, got %v", err)
+	}
+}
+
+// /metrics is served on a listener of its own and nowhere else: not beside
+// the public routes (where Slack, Teams and email links reach), and the
+// metrics listener serves nothing but /metrics.
+func TestMetricsHaveTheirOwnListener(t *testing.T) {
+	l := serveListening(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0"}, io.Discard)
+	if l.Metrics == nil {
+		t.Fatal("no metrics listener")
+	}
+	if host, _, _ := net.SplitHostPort(l.Metrics.String()); host != "127.0.0.1" {
+		t.Errorf("metrics listen on %s, want loopback", l.Metrics)
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	public, private := "http://"+l.HTTP.String(), "http://"+l.Metrics.String()
+	// Make a request worth counting, so the metrics page has something of ours.
+	if code, _ := get(public + "/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz: %d", code)
+	}
+	if code, _ := get(public + "/metrics"); code != http.StatusNotFound {
+		t.Errorf("public /metrics answered %d, want 404", code)
+	}
+	code, body := get(private + "/metrics")
+	if code != http.StatusOK || !strings.Contains(body, "escalate_") {
+		t.Errorf("metrics listener /metrics: %d, escalate_ metrics present: %v", code, strings.Contains(body, "escalate_"))
+	}
+	for _, path := range []string{"/healthz", "/", "/raise"} {
+		if code, _ := get(private + path); code != http.StatusNotFound {
+			t.Errorf("metrics listener %s answered %d, want 404", path, code)
+		}
+	}
+}
+
+// ESCALATE_METRICS_ADDR=off serves no metrics; a taken metrics address stops
+// start-up and names the variable.
+func TestMetricsOffAndTaken(t *testing.T) {
+	l := serveListening(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_METRICS_ADDR": "off"}, io.Discard)
+	if l.Metrics != nil {
+		t.Errorf("metrics listen on %s with ESCALATE_METRICS_ADDR=off", l.Metrics)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	err = serve(context.Background(), func(k string) string {
+		return map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_METRICS_ADDR": taken.Addr().String()}[k]
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), "ESCALATE_METRICS_ADDR") {
+		t.Errorf("serve with the metrics address taken: %v, want an error naming ESCALATE_METRICS_ADDR", err)
 	}
 }
