@@ -189,7 +189,7 @@ func TestMalformedScriptCallWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t, Options{})
 	r := raised("ESC-2026-0001", t0)
-	args, err := s.commitArgs(r, "")
+	args, err := s.commitArgs(r, "", nil)
 	must(t, err)
 	before := s.dump(t)
 	for _, cut := range []int{len(args) - 1, len(args) - 4, 14} {

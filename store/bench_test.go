@@ -105,7 +105,7 @@ func seed(b *testing.B, s *Store, n int, mk func(string) *workflow.Result) {
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i := start; i < min(start+500, n); i++ {
 				r := mk(fmt.Sprintf("ESC-2026-%06d", i+1))
-				args, err := s.commitArgs(r, "")
+				args, err := s.commitArgs(r, "", nil)
 				if err != nil {
 					return err
 				}

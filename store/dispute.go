@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -107,7 +108,11 @@ func (s *Store) Disputes(ctx context.Context, refs []string) ([]*workflow.Disput
 // both cases nothing is written. When res.PurgeHistory is set the free text
 // of every event already logged is removed.
 func (s *Store) Commit(ctx context.Context, res *workflow.Result, idempotencyKey string) error {
-	args, err := s.commitArgs(res, idempotencyKey)
+	relog, err := s.purgedLog(ctx, res)
+	if err != nil {
+		return err
+	}
+	args, err := s.commitArgs(res, idempotencyKey, relog)
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,10 @@ func (s *Store) CommitMany(ctx context.Context, res []*workflow.Result, keys []s
 		if i < len(keys) {
 			key = keys[i]
 		}
-		argv[i], errs[i] = s.commitArgs(r, key)
+		var relog []string
+		if relog, errs[i] = s.purgedLog(ctx, r); errs[i] == nil {
+			argv[i], errs[i] = s.commitArgs(r, key, relog)
+		}
 	}
 	run := func(todo []int) []*redis.Cmd {
 		cmds := make([]*redis.Cmd, len(res))
@@ -198,7 +206,7 @@ func commitAnswer(res *workflow.Result, cmd *redis.Cmd) error {
 // commitArgs checks a result and lays it out as the commit script's
 // arguments (see commitScript). Everything that can fail (encoding,
 // encryption, a malformed result) fails here, before Redis is asked.
-func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string) ([]any, error) {
+func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string, relog []string) ([]any, error) {
 	if res == nil || res.Dispute == nil {
 		return nil, errors.New("commit: the result has no dispute")
 	}
@@ -246,7 +254,11 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string) ([]any, 
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, pub, text)
+		facts, err := streamFacts(e)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, pub, text, facts)
 	}
 
 	members := memberships(d)
@@ -271,7 +283,56 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string) ([]any, 
 	}
 	args = append(args, oargs...)
 	keep, maxLen := s.streamCap()
-	return append(args, keep, maxLen), nil
+	args = append(args, keep, maxLen, len(relog))
+	for _, e := range relog {
+		args = append(args, e)
+	}
+	return args, nil
+}
+
+// streamFacts is an event as the global stream carries it: what happened,
+// to which case, when, at which stage and by which account, but not its
+// summary (which names people) nor anyone's words. The stream is trimmed
+// only approximately; what it carries must therefore be safe to outlive
+// retention by a little.
+func streamFacts(e workflow.Event) (string, error) {
+	e = e.Purged()
+	e.Summary = ""
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", fmt.Errorf("encode event %s/%d for the stream: %w", e.Ref, e.Seq, err)
+	}
+	return string(b), nil
+}
+
+// purgedLog is, for a purge, the case's log rewritten as a purged case
+// keeps it (workflow.Event.Purged: no names, no summaries that carry
+// them), to replace the log in the same script that commits the purge;
+// nil for any other transition. The script's version check makes the
+// read and the write one step: had anyone appended to the log in
+// between, the commit would be a conflict and nothing written.
+func (s *Store) purgedLog(ctx context.Context, res *workflow.Result) ([]string, error) {
+	if res == nil || res.Dispute == nil || !res.PurgeHistory {
+		return nil, nil
+	}
+	ref := res.Dispute.Ref
+	raw, err := s.rdb.LRange(ctx, s.key("ev:", ref), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("purge %s: read its log: %w", ref, err)
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		var e workflow.Event
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			return nil, fmt.Errorf("purge %s: event %d of its log: %w", ref, i, err)
+		}
+		b, err := json.Marshal(e.Purged())
+		if err != nil {
+			return nil, fmt.Errorf("purge %s: encode event %d: %w", ref, i, err)
+		}
+		out[i] = string(b)
+	}
+	return out, nil
 }
 
 // streamCap is the event stream's cap as the commit script takes it: how
@@ -477,7 +538,8 @@ type StreamEntry struct {
 }
 
 // Stream reads up to count events of every case after afterID ("" or "0"
-// from the beginning), oldest first. The stream itself holds no free text
+// from the beginning), oldest first. The stream itself holds no free text,
+// no summaries and no names
 // (it cannot be edited, and retention must be able to remove free text);
 // the events' words are joined from their case's log, so a purged case's
 // events come back without them.

@@ -35,9 +35,11 @@
 //	B d:<ref>            hash   v = version, j = dispute JSON (free text encrypted),
 //	                            c = id of the commit that wrote it
 //	B ev:<ref>           list   the dispute's events, oldest first, without free text
+//	                            (a purge rewrites it without names: Event.Purged)
 //	B ex:<ref>           hash   list index → the event's free text (JSON, encrypted)
 //	B events             stream every event of every dispute: r = ref, i = list index,
-//	                            e = event JSON without free text, x = 1 when it has text;
+//	                            e = the event's facts (no summary, no names, no free
+//	                            text), x = 1 when it has text;
 //	                            capped (see "The event stream's cap")
 //	B mem:<ref>          set    the index keys (pd:, od:, oa:) the dispute is in
 //	B pd:<user>          zset   open cases a person is involved in, score = deadline (µs;
@@ -79,6 +81,8 @@
 //	                            signed Slack request seen, kept while its
 //	                            timestamp would be accepted
 //	B xref:<kind>        hash   platform conversation references: key → value
+//	B people:names       hash   user id → the name their platform gave (see people.go);
+//	                            a purge forgets the purged case's people
 //
 // # Costs
 //

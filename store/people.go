@@ -83,3 +83,22 @@ func (n PlatformName) Display() string {
 	}
 	return n.Name + ", " + n.Title
 }
+
+// ForgetPlatformNames drops the kept names of these people. Retention
+// calls it for the people of a case it purges: each case keeps its own
+// copy of the names it shows (Dispute.Names), so this cache is only what
+// spares the platform a look-up, and a name learnt for a purged case must
+// not outlive it.
+func (s *Store) ForgetPlatformNames(ctx context.Context, ids []workflow.UserID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	fields := make([]string, len(ids))
+	for i, id := range ids {
+		fields[i] = string(id)
+	}
+	if err := s.rdb.HDel(ctx, s.key("people:names"), fields...).Err(); err != nil {
+		return fmt.Errorf("forget platform names: %w", err)
+	}
+	return nil
+}

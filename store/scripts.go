@@ -169,11 +169,14 @@ end
 // ARGV: base, ref, prev version, new version, commit id, dispute JSON, idempotency key
 // ("" for none), idempotency TTL (ms), open stage (0 when closed), closed at
 // (µs, 0 when open), created at (µs), clear timers (0/1), purge history
-// (0/1); then counted sections: events (public JSON, text), index
+// (0/1); then counted sections: events (public JSON, text, the stream's
+// facts), index
 // memberships (key suffix, score; see memType), timers (id, due µs, JSON),
 // outbox items (id, target, message, enqueued ms); then the stream's cap:
 // how long entries are kept (ms, "" for ever) and the most entries kept
-// ("" for no limit), both trimmed approximately (whole stream nodes).
+// ("" for no limit), both trimmed approximately (whole stream nodes); then
+// a counted section: a purge's rewritten log (see purgedLog), which
+// replaces the case's log before the purge's own event is appended.
 // Purging also drops the case's outbox items.
 var commitScript = redis.NewScript(luaPrelude + `
 local ref = ARGV[2]
@@ -187,10 +190,10 @@ local i = 14
 local nev = tonumber(num(ARGV[i], 'event count'))
 local events = {}
 for j = 1, nev do
-  events[j] = {pub = ARGV[i + 1 + (j - 1) * 2], text = ARGV[i + 2 + (j - 1) * 2]}
-  if not events[j].text then error('ESCALATE event arguments are short') end
+  events[j] = {pub = ARGV[i + 1 + (j - 1) * 3], text = ARGV[i + 2 + (j - 1) * 3], facts = ARGV[i + 3 + (j - 1) * 3]}
+  if not events[j].facts then error('ESCALATE event arguments are short') end
 end
-i = i + 1 + nev * 2
+i = i + 1 + nev * 3
 local members
 members, i = readMembers(i)
 local timers
@@ -202,6 +205,11 @@ if not maxLen then error('ESCALATE stream trim arguments are short') end
 if keepMs ~= '' then num(keepMs, 'stream keep') end
 if maxLen ~= '' then num(maxLen, 'stream max length') end
 i = i + 2
+local nrelog = tonumber(num(ARGV[i], 'purged log count'))
+local relog = {}
+for j = 1, nrelog do relog[j] = ARGV[i + j] end
+i = i + 1 + nrelog
+if nrelog > 0 and not purge then error('ESCALATE a purged log without a purge') end
 if i - 1 ~= #ARGV then error('ESCALATE expected ' .. (i - 1) .. ' arguments, got ' .. #ARGV) end
 
 local dk, evk, exk, memk, dtk = KEYS[1], base .. 'ev:' .. ref, base .. 'ex:' .. ref, base .. 'mem:' .. ref, base .. 'dt:' .. ref
@@ -229,6 +237,10 @@ redis.call('HSET', dk, 'v', ver, 'c', commit, 'j', dispute)
 if purge then
   redis.call('DEL', exk)
   dropOutboxOf(ref)
+  if nrelog > 0 then
+    redis.call('DEL', evk)
+    for j = 1, nrelog, 1000 do redis.call('RPUSH', evk, unpack(relog, j, math.min(j + 999, nrelog))) end
+  end
 end
 local xadd = {'XADD', stream}
 if keepMs ~= '' and #events > 0 then
@@ -241,7 +253,7 @@ end
 local xn = #xadd
 for _, e in ipairs(events) do
   local idx = redis.call('RPUSH', evk, e.pub) - 1
-  xadd[xn + 1], xadd[xn + 2], xadd[xn + 3], xadd[xn + 4], xadd[xn + 5], xadd[xn + 6], xadd[xn + 7] = '*', 'r', ref, 'i', idx, 'e', e.pub
+  xadd[xn + 1], xadd[xn + 2], xadd[xn + 3], xadd[xn + 4], xadd[xn + 5], xadd[xn + 6], xadd[xn + 7] = '*', 'r', ref, 'i', idx, 'e', e.facts
   local n = xn + 7
   if e.text ~= '' then
     redis.call('HSET', exk, idx, e.text)

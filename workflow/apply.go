@@ -348,6 +348,13 @@ func (a *applier) purge() error {
 	for _, f := range a.d.FreeText() {
 		*f = ""
 	}
+	// The names the case kept of people the directory does not list go
+	// too: past retention the case is counts and dates, not who it was
+	// about or who worked on it. The record shows them by role.
+	a.d.Names = nil
+	if a.d.Changed != nil {
+		a.d.Changed.ActorName = ""
+	}
 	a.d.Purged = true
 	a.res.PurgeHistory = true
 	a.event("Free text removed after the retention period", "", nil)

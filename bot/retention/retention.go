@@ -1,6 +1,7 @@
 // Package retention removes the free text of cases closed longer ago than
-// the partnership keeps it: the people's words and the subject reference
-// go, while the steps, people, stages, dates and counts the board reports
+// the partnership keeps it: the people's words, the subject reference and
+// the names the case learnt of people the directory does not list go
+// (from the case and from the store's cache of platform names), while the steps, people, stages, dates and counts the board reports
 // need stay. It runs the workflow's Purge command through the engine, so a
 // purge is one atomic write like any other step, recorded in the case's
 // log, and the store blanks the text of the events already logged.
@@ -11,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/escalate-app/escalate/bot/engine"
@@ -22,6 +25,9 @@ type Store interface {
 	// ClosedSince lists the cases closed at or after since, in closing order.
 	ClosedSince(ctx context.Context, since time.Time) ([]string, error)
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
+	// ForgetPlatformNames drops the names kept of these people, learnt
+	// from their platforms.
+	ForgetPlatformNames(ctx context.Context, ids []workflow.UserID) error
 }
 
 // Case is a case purged (or, on a dry run, due to be).
@@ -96,7 +102,14 @@ func Purge(ctx context.Context, st Store, eng *engine.Engine, now time.Time, aft
 				log.InfoContext(ctx, "retention: would purge", "ref", d.Ref, "closed", closed.Format(time.DateOnly))
 				continue
 			}
-			done, err := purgeOne(ctx, eng, d.Ref, now)
+			// The names learnt for this case are forgotten first: should
+			// the purge then fail, a name is looked up again when next
+			// needed, and nothing of the case outlives it.
+			err := st.ForgetPlatformNames(ctx, slices.Collect(maps.Keys(d.Names)))
+			done := false
+			if err == nil {
+				done, err = purgeOne(ctx, eng, d.Ref, now)
+			}
 			switch {
 			case err != nil:
 				res.Failed++
