@@ -126,21 +126,22 @@ var protocolWants = map[string]protocolWant{
 				consulted: []string{"hv-np", "sw-dsl"},
 				holders: map[int][2][]string{
 					1: {{"hv"}, {"sw"}},
-					2: {{"hv-lm"}, {"sw-lm"}},
+					2: {{"hv-lm"}, {"sw-lm", "sw-lm2"}},
 					4: {{"hv-sm"}, {"sw-sm", "sw-sm2"}},
 				},
 			},
 			{
 				// Within one agency, through the meeting. Both sides are
-				// one agency's: the senior managers are chosen, one a side,
-				// where the directory would give both to each.
+				// one agency's: the managers are chosen, one a side, where
+				// the directory would give all of them to each (nobody may
+				// hold both sides).
 				raiser: "sw2", responder: "sw", responderAgency: "darlington-csc", subject: workflow.SubjectChild,
-				chosen:    map[int][2][]string{4: {{"sw-sm2"}, {"sw-sm"}}},
+				chosen:    map[int][2][]string{2: {{"sw-lm2"}, {"sw-lm"}}, 3: {{"sw-lm2"}, {"sw-lm"}}, 4: {{"sw-sm2"}, {"sw-sm"}}},
 				visited:   []int{1, 2, 3, 4},
 				consulted: []string{"sw-dsl"},
 				holders: map[int][2][]string{
 					1: {{"sw2"}, {"sw"}},
-					2: {{"sw-lm"}, {"sw-lm"}},
+					2: {{"sw-lm2"}, {"sw-lm"}},
 					4: {{"sw-sm2"}, {"sw-sm"}},
 				},
 			},

@@ -487,3 +487,35 @@ func TestOwnManagementFollowsWithinAgency(t *testing.T) {
 	in.ResponderAgency, in.Responder = agCSC, sw2
 	newCase(t, within).do(raiseCmd(in, t0))
 }
+
+// Within one agency the directory's managers are the same for both sides:
+// nobody may hold both (they would propose to themselves and nobody could
+// confirm), so the person escalating names a holder per side, and the
+// case then resolves as any other does.
+func TestWithinOneAgencyEachSideHasItsOwnHolder(t *testing.T) {
+	env := newEnv(t)
+	env.Policy.WithinAgency = true
+	in := raiseInput()
+	in.ResponderAgency, in.Responder = agCSC, sw2
+	c := newCase(t, env)
+	c.do(raiseCmd(in, t0))
+	esc := Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(1), Text: secretReason, ExpectStage: 1}
+	r := c.refused(esc, RefuseInvalid)
+	if msg := r.Fields[FieldRaiserHolders]; !strings.Contains(msg, "cannot hold both sides") || r.Fields[FieldResponderHolders] != msg {
+		t.Fatalf("the directory's one list for both sides: %+v", r)
+	}
+	// Naming the same person on both sides is refused the same way.
+	same := esc
+	same.Holders = &StageHolders{Raiser: []UserID{lmA}, Responder: []UserID{lmA}}
+	c.refused(same, RefuseInvalid)
+
+	esc.Holders = &StageHolders{Raiser: []UserID{lmA}, Responder: []UserID{smA}}
+	d := c.do(esc).Dispute
+	if h := d.Current(); !sameIDs(h.Raiser, []UserID{lmA}) || !sameIDs(h.Responder, []UserID{smA}) {
+		t.Fatalf("holders %+v", h)
+	}
+	c.do(Command{Kind: CmdPropose, Actor: lmA, At: t0.Add(2), ExpectStage: 2, Proposal: &Proposal{Outcome: secretAgreed, RecordedOnFile: true}})
+	if res := c.do(Command{Kind: CmdConfirm, Actor: smA, At: t0.Add(3), ExpectStage: 2}); !res.Dispute.State.Closed() {
+		t.Errorf("the other side's holder could not confirm: %s", res.Dispute.State)
+	}
+}

@@ -147,6 +147,22 @@ func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) 
 		r.Fields = fields
 		return h, r
 	}
+	// Nobody holds both sides. Within one agency (policy.within_agency)
+	// the directory's managers are the same list for each side; someone
+	// on both would propose to themselves and nobody could confirm, so the
+	// person escalating names who holds each side.
+	var both []UserID
+	for _, u := range h.Raiser {
+		if contains(h.Responder, u) {
+			both = append(both, u)
+		}
+	}
+	if len(both) > 0 {
+		msg := fmt.Sprintf("%s cannot hold both sides: name one person for %s's side and another for %s's",
+			a.names(both), a.name(a.d.Raiser.Person), a.name(a.d.Responder.Person))
+		return h, &Refusal{Code: RefuseInvalid, Message: "some answers need a look",
+			Fields: map[string]string{FieldRaiserHolders: msg, FieldResponderHolders: msg}}
+	}
 	return h, nil
 }
 
