@@ -230,7 +230,7 @@ func finalText(p *workflow.Policy, s workflow.Stage, last bool) string {
 	case workflow.FinalChairResolve:
 		return "the chair resolves it directly"
 	case workflow.FinalChairOrPanel:
-		return "the chair resolves it directly or convenes a resolution panel of three agencies"
+		return "the chair resolves it directly or convenes a resolution panel of three agencies (a meeting)"
 	case workflow.FinalDecider:
 		return "the " + p.RoleLabel(s.Role) + " of " + s.DeciderAgency + " decides how it is resolved"
 	}
@@ -329,13 +329,20 @@ func describeStages(pw *printer, p *workflow.Policy) {
 			}
 			pw.line("  told:          %s (they read the case and add notes; they do not act)", strings.Join(told, "; "))
 		}
-		if m := s.Meeting; m != nil {
-			side := map[workflow.Side]string{workflow.SideRaiser: "the raiser's side", workflow.SideResponder: "the other side"}[m.ConvenedBy]
+		if m := s.MeetingRule(); m != nil {
+			side := map[workflow.Side]string{workflow.SideRaiser: "the raiser's side", workflow.SideResponder: "the other side", workflow.SideChair: "whoever decides the stage"}[m.ConvenedBy]
+			what := "a meeting"
+			if n := strings.TrimSpace(m.Name); n != "" {
+				what = "a " + n
+			}
+			if m.Agencies > 0 {
+				what += fmt.Sprintf(" of %d agencies", m.Agencies)
+			}
 			chair := ""
 			if m.IndependentlyChaired {
 				chair = ", independently chaired"
 			}
-			pw.line("  meeting:       convened by %s within the window%s; attendees chosen per case; its outcome recorded", side, chair)
+			pw.line("  meeting:       %s, convened by %s within the window%s; attendees chosen per case; its outcome recorded", what, side, chair)
 		}
 		if r := s.Response; r != nil {
 			what := r.What

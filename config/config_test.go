@@ -897,11 +897,42 @@ policy:
 		t.Fatalf("meeting %+v", m)
 	}
 	out := describeText(t, c)
-	if !strings.Contains(out, "meeting:       convened by the other side within the window, independently chaired") {
+	if !strings.Contains(out, "meeting:       a meeting, convened by the other side within the window, independently chaired") {
 		t.Errorf("check-config:\n%s", out)
 	}
 	if _, err := Parse([]byte(strings.Replace(file, "convened_by: responder", "convened_by: anyone", 1)), env()); !strings.Contains(errString(err), `policy.stages[1].meeting.convened_by: must be raiser or responder, not "anyone"`) {
 		t.Errorf("bad convener: %v", err)
+	}
+
+	// At the chair's stage the chair convenes it; a panel names its agencies.
+	chairs := strings.Replace(file, "final: chair_resolves}", "final: chair_resolves, meeting: {convened_by: chair, agencies: 3, name: resolution panel}}", 1)
+	c, err = Parse([]byte(chairs), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Policy.Stage(3).Meeting; m == nil || m.ConvenedBy != workflow.SideChair || m.Agencies != 3 || m.Name != "resolution panel" {
+		t.Fatalf("the chair's meeting %+v", m)
+	}
+	if out := describeText(t, c); !strings.Contains(out, "meeting:       a resolution panel of 3 agencies, convened by whoever decides the stage within the window") {
+		t.Errorf("check-config:\n%s", out)
+	}
+	for bad, want := range map[string]string{
+		strings.Replace(file, "convened_by: responder", "convened_by: chair", 1):       "policy.stages[1].meeting.convened_by: is chair, but one person does not decide this stage",
+		strings.Replace(chairs, "convened_by: chair,", "convened_by: raiser,", 1):      `policy.stages[2].meeting.convened_by: must be chair at a stage one person decides (they convene its meeting), not "raiser"`,
+		strings.Replace(chairs, "agencies: 3", "agencies: -1", 1):                      "policy.stages[2].meeting.agencies: is how many agencies a panel brings together (e.g. 3), not -1",
+		strings.Replace(chairs, "final: chair_resolves,", "final: chair_or_panel,", 1): "policy.stages[2].meeting: final: chair_or_panel already makes the chair's resolution panel this stage's meeting",
+	} {
+		if _, err := Parse([]byte(bad), env()); !strings.Contains(errString(err), want) {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	}
+	// final: chair_or_panel is that panel.
+	panel := strings.Replace(file, "final: chair_resolves}", "final: chair_or_panel}", 1)
+	if c, err = Parse([]byte(panel), env()); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Policy.Stage(3).MeetingRule(); m == nil || m.ConvenedBy != workflow.SideChair || m.Agencies != 3 || m.Name != "resolution panel" {
+		t.Errorf("chair_or_panel's meeting %+v", m)
 	}
 }
 

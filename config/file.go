@@ -69,6 +69,8 @@ type routeFile struct {
 type meetingFile struct {
 	ConvenedBy           string `yaml:"convened_by"`
 	IndependentlyChaired bool   `yaml:"independently_chaired"`
+	Agencies             int    `yaml:"agencies"`
+	Name                 string `yaml:"name"`
 }
 
 // responseFile is a written response a stage asks of one side.

@@ -292,7 +292,8 @@ func parseStages(sfs []stageFile, prefix string, probs *problems, reported *[]st
 			*reported = append(*reported, path+".remind")
 		}
 		if mf := sf.Meeting; mf != nil {
-			st.Meeting = &workflow.MeetingRule{ConvenedBy: workflow.Side(strings.TrimSpace(mf.ConvenedBy)), IndependentlyChaired: mf.IndependentlyChaired}
+			st.Meeting = &workflow.MeetingRule{ConvenedBy: workflow.Side(strings.TrimSpace(mf.ConvenedBy)), IndependentlyChaired: mf.IndependentlyChaired,
+				Agencies: mf.Agencies, Name: strings.TrimSpace(mf.Name)}
 		}
 		if rf := sf.Response; rf != nil {
 			r := &workflow.ResponseRule{From: workflow.Side(strings.TrimSpace(rf.From)), What: strings.TrimSpace(rf.What)}

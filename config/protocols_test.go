@@ -79,8 +79,8 @@ var protocolWants = map[string]protocolWant{
 			if s2.RoleOn(workflow.SideRaiser) != "lead_for_safeguarding" || s2.RoleOn(workflow.SideResponder) != "service_manager" || s2.Window != (workflow.Window{Amount: 2, Unit: workflow.WorkingDays}) || !s2.NotifyBusinessTeam {
 				t.Errorf("stage 2: %s / %s, %s, business team %v", s2.RoleOn(workflow.SideRaiser), s2.RoleOn(workflow.SideResponder), s2.Window, s2.NotifyBusinessTeam)
 			}
-			if p.Stages[2].Window != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) {
-				t.Errorf("the meeting stage: %s, want 5 working days", p.Stages[2].Window)
+			if s := p.Stages[2]; s.Window != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) || s.Meeting == nil || s.Meeting.ConvenedBy != workflow.SideResponder {
+				t.Errorf("the meeting stage: %s, %+v; want 5 working days, a meeting the receiving side convenes", s.Window, s.Meeting)
 			}
 		},
 		journeys: []protocolJourney{{
@@ -113,8 +113,8 @@ var protocolWants = map[string]protocolWant{
 			if !slices.Equal(p.Stages[1].Tell, []workflow.Role{"named_practitioner", "designated_safeguarding_lead"}) {
 				t.Errorf("stage 2 told %v", p.Stages[1].Tell)
 			}
-			if s := p.Stages[2]; !s.Optional || !s.WindowAgreed || !s.NotifyBusinessTeam {
-				t.Errorf("stage 3 (the meeting 'if manager deems appropriate'): optional %v, agreed %v, business team %v", s.Optional, s.WindowAgreed, s.NotifyBusinessTeam)
+			if s := p.Stages[2]; !s.Optional || !s.WindowAgreed || !s.NotifyBusinessTeam || s.Meeting == nil || s.Meeting.ConvenedBy != workflow.SideRaiser {
+				t.Errorf("stage 3 (the meeting 'if manager deems appropriate'): optional %v, agreed %v, business team %v, meeting %+v", s.Optional, s.WindowAgreed, s.NotifyBusinessTeam, s.Meeting)
 			}
 		},
 		journeys: []protocolJourney{
@@ -294,8 +294,8 @@ var protocolWants = map[string]protocolWant{
 			if r := p.Stages[0].Response; r == nil || r.From != workflow.SideResponder || r.Within != (workflow.Window{Amount: 2, Unit: workflow.WorkingHours}) {
 				t.Errorf("the acknowledgement: %+v", r)
 			}
-			if s := p.Stages[3]; s.Role != workflow.RoleChair || s.Final != workflow.FinalChairOrPanel {
-				t.Errorf("step 4: %s %s", s.Role, s.Final)
+			if s := p.Stages[3]; s.Role != workflow.RoleChair || s.Final != workflow.FinalChairResolve || s.Meeting == nil || s.Meeting.ConvenedBy != workflow.SideChair {
+				t.Errorf("step 4, the independently chaired meeting: %s %s %+v", s.Role, s.Final, s.Meeting)
 			}
 		},
 		journeys: []protocolJourney{{
@@ -520,6 +520,17 @@ func TestProtocolJourneys(t *testing.T) {
 	}
 }
 
+// meetingsOn counts the meeting stages (not panels) among those visited.
+func meetingsOn(stages []workflow.Stage, visited []int) int {
+	n := 0
+	for _, v := range visited {
+		if m := stages[v-1].MeetingRule(); m != nil && m.Agencies == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 	t.Helper()
 	london, err := time.LoadLocation("Europe/London")
@@ -560,6 +571,7 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 		checkDeadline(t, env, d, j.sooner)
 	}
 	visited := []int{d.Stage}
+	met, resolvedAtMeeting := 0, false
 	checkHolders := func() {
 		t.Helper()
 		w, ok := j.holders[d.Stage]
@@ -596,6 +608,30 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 				t.Errorf("stage %d: the response is not recorded", d.Stage)
 			}
 		}
+		if m := st.MeetingRule(); m != nil && m.Agencies == 0 {
+			// A meeting stage: its convener calls it for the deadline's day,
+			// with everyone holding the stage; at the last stage it resolves
+			// the case, before it the meeting does not and the case goes on.
+			h := d.Current()
+			convener := h.Chair
+			if m.ConvenedBy != workflow.SideChair {
+				convener = h.Side(m.ConvenedBy)
+			}
+			day := workflow.Date(d.Deadline.In(london).Format(time.DateOnly))
+			do(workflow.Command{Kind: workflow.CmdConveneMeeting, Actor: convener[0], ExpectStage: d.Stage,
+				Meeting: &workflow.Meeting{On: day, Attendees: h.All()}, Text: "Everyone who holds it, with the case file."})
+			if d.Meeting == nil || d.Meeting.Stage != d.Stage || !slices.Equal(d.Meeting.Attendees, h.All()) {
+				t.Fatalf("stage %d: the meeting is not recorded: %+v", d.Stage, d.Meeting)
+			}
+			last := d.Stage == len(stages)
+			do(workflow.Command{Kind: workflow.CmdMeetingOutcome, Actor: convener[0], ExpectStage: d.Stage, MeetingResolved: last,
+				Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}})
+			met++
+			if last {
+				resolvedAtMeeting = true
+				break
+			}
+		}
 		if d.Stage == len(stages) {
 			break
 		}
@@ -616,9 +652,14 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 		checkHolders()
 	}
 	last := stages[d.Stage-1]
-	if last.DecidedByOne() {
+	if want := meetingsOn(stages, visited); met != want {
+		t.Errorf("%d meetings held, want %d (one at each meeting stage visited)", met, want)
+	}
+	switch {
+	case resolvedAtMeeting:
+	case last.DecidedByOne():
 		do(workflow.Command{Kind: workflow.CmdResolve, Actor: d.Current().Chair[0], Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}, ExpectStage: d.Stage})
-	} else {
+	default:
 		h := d.Current()
 		do(workflow.Command{Kind: workflow.CmdPropose, Actor: h.Responder[0], Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}, ExpectStage: d.Stage})
 		do(workflow.Command{Kind: workflow.CmdConfirm, Actor: h.Raiser[0], ExpectStage: d.Stage})

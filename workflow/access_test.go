@@ -90,7 +90,7 @@ func TestStrangersAreRefusedEverything(t *testing.T) {
 		},
 		"stage 4, panel": func(t *testing.T) *tcase {
 			c := atStage(t, 4)
-			c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agNHS, agEdu}})
+			c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agNHS, agEdu}}))
 			return c
 		},
 		"closed": func(t *testing.T) *tcase { return closedCase(t) },

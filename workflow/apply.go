@@ -91,7 +91,9 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 	case CmdAssignHolder:
 		err = a.assign()
 	case CmdConvenePanel:
-		err = a.panel()
+		// Panels are meetings now (Stage.MeetingRule); a command of the
+		// older kind convenes the same way.
+		err = a.convene()
 	case CmdResolve:
 		err = a.resolve()
 	case CmdDebrief:

@@ -52,9 +52,7 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 	switch {
 	case holds && side == SideChair:
 		acts := []Action{act(ActResolve, "Resolve", "primary")}
-		if p.Stage(d.Stage).Final == FinalChairOrPanel && d.State != StatePanel {
-			acts = append(acts, act(ActPanel, "Convene panel", ""))
-		}
+		acts = append(acts, meetingActions(p.Stage(d.Stage), d, side, act)...)
 		return append(acts, note)
 	case holds && d.State == StateProposed && d.Proposal != nil && side != d.Proposal.ProposedBySide:
 		confirm := act(ActConfirm, "Confirm", "primary")

@@ -72,36 +72,68 @@ func TestAssignHolder(t *testing.T) {
 	})
 }
 
+// The chair's resolution panel (final: chair_or_panel) is a meeting the
+// chair convenes: a day by the stage's deadline, three agencies, who
+// attends; everyone in the case hears of it, and its outcome is recorded
+// as a meeting's is.
 func TestConvenePanel(t *testing.T) {
 	t.Run("the chair convenes three agencies", func(t *testing.T) {
 		c := atStage(t, 4)
 		old, at := c.d, c.d.UpdatedAt.Add(time.Hour)
-		res := c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{" csc", agNHS, agEdu, agNHS, ""}, Text: secretPanelNote, ExpectStage: 4})
-		wantDispute(t, old, res.Dispute, at, func(d *Dispute) { d.State, d.Panel = StatePanel, []string{agCSC, agNHS, agEdu} })
+		res := c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{" csc", agNHS, agEdu, agNHS, ""}, Text: secretPanelNote, ExpectStage: 4}))
+		wantDispute(t, old, res.Dispute, at, func(d *Dispute) {
+			d.State, d.Panel = StatePanel, []string{agCSC, agNHS, agEdu}
+			d.Meeting = &Meeting{Stage: 4, ConvenedBy: chair, ConvenedAt: at, On: "2026-03-03", Attendees: []UserID{chair}, Agencies: []string{agCSC, agNHS, agEdu}}
+		})
 		noTimerChange(t, res)
-		want := "Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education"
+		want := "Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Tue 3 Mar 2026, attended by Clare Hughes"
 		if e := res.Events[0]; e.Summary != want || e.Text != secretPanelNote {
 			t.Errorf("event %+v", e)
 		}
 		sameStrings(t, "messages", msgs(res), []string{
 			"slack:USW panel [note]", "teams:29:hv panel [note]", "slack:ULMA panel [note]", "teams:29:lmb panel [note]",
-			"slack:USMA panel [note]", "teams:29:smb panel [note]", "slack:UCHAIR panel [resolve note]", "feed",
+			"slack:USMA panel [note]", "teams:29:smb panel [note]", "feed",
 		})
-		if m := msgTo(t, res, hv); m.Title != "The chair has convened a resolution panel for ESC-2026-0001: Children's Social Care, Sussex Community NHS Trust, West Sussex Education" {
+		if m := msgTo(t, res, hv); m.Title != "ESC-2026-0001: a resolution panel on Tue 3 Mar 2026" {
 			t.Errorf("title %q", m.Title)
 		}
 		if f := feedOf(res)[0]; f.Title != "ESC-2026-0001: "+want {
 			t.Errorf("feed %q", f.Title)
 		}
-		r := c.refused(Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, agPolice}}, RefuseState)
+		if acts := ActionsFor(c.env, c.d, chair); len(acts) != 3 || acts[0].Kind != ActResolve || acts[1].Kind != ActMeetingOutcome {
+			t.Errorf("the chair's buttons once the panel is convened: %+v", acts)
+		}
+		r := c.refused(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, agPolice}}), RefuseState)
 		if r.Message != "a resolution panel is already convened for ESC-2026-0001" {
 			t.Errorf("message %q", r.Message)
 		}
+
+		// The panel meets and resolves it: the chair records its outcome.
+		at = at.Add(time.Hour)
+		res = c.do(Command{Kind: CmdMeetingOutcome, Actor: chair, At: at, Proposal: &Proposal{Outcome: secretAgreed, RecordedOnFile: true}, MeetingResolved: true, ExpectStage: 4})
+		if d := res.Dispute; d.State != StateResolved || d.Outcome == nil || !d.Outcome.ResolvedByChair || d.Outcome.ProposedBySide != SideChair {
+			t.Errorf("after the panel: %s %+v", d.State, d.Outcome)
+		}
+		if e := res.Events[0]; e.Summary != "Resolved at the resolution panel; outcome recorded by Clare Hughes" {
+			t.Errorf("event %q", e.Summary)
+		}
+	})
+	t.Run("a panel that does not resolve it leaves the chair to", func(t *testing.T) {
+		c := atStage(t, 4)
+		c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agNHS, agEdu}}))
+		res := c.do(Command{Kind: CmdMeetingOutcome, Actor: chair, At: c.d.UpdatedAt.Add(time.Hour), Proposal: &Proposal{Outcome: secretOutstanding}, ExpectStage: 4})
+		if d := res.Dispute; d.State != StateOpen || d.Meeting.OutcomeAt.IsZero() {
+			t.Errorf("after a panel without resolution: %s %+v", d.State, d.Meeting)
+		}
+		if acts := ActionsFor(c.env, c.d, chair); len(acts) != 2 || acts[0].Kind != ActResolve {
+			t.Errorf("the chair's buttons after the panel: %+v", acts)
+		}
+		c.do(Command{Kind: CmdResolve, Actor: chair, At: c.d.UpdatedAt.Add(time.Hour), Proposal: &Proposal{Outcome: secretAgreed}})
 	})
 	t.Run("without an agency in dispute the record says so", func(t *testing.T) {
 		c := atStage(t, 4)
-		res := c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agPolice, agEdu}})
-		if e := res.Events[0]; e.Summary != "Resolution panel convened: Children's Social Care, Sussex Police, West Sussex Education (without one of the agencies in dispute)" {
+		res := c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agPolice, agEdu}}))
+		if e := res.Events[0]; e.Summary != "Resolution panel convened: Children's Social Care, Sussex Police, West Sussex Education (without one of the agencies in dispute), for Tue 3 Mar 2026, attended by Clare Hughes" {
 			t.Errorf("event %q", e.Summary)
 		}
 	})
@@ -109,23 +141,33 @@ func TestConvenePanel(t *testing.T) {
 		c := atStage(t, 4)
 		at := c.d.UpdatedAt
 		for _, u := range []UserID{bt, smA, sw, stranger, unknown} {
-			r, inside := c.refusedInside(Command{Kind: CmdConvenePanel, Actor: u, At: at, Panel: []string{agCSC, agNHS, agEdu}}, RefuseNotAllowed)
-			if inside && r.Message != "only the partnership chair can convene a resolution panel, at the last stage" {
-				t.Errorf("message %q", r.Message)
+			cmd := panelOn(c, Command{Kind: CmdConvenePanel, Actor: u, At: at, Panel: []string{agCSC, agNHS, agEdu}})
+			if r, err := c.try(cmd); err == nil {
+				t.Errorf("%s convened the chair's panel: %+v", u, r)
 			}
 		}
 		for _, panel := range [][]string{nil, {agCSC, agNHS}, {agCSC, agNHS, agNHS}, {agCSC, agNHS, agEdu, agPolice}} {
-			r := c.refused(Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: panel}, RefuseInvalid)
-			if r.Message != "a resolution panel has representatives of three agencies" || r.Fields[FieldPanel] != "Choose three agencies" {
+			r := c.refused(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: panel}), RefuseInvalid)
+			if r.Fields[FieldPanel] != "Choose 3 agencies" {
 				t.Errorf("panel %q: %+v", panel, r)
 			}
 		}
-		r := c.refused(Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, "ofsted"}}, RefuseInvalid)
-		if r.Message != "unknown agency ofsted" || r.Fields[FieldPanel] != "Unknown agency ofsted" {
+		r := c.refused(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, "ofsted"}}), RefuseInvalid)
+		if r.Fields[FieldPanel] != "Unknown agency ofsted" {
 			t.Errorf("refusal %+v", r)
 		}
+		// A meeting's checks: its day, by the deadline, and who attends.
+		noDay := Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, agEdu}}
+		if r := c.refused(noDay, RefuseInvalid); r.Fields[FieldMeetingOn] != "Give the date of the meeting" || r.Fields[FieldAttendees] != "Choose who attends" {
+			t.Errorf("no day, nobody attending: %+v", r.Fields)
+		}
+		late := panelOn(c, noDay)
+		late.Meeting.On = "2026-03-10"
+		if r := c.refused(late, RefuseInvalid); !strings.Contains(r.Fields[FieldMeetingOn], "choose a working day no later") {
+			t.Errorf("after the deadline: %+v", r.Fields)
+		}
 		c = atStage(t, 3)
-		c.refused(Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, agEdu}}, RefuseNotAllowed)
+		c.refused(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: at, Panel: []string{agCSC, agNHS, agEdu}}), RefuseNotHolder)
 	})
 	t.Run("a policy where the chair resolves directly", func(t *testing.T) {
 		env := newEnv(t)
@@ -134,8 +176,8 @@ func TestConvenePanel(t *testing.T) {
 		in := raiseInput()
 		in.ImmediateRisk, in.StartStage, in.StartReason = true, 4, secretStartReason
 		c.do(raiseCmd(in, t0))
-		r := c.refused(Command{Kind: CmdConvenePanel, Actor: chair, At: t0, Panel: []string{agCSC, agNHS, agEdu}}, RefuseNotAllowed)
-		if r.Message != "this partnership's policy has the chair resolve directly, without a panel" {
+		r := c.refused(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: t0, Panel: []string{agCSC, agNHS, agEdu}}), RefuseState)
+		if r.Message != "Stage 4 (Partnership chair) is not a meeting" {
 			t.Errorf("message %q", r.Message)
 		}
 		if acts := ActionsFor(env, c.d, chair); len(acts) != 2 || acts[0].Kind != ActResolve || acts[1].Kind != ActNote {
@@ -150,7 +192,7 @@ func TestResolve(t *testing.T) {
 		t.Run("panel "+map[bool]string{false: "none", true: "convened"}[withPanel], func(t *testing.T) {
 			c := atStage(t, 4)
 			if withPanel {
-				c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agNHS, agEdu}})
+				c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agNHS, agEdu}}))
 			}
 			old, at := c.d, c.d.UpdatedAt.Add(time.Hour)
 			res := c.do(Command{Kind: CmdResolve, Actor: chair, At: at, Proposal: &Proposal{Outcome: secretAgreed + " ", RecordedOnFile: true}, ExpectStage: 4})
@@ -199,7 +241,7 @@ func TestResolve(t *testing.T) {
 		in.ImmediateRisk, in.StartStage, in.StartReason = true, 4, secretStartReason
 		c.do(raiseCmd(in, t0))
 		c.refused(Command{Kind: CmdResolve, Actor: chair, At: t0, Proposal: proposal()}, RefuseNotAllowed)
-		c.refused(Command{Kind: CmdConvenePanel, Actor: chair, At: t0, Panel: []string{agCSC, agNHS, agEdu}}, RefuseNotAllowed)
+		c.refused(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: t0, Panel: []string{agCSC, agNHS, agEdu}}), RefuseNotHolder)
 		if acts := ActionsFor(env, c.d, hsgA); len(acts) != 2 || acts[0].Kind != ActResolved {
 			t.Errorf("buttons at a last stage without a chair %+v", acts)
 		}

@@ -203,6 +203,7 @@ func (d *Dispute) Clone() *Dispute {
 	if d.Meeting != nil {
 		m := *d.Meeting
 		m.Attendees = slices.Clone(m.Attendees)
+		m.Agencies = slices.Clone(m.Agencies)
 		c.Meeting = &m
 	}
 	c.Themes = slices.Clone(d.Themes)

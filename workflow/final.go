@@ -1,11 +1,11 @@
 package workflow
 
 // The final stage: the business team assigning holders, the chair's
-// resolution panel, the chair's resolution, debrief and learning.
+// resolution (its resolution panel is a meeting: meeting.go), debrief and
+// learning.
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -51,42 +51,6 @@ func (a *applier) assign() error {
 			m.History = hist
 		}
 	}
-	return nil
-}
-
-func (a *applier) panel() error {
-	st := a.env.Policy.Stage(a.d.Stage)
-	if !a.env.Directory.IsChair(a.cmd.Actor) || a.d.Stage != a.env.Policy.Last() {
-		return refuse(RefuseNotAllowed, "only the partnership chair can convene a resolution panel, at the last stage")
-	}
-	if st.Final != FinalChairOrPanel {
-		return refuse(RefuseNotAllowed, "this partnership's policy has the chair resolve directly, without a panel")
-	}
-	if a.d.State == StatePanel {
-		return refuse(RefuseState, "a resolution panel is already convened for %s", a.d.Ref)
-	}
-	agencies := uniqStrings(a.cmd.Panel)
-	if len(agencies) != 3 {
-		return &Refusal{Code: RefuseInvalid, Message: "a resolution panel has representatives of three agencies", Fields: map[string]string{FieldPanel: "Choose three agencies"}}
-	}
-	for _, ag := range agencies {
-		if _, ok := a.env.Directory.Agency(ag); !ok {
-			return &Refusal{Code: RefuseInvalid, Message: "unknown agency " + ag, Fields: map[string]string{FieldPanel: "Unknown agency " + ag}}
-		}
-	}
-	// The panel includes the agencies in dispute "where possible": a chair
-	// may leave one out, but the record says so.
-	summary := "Resolution panel convened: " + a.agencyNames(agencies)
-	if !slices.Contains(agencies, a.d.Raiser.Agency) || !slices.Contains(agencies, a.d.Responder.Agency) {
-		summary += " (without one of the agencies in dispute)"
-	}
-	a.d.Panel = agencies
-	a.d.State = StatePanel
-	a.event(summary, strings.TrimSpace(a.cmd.Text), nil)
-	for _, u := range a.audience() {
-		a.dm(u, MsgPanel, fmt.Sprintf("The chair has convened a resolution panel for %s: %s", a.d.Ref, a.agencyNames(agencies)), nil, a.actionsFor(u))
-	}
-	a.feedStage(summary)
 	return nil
 }
 

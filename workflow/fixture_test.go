@@ -559,3 +559,12 @@ func timerList(res *Result) []string {
 	}
 	return out
 }
+
+// panelOn gives a command convening the chair's resolution panel what a
+// meeting needs besides its agencies: its day (the stage's deadline's) and
+// who attends (the chair).
+func panelOn(c *tcase, cmd Command) Command {
+	day := Date(c.d.Deadline.In(c.env.Calendar.Location()).Format(time.DateOnly))
+	cmd.Meeting = &Meeting{On: day, Attendees: []UserID{chair}}
+	return cmd
+}

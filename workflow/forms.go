@@ -368,14 +368,8 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 		base.Intro = []string{"Short labels for what this case teaches the partnership; they appear in the board report. No names or case details."}
 		base.Fields = []FormField{{Name: FieldThemes, Label: "Themes, separated by commas", Type: FieldLine, Required: true, Max: 400, Hint: "e.g. threshold understanding, information sharing"}}
 	case ActPanel:
-		var ag []Option
-		for _, a := range env.Directory.Agencies {
-			ag = append(ag, Option{a.ID, a.Name})
-		}
-		base.Kind, base.Title, base.Submit = FormPanel, "Convene a resolution panel", "Convene"
-		base.Intro = []string{"Three agencies, including the two in dispute where possible."}
-		base.Fields = []FormField{{Name: FieldPanel, Label: "Agencies", Type: FieldMulti, Required: true, Options: ag, Values: []string{d.Raiser.Agency, d.Responder.Agency}},
-			{Name: FieldText, Label: "Note", Type: FieldArea, Max: MaxText}}
+		// The button of a case drawn before panels were meetings.
+		return meetingForm(env, d, ActMeeting, base)
 	default:
 		return Form{}, false
 	}
@@ -442,15 +436,16 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		for _, v := range v[FieldThemes] {
 			c.Themes = append(c.Themes, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == ';' })...)
 		}
-	case FormPanel:
-		c.Kind, c.Panel = CmdConvenePanel, v[FieldPanel]
 	case FormDeadline:
 		c.Kind, c.Sooner = CmdSetDeadline, parseSooner(v)
 	case FormRespond:
 		c.Kind = CmdRespond
-	case FormMeeting:
+	case FormMeeting, FormPanel:
+		// A panel form drawn before panels were meetings carries its
+		// agencies alone; the meeting's checks then ask for the rest.
 		c.Kind = CmdConveneMeeting
-		c.Meeting = &Meeting{On: Date(strings.TrimSpace(v.Get(FieldMeetingOn))), Attendees: userIDs(v[FieldAttendees]), Chair: UserID(strings.TrimSpace(v.Get(FieldMeetingChair)))}
+		c.Meeting = &Meeting{On: Date(strings.TrimSpace(v.Get(FieldMeetingOn))), Attendees: userIDs(v[FieldAttendees]),
+			Chair: UserID(strings.TrimSpace(v.Get(FieldMeetingChair))), Agencies: v[FieldPanel]}
 	case FormMeetingResult:
 		c.Kind, c.Proposal, c.MeetingResolved = CmdMeetingOutcome, &Proposal{Outcome: v.Get(FieldOutcome)}, isYes(v.Get(FieldResolvedAtMeeting))
 	default:

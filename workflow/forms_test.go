@@ -141,7 +141,6 @@ func TestActionForm(t *testing.T) {
 		{ActReject, FormReject, "Not agreed", []string{FieldText}},
 		{ActWithdraw, FormWithdraw, "Withdraw", []string{FieldText}},
 		{ActDebrief, FormDebrief, "Debrief", []string{FieldText}},
-		{ActPanel, FormPanel, "Convene a resolution panel", []string{FieldPanel, FieldText}},
 	}
 	for _, tc := range cases {
 		f, ok := ActionForm(env, c.d, tc.kind)
@@ -167,9 +166,21 @@ func TestActionForm(t *testing.T) {
 	if rec := field(t, mustForm(t, env, c.d, ActResolved), FieldRecordedOnFile); rec.Label != "Recorded on the child's file" || rec.Type != FieldCheckbox {
 		t.Errorf("recorded on file %+v", rec)
 	}
-	panel := mustForm(t, env, c.d, ActPanel)
-	if p := field(t, panel, FieldPanel); !slices.Equal(p.Values, []string{agCSC, agNHS}) || len(p.Options) != 4 {
+	// The chair's resolution panel is a meeting: its day, its agencies,
+	// who attends. Before the chair's stage there is no panel to convene.
+	if _, ok := ActionForm(env, c.d, ActPanel); ok {
+		t.Error("a panel form at stage 1")
+	}
+	panel := mustForm(t, env, atStage(t, 4).d, ActPanel)
+	if panel.Kind != FormMeeting || panel.Title != "Convene a resolution panel" {
+		t.Errorf("panel form %s %q", panel.Kind, panel.Title)
+	}
+	sameStrings(t, "panel", fieldNames(panel), []string{FieldMeetingOn, FieldPanel, FieldAttendees, FieldText})
+	if p := field(t, panel, FieldPanel); !slices.Equal(p.Values, []string{agCSC, agNHS}) || len(p.Options) != 4 || p.Hint != "3 agencies, including the two in dispute where possible." {
 		t.Errorf("panel %+v", p)
+	}
+	if a := field(t, panel, FieldAttendees); !slices.Equal(a.Values, []string{string(chair)}) {
+		t.Errorf("attendees %+v", a)
 	}
 
 	c3 := atStage(t, 3)
@@ -193,7 +204,7 @@ func TestCommandFromForm(t *testing.T) {
 	v := Values{FieldText: {" " + secretNote + " "}, FieldOutcome: {secretAgreed}, FieldOutstanding: {secretOutstanding}, FieldHowPursued: {secretHowPursued},
 		FieldRecordedOnFile: {"recorded_on_file"}, FieldPanel: {agCSC, agNHS, agEdu}}
 	want := map[FormKind]CommandKind{FormPropose: CmdPropose, FormResolve: CmdResolve, FormEscalate: CmdEscalate, FormNote: CmdComment,
-		FormReject: CmdReject, FormWithdraw: CmdWithdraw, FormDebrief: CmdDebrief, FormPanel: CmdConvenePanel}
+		FormReject: CmdReject, FormWithdraw: CmdWithdraw, FormDebrief: CmdDebrief, FormPanel: CmdConveneMeeting}
 	for form, kind := range want {
 		cmd, err := CommandFromForm(form, 2, v)
 		if err != nil || cmd.Kind != kind || cmd.ExpectStage != 2 || cmd.Text != secretNote {
@@ -204,8 +215,8 @@ func TestCommandFromForm(t *testing.T) {
 	if *cmd.Proposal != (Proposal{Outcome: secretAgreed, Outstanding: secretOutstanding, HowPursued: secretHowPursued, RecordedOnFile: true}) {
 		t.Errorf("proposal %+v", cmd.Proposal)
 	}
-	if cmd, _ := CommandFromForm(FormPanel, 4, v); !slices.Equal(cmd.Panel, []string{agCSC, agNHS, agEdu}) {
-		t.Errorf("panel %q", cmd.Panel)
+	if cmd, _ := CommandFromForm(FormPanel, 4, v); cmd.Meeting == nil || !slices.Equal(cmd.Meeting.Agencies, []string{agCSC, agNHS, agEdu}) {
+		t.Errorf("panel %+v", cmd.Meeting)
 	}
 	if cmd, _ := CommandFromForm(FormEscalate, 1, v); cmd.Holders != nil {
 		t.Errorf("no people chosen means the directory's: %+v", cmd.Holders)
@@ -234,10 +245,11 @@ func TestCommandFromForm(t *testing.T) {
 		t.Errorf("holders %+v", h)
 	}
 	// A panel form.
-	cmd, _ = CommandFromForm(FormPanel, 4, Values{FieldPanel: {agCSC, agNHS, agEdu}})
+	day := c.d.Deadline.In(c.env.Calendar.Location()).Format(time.DateOnly)
+	cmd, _ = CommandFromForm(FormMeeting, 4, Values{FieldPanel: {agCSC, agNHS, agEdu}, FieldMeetingOn: {day}, FieldAttendees: {string(chair)}})
 	cmd.Actor, cmd.At = chair, c.d.UpdatedAt
-	if c.do(cmd).Dispute.State != StatePanel {
-		t.Error("the panel form did not convene a panel")
+	if d := c.do(cmd).Dispute; d.State != StatePanel || d.Meeting == nil || string(d.Meeting.On) != day {
+		t.Errorf("the panel form did not convene a panel: %s %+v", d.State, d.Meeting)
 	}
 }
 

@@ -95,6 +95,15 @@ func fuzzCommand(r *fuzzBytes, step int, d *Dispute, at *time.Time, pending map[
 		}
 	case CmdConvenePanel:
 		cmd.Panel = [][]string{{agCSC, agNHS, agEdu}, {agCSC, agPolice, agEdu}, {agCSC, agNHS}, {agCSC, agNHS, "mi5"}, {agCSC, agNHS, agEdu, agPolice}, {" nhs", "csc ", agPolice}}[pb%6]
+		// A panel is a meeting: a day (the deadline's, a later one, or
+		// none) and who attends (the chair, someone, or nobody).
+		if d != nil && xb%4 != 3 {
+			day := d.Deadline.Format(time.DateOnly)
+			if xb%4 == 2 {
+				day = d.Deadline.AddDate(0, 0, 9).Format(time.DateOnly)
+			}
+			cmd.Meeting = &Meeting{On: Date(day), Attendees: [][]UserID{{chair}, {person}, nil}[int(xb/4)%3]}
+		}
 	case CmdLearning:
 		cmd.Themes = [][]string{{fmt.Sprintf("Theme-%d", pb)}, nil, {strings.Repeat("t", 81)}, {"Drift", "Thresholds", "Drift"}}[pb%4]
 	case CmdNudge, CmdLapse, CmdPrompt:

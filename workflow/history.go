@@ -8,7 +8,7 @@ package workflow
 // everything ever said on it.
 func NeedsHistory(d *Dispute, cmd Command) bool {
 	switch cmd.Kind {
-	case CmdEscalate, CmdAssignHolder, CmdConfirm, CmdResolve, CmdConveneMeeting, CmdMeetingOutcome:
+	case CmdEscalate, CmdAssignHolder, CmdConfirm, CmdResolve, CmdConveneMeeting, CmdConvenePanel, CmdMeetingOutcome:
 		return true
 	}
 	return d != nil && cmd.ExpectStage != 0 && cmd.ExpectStage != d.Stage

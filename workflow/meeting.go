@@ -1,11 +1,15 @@
 package workflow
 
 // Meetings: "the receiving service manager will convene a meeting within a
-// further 5 working days", "an independently chaired meeting". A stage may
-// be a meeting: one side's holders convene it by the stage's deadline,
-// choosing who attends for this case; the attendees are told and may read
-// the case and add notes; the meeting's outcome is recorded, and when it
-// resolved the disagreement the case closes with it.
+// further 5 working days", "an independently chaired meeting", "the chair
+// may convene a resolution panel of three agencies". A stage may be a
+// meeting: one side's holders (or, at a stage one person decides, that
+// person) convene it by the stage's deadline, choosing who attends for this
+// case, and for a panel the agencies represented; the attendees are told
+// and may read the case and add notes; the meeting's outcome is recorded,
+// and when it resolved the disagreement the case closes with it. The
+// resolution panel of final: chair_or_panel is one such meeting (see
+// Stage.MeetingRule).
 
 import (
 	"fmt"
@@ -16,11 +20,47 @@ import (
 
 // MeetingRule says a stage is a meeting.
 type MeetingRule struct {
-	ConvenedBy Side `yaml:"convened_by" json:"convened_by"` // raiser or responder
+	// ConvenedBy is raiser or responder; chair at a stage one person
+	// decides (the chair's, or a decider's), who then convenes it.
+	ConvenedBy Side `yaml:"convened_by" json:"convened_by"`
 	// IndependentlyChaired: the meeting is chaired by someone independent
 	// of both sides, named when it is convened.
 	IndependentlyChaired bool `yaml:"independently_chaired,omitempty" json:"independently_chaired,omitempty"`
+	// Agencies, when set, makes the meeting a panel of representatives of
+	// that many agencies, chosen per case ("three agencies, including the
+	// two in dispute where possible").
+	Agencies int `yaml:"agencies,omitempty" json:"agencies,omitempty"`
+	// Name is what the policy calls it ("" is "meeting").
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 }
+
+// panelRule is the resolution panel of final: chair_or_panel: a meeting the
+// chair convenes of representatives of three agencies.
+var panelRule = MeetingRule{ConvenedBy: SideChair, Agencies: 3, Name: "resolution panel"}
+
+// MeetingRule is the meeting the stage is, if any: its meeting:, or for a
+// chair_or_panel stage the chair's resolution panel.
+func (s Stage) MeetingRule() *MeetingRule {
+	if s.Meeting != nil {
+		return s.Meeting
+	}
+	if s.Final == FinalChairOrPanel {
+		r := panelRule
+		return &r
+	}
+	return nil
+}
+
+// name is what the meeting is called.
+func (m *MeetingRule) name() string {
+	if n := strings.TrimSpace(m.Name); n != "" {
+		return n
+	}
+	return "meeting"
+}
+
+// title is the name with a capital.
+func (m *MeetingRule) title() string { return upperFirst(m.name()) }
 
 // Meeting is a meeting convened for a case.
 type Meeting struct {
@@ -30,8 +70,10 @@ type Meeting struct {
 	On         Date      `json:"on"`
 	Attendees  []UserID  `json:"attendees"`
 	Chair      UserID    `json:"chair,omitempty"`
-	OutcomeAt  time.Time `json:"outcome_at,omitzero"`
-	Resolved   bool      `json:"resolved,omitempty"`
+	// Agencies are those represented, for a panel (MeetingRule.Agencies).
+	Agencies  []string  `json:"agencies,omitempty"`
+	OutcomeAt time.Time `json:"outcome_at,omitzero"`
+	Resolved  bool      `json:"resolved,omitempty"`
 }
 
 const (
@@ -58,43 +100,61 @@ func meetingHere(d *Dispute) *Meeting {
 
 // meetingActions are the buttons a holder on side sees at a meeting stage.
 func meetingActions(st Stage, d *Dispute, side Side, act func(ActionKind, string, string) Action) []Action {
-	m := st.Meeting
-	if m == nil || side == SideChair {
+	m := st.MeetingRule()
+	if m == nil {
 		return nil
 	}
 	here := meetingHere(d)
 	switch {
+	case here == nil && d.State == StatePanel:
+		// A panel convened before panels were meetings: it has no
+		// outcome to record here; the chair resolves the case.
+		return nil
+	case here == nil && side == m.ConvenedBy && side == SideChair && m.Agencies > 0:
+		// The chair's panel keeps its button (and the buttons already
+		// posted keep working); its form is the meeting's.
+		return []Action{act(ActPanel, "Convene panel", "")}
 	case here == nil && side == m.ConvenedBy:
-		return []Action{act(ActMeeting, "Convene meeting", "primary")}
-	case here != nil && here.OutcomeAt.IsZero():
-		return []Action{act(ActMeetingOutcome, "Meeting outcome", "")}
+		style := "primary"
+		if side == SideChair {
+			style = "" // the chair's first button is Resolve
+		}
+		return []Action{act(ActMeeting, "Convene "+m.name(), style)}
+	case here != nil && here.OutcomeAt.IsZero() && (side != SideChair || m.ConvenedBy == SideChair):
+		return []Action{act(ActMeetingOutcome, m.title()+" outcome", "")}
 	}
 	return nil
 }
 
 func meetingForm(env Env, d *Dispute, k ActionKind, base Form) (Form, bool) {
-	st := env.Policy.Stage(d.Stage)
-	if st.Meeting == nil {
+	m := env.Policy.Stage(d.Stage).MeetingRule()
+	if m == nil {
 		return Form{}, false
 	}
 	loc := env.Calendar.Location()
 	if k == ActMeeting {
-		base.Kind, base.Title, base.Submit = FormMeeting, "Convene a meeting", "Convene"
-		base.Intro = []string{fmt.Sprintf("%s is a meeting, to be held by %s. Choose who attends; they are told and may read the case.", env.Policy.StageName(d.Stage), formatTime(d.Deadline, loc))}
-		base.Fields = []FormField{
-			{Name: FieldMeetingOn, Label: "Date of the meeting", Type: FieldDate, Required: true},
-			{Name: FieldAttendees, Label: "Who attends", Type: FieldUsers, Required: true, Values: ids(d.Current().All())},
+		base.Kind, base.Title, base.Submit = FormMeeting, "Convene a "+m.name(), "Convene"
+		base.Intro = []string{fmt.Sprintf("%s is a %s, to be held by %s. Choose who attends; they are told and may read the case.", env.Policy.StageName(d.Stage), m.name(), formatTime(d.Deadline, loc))}
+		base.Fields = []FormField{{Name: FieldMeetingOn, Label: "Date of the " + m.name(), Type: FieldDate, Required: true}}
+		if m.Agencies > 0 {
+			var ag []Option
+			for _, a := range env.Directory.Agencies {
+				ag = append(ag, Option{a.ID, a.Name})
+			}
+			base.Fields = append(base.Fields, FormField{Name: FieldPanel, Label: "Agencies represented", Type: FieldMulti, Required: true, Options: ag,
+				Values: []string{d.Raiser.Agency, d.Responder.Agency}, Hint: fmt.Sprintf("%d agencies, including the two in dispute where possible.", m.Agencies)})
 		}
-		if st.Meeting.IndependentlyChaired {
+		base.Fields = append(base.Fields, FormField{Name: FieldAttendees, Label: "Who attends", Type: FieldUsers, Required: true, Values: ids(d.Current().All())})
+		if m.IndependentlyChaired {
 			base.Fields = append(base.Fields, FormField{Name: FieldMeetingChair, Label: "Independent chair", Type: FieldUser, Required: true, Hint: "Someone independent of both sides."})
 		}
 		base.Fields = append(base.Fields, FormField{Name: FieldText, Label: "Note", Type: FieldArea, Max: MaxText})
 		return base, true
 	}
-	base.Kind, base.Title, base.Submit = FormMeetingResult, "Meeting outcome", "Record"
+	base.Kind, base.Title, base.Submit = FormMeetingResult, m.title()+" outcome", "Record"
 	base.Fields = []FormField{
-		{Name: FieldOutcome, Label: "What the meeting decided", Type: FieldArea, Required: true, Max: MaxText},
-		{Name: FieldResolvedAtMeeting, Label: "The meeting resolved the disagreement", Type: FieldCheckbox, Hint: "Leave unticked if it was not resolved: the case can then be escalated."},
+		{Name: FieldOutcome, Label: "What the " + m.name() + " decided", Type: FieldArea, Required: true, Max: MaxText},
+		{Name: FieldResolvedAtMeeting, Label: "The " + m.name() + " resolved the disagreement", Type: FieldCheckbox, Hint: "Leave unticked if it was not resolved: the case can then be escalated, or resolved by whoever decides this stage."},
 	}
 	return base, true
 }
@@ -106,18 +166,22 @@ func (a *applier) convene() error {
 		return err
 	}
 	st := a.env.Policy.Stage(a.d.Stage)
+	rule := st.MeetingRule()
 	switch {
-	case st.Meeting == nil:
+	case rule == nil:
 		return refuse(RefuseState, "%s is not a meeting", a.env.Policy.StageName(a.d.Stage))
-	case side != st.Meeting.ConvenedBy:
-		return refuse(RefuseNotAllowed, "the policy has %s convene the meeting", a.sideName(st.Meeting.ConvenedBy))
-	case meetingHere(a.d) != nil:
-		return refuse(RefuseState, "a meeting is already convened for %s", a.d.Ref)
+	case side != rule.ConvenedBy:
+		return refuse(RefuseNotAllowed, "the policy has %s convene the %s", a.sideName(rule.ConvenedBy), rule.name())
+	case meetingHere(a.d) != nil || a.d.State == StatePanel:
+		return refuse(RefuseState, "a %s is already convened for %s", rule.name(), a.d.Ref)
 	}
 	in := a.cmd.Meeting
 	errs := map[string]string{}
 	if in == nil {
 		in = &Meeting{}
+	}
+	if len(in.Agencies) == 0 && len(a.cmd.Panel) > 0 {
+		in.Agencies = a.cmd.Panel // a panel form drawn before panels were meetings
 	}
 	on, okDate := EndOfWorkingDay(a.env.Calendar, in.On)
 	switch {
@@ -127,14 +191,28 @@ func (a *applier) convene() error {
 		errs[FieldMeetingOn] = "Choose a working day"
 	case !on.After(a.cmd.At):
 		errs[FieldMeetingOn] = "That day is over; choose a later working day"
-	case on.After(a.d.Deadline):
-		errs[FieldMeetingOn] = "The policy asks for the meeting by " + a.when(a.d.Deadline) + "; choose a working day before then"
+	case a.d.Deadline.After(a.cmd.At) && string(in.On) > a.d.Deadline.In(a.env.Calendar.Location()).Format(time.DateOnly):
+		// Once the window has closed the people holding it are prompted
+		// to act; a meeting is still the way on, on whichever day it can be.
+		// "Within 5 working days": the deadline's own day is within.
+		errs[FieldMeetingOn] = "The policy asks for the " + rule.name() + " by " + a.when(a.d.Deadline) + "; choose a working day no later"
 	}
 	attendees := slices.DeleteFunc(uniq(in.Attendees), func(u UserID) bool { return u == SystemActor })
 	if len(attendees) == 0 {
 		errs[FieldAttendees] = "Choose who attends"
 	}
-	if st.Meeting.IndependentlyChaired {
+	agencies := uniqStrings(in.Agencies)
+	if rule.Agencies > 0 {
+		if len(agencies) != rule.Agencies {
+			errs[FieldPanel] = fmt.Sprintf("Choose %d agencies", rule.Agencies)
+		}
+		for _, ag := range agencies {
+			if _, ok := a.env.Directory.Agency(ag); !ok {
+				errs[FieldPanel] = "Unknown agency " + ag
+			}
+		}
+	}
+	if rule.IndependentlyChaired {
 		switch {
 		case in.Chair == "":
 			errs[FieldMeetingChair] = "Name the independent chair"
@@ -148,27 +226,50 @@ func (a *applier) convene() error {
 	if in.Chair != "" && !contains(attendees, in.Chair) {
 		attendees = append(attendees, in.Chair)
 	}
-	a.d.Meeting = &Meeting{Stage: a.d.Stage, ConvenedBy: a.cmd.Actor, ConvenedAt: a.cmd.At, On: in.On, Attendees: attendees, Chair: in.Chair}
+	a.d.Meeting = &Meeting{Stage: a.d.Stage, ConvenedBy: a.cmd.Actor, ConvenedAt: a.cmd.At, On: in.On, Attendees: attendees, Chair: in.Chair, Agencies: agencies}
 	for _, u := range attendees {
 		if !a.d.IsInvolved(u) {
 			a.d.Consulted = append(a.d.Consulted, u)
 		}
 	}
-	summary := fmt.Sprintf("Meeting convened by %s for %s, attended by %s", a.name(a.cmd.Actor), dayWords(in.On, a.env.Calendar), a.names(attendees))
+	summary := fmt.Sprintf("%s convened by %s for %s, attended by %s", rule.title(), a.name(a.cmd.Actor), dayWords(in.On, a.env.Calendar), a.names(attendees))
+	told := uniq(append(append([]UserID(nil), attendees...), a.d.Current().All()...))
+	if len(agencies) > 0 {
+		// A panel: the agencies it brings together are the news, and
+		// everyone in the case hears of it (the policies share every step
+		// with the people who raised and answered it).
+		without := ""
+		if !slices.Contains(agencies, a.d.Raiser.Agency) || !slices.Contains(agencies, a.d.Responder.Agency) {
+			without = " (without one of the agencies in dispute)"
+		}
+		summary = fmt.Sprintf("%s convened: %s%s, for %s, attended by %s", rule.title(), a.agencyNames(agencies), without, dayWords(in.On, a.env.Calendar), a.names(attendees))
+		a.d.Panel, a.d.State = agencies, StatePanel
+		told = uniq(append(told, a.audience()...))
+	}
 	if in.Chair != "" {
 		summary += ", chaired by " + a.name(in.Chair)
 	}
 	a.event(summary, strings.TrimSpace(a.cmd.Text), nil)
 	hist := a.historyWith()
-	for _, u := range uniq(append(append([]UserID(nil), attendees...), a.d.Current().All()...)) {
+	for _, u := range told {
 		if u == a.cmd.Actor {
 			continue
 		}
-		m := a.dm(u, MsgMeeting, fmt.Sprintf("%s: a meeting on %s", a.d.Ref, dayWords(in.On, a.env.Calendar)),
-			append([]string{fmt.Sprintf("%s has convened a meeting at %s; attending: %s.", a.name(a.cmd.Actor), a.env.Policy.StageName(a.d.Stage), a.names(attendees))}, a.caseLines()...), a.actionsFor(u))
-		m.History = hist
+		kind := MsgMeeting
+		if len(agencies) > 0 {
+			kind = MsgPanel
+		}
+		m := a.dm(u, kind, fmt.Sprintf("%s: a %s on %s", a.d.Ref, rule.name(), dayWords(in.On, a.env.Calendar)),
+			append([]string{fmt.Sprintf("%s has convened a %s at %s; attending: %s.", a.name(a.cmd.Actor), rule.name(), a.env.Policy.StageName(a.d.Stage), a.names(attendees))}, a.caseLines()...), a.actionsFor(u))
+		if a.d.IsInvolved(u) || contains(attendees, u) || contains(a.d.Current().All(), u) {
+			m.History = hist
+		}
 	}
-	a.feedStage("Meeting convened at " + a.env.Policy.StageName(a.d.Stage))
+	if len(agencies) > 0 {
+		a.feedStage(summary)
+	} else {
+		a.feedStage(rule.title() + " convened at " + a.env.Policy.StageName(a.d.Stage))
+	}
 	return nil
 }
 
@@ -178,33 +279,41 @@ func (a *applier) meetingOutcome() error {
 	if _, err := a.requireHolder(); err != nil {
 		return err
 	}
+	rule := a.env.Policy.Stage(a.d.Stage).MeetingRule()
 	m := meetingHere(a.d)
-	if m == nil {
+	if m == nil || rule == nil {
 		return refuse(RefuseState, "no meeting is convened for %s at %s", a.d.Ref, a.env.Policy.StageName(a.d.Stage))
 	}
 	if !m.OutcomeAt.IsZero() {
-		return refuse(RefuseState, "the meeting's outcome was recorded on %s", a.when(m.OutcomeAt))
+		return refuse(RefuseState, "the %s's outcome was recorded on %s", rule.name(), a.when(m.OutcomeAt))
 	}
 	p, r := cleanProposal(a.cmd.Proposal)
 	if r != nil {
 		return r
 	}
 	m.OutcomeAt, m.Resolved = a.cmd.At, a.cmd.MeetingResolved
+	if a.d.State == StatePanel {
+		a.d.State = StateOpen // the panel has met
+	}
+	name := rule.name()
 	if m.Resolved {
 		p.ProposedBy, p.ProposedAt, p.ConfirmedBy, p.ConfirmedAt = a.cmd.Actor, a.cmd.At, a.cmd.Actor, a.cmd.At
+		if side, _ := a.d.SideOf(a.cmd.Actor); side == SideChair {
+			p.ProposedBySide, p.ResolvedByChair = SideChair, true
+		}
 		a.close(StateResolved, &p)
-		a.event("Resolved at the meeting; outcome recorded by "+a.name(a.cmd.Actor), "", &p)
-		a.recordToAll(fmt.Sprintf("%s is resolved at the meeting", a.d.Ref))
-		a.feedOnResolution("Resolved at the meeting")
+		a.event("Resolved at the "+name+"; outcome recorded by "+a.name(a.cmd.Actor), "", &p)
+		a.recordToAll(fmt.Sprintf("%s is resolved at the %s", a.d.Ref, name))
+		a.feedOnResolution("Resolved at the " + name)
 		return nil
 	}
-	a.event("Meeting held without resolving it; outcome recorded by "+a.name(a.cmd.Actor), p.Outcome, nil)
+	a.event(rule.title()+" held without resolving it; outcome recorded by "+a.name(a.cmd.Actor), p.Outcome, nil)
 	for _, u := range a.d.Current().All() {
 		if u != a.cmd.Actor {
-			a.dm(u, MsgMeeting, fmt.Sprintf("%s: the meeting did not resolve it", a.d.Ref), []string{"What the meeting decided: " + p.Outcome}, a.actionsFor(u))
+			a.dm(u, MsgMeeting, fmt.Sprintf("%s: the %s did not resolve it", a.d.Ref, name), []string{"What the " + name + " decided: " + p.Outcome}, a.actionsFor(u))
 		}
 	}
-	a.feedStage("Meeting held at " + a.env.Policy.StageName(a.d.Stage) + ": not resolved")
+	a.feedStage(rule.title() + " held at " + a.env.Policy.StageName(a.d.Stage) + ": not resolved")
 	return nil
 }
 

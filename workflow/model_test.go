@@ -237,8 +237,8 @@ func TestActionsFor(t *testing.T) {
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
 	check("stage 4", c.d, want{sw: "note", chair: "resolve panel note", smA: "note", bt: ""})
-	c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: t0.Add(time.Hour), Panel: []string{agCSC, agNHS, agEdu}})
-	check("panel", c.d, want{chair: "resolve note"})
+	c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: t0.Add(time.Hour), Panel: []string{agCSC, agNHS, agEdu}}))
+	check("panel", c.d, want{chair: "resolve meeting_outcome note"})
 	c.do(Command{Kind: CmdResolve, Actor: chair, At: t0.Add(2 * time.Hour), Proposal: proposal()})
 	check("closed", c.d, want{sw: "debrief", chair: "debrief learning", lmB: "debrief", bt: "learning", stranger: ""})
 }

@@ -138,6 +138,12 @@ func (a *applier) responseTimer() error {
 
 // sideName is "Sussex Community NHS Trust (the other side)".
 func (a *applier) sideName(s Side) string {
+	if s == SideChair {
+		if st := a.env.Policy.Stage(a.d.Stage); st.Final == FinalDecider {
+			return "the " + a.env.Policy.RoleLabel(st.Role) + " of " + a.env.Directory.AgencyName(st.DeciderAgency)
+		}
+		return "the partnership chair"
+	}
 	if s == SideRaiser {
 		return a.env.Directory.AgencyName(a.d.Raiser.Agency)
 	}
@@ -150,11 +156,23 @@ func validateMeeting(path string, s Stage, add func(path, format string, a ...an
 	if m == nil {
 		return
 	}
-	if s.DecidedByOne() {
-		add(path+".meeting", "a stage decided by one person is not a meeting of the two sides")
+	if s.Final == FinalChairOrPanel {
+		add(path+".meeting", "final: chair_or_panel already makes the chair's resolution panel this stage's meeting; write final: chair_resolves with this meeting instead")
 	}
-	if m.ConvenedBy != SideRaiser && m.ConvenedBy != SideResponder {
+	switch {
+	case m.ConvenedBy == SideChair && !s.DecidedByOne():
+		add(path+".meeting.convened_by", "is chair, but one person does not decide this stage: the raiser's or the other side (raiser or responder) convenes its meeting")
+	case m.ConvenedBy == SideChair:
+	case s.DecidedByOne():
+		add(path+".meeting.convened_by", "must be chair at a stage one person decides (they convene its meeting), not %q", m.ConvenedBy)
+	case m.ConvenedBy != SideRaiser && m.ConvenedBy != SideResponder:
 		add(path+".meeting.convened_by", "must be raiser or responder, not %q", m.ConvenedBy)
+	}
+	if m.Agencies < 0 || m.Agencies > 20 {
+		add(path+".meeting.agencies", "is how many agencies a panel brings together (e.g. 3), not %d", m.Agencies)
+	}
+	if len(m.Name) > 60 {
+		add(path+".meeting.name", "is what the policy calls the meeting, in a few words (60 characters at most)")
 	}
 }
 

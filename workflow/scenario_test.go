@@ -118,7 +118,7 @@ func TestScenarioChairConvenesPanelAndResolves(t *testing.T) {
 	}
 	// The chair's window is a working day too, reminded two working hours before.
 	sameStrings(t, "chair's timers", timerList(c.last), []string{"remind 4@6 Wed 4 Mar 16:00", "lapse 4@6 Thu 5 Mar 10:00"})
-	feed.add(c.do(Command{Kind: CmdConvenePanel, Actor: chair, At: at(4, 15), Panel: []string{agCSC, agNHS, agEdu}, Text: secretPanelNote, ExpectStage: 4}))
+	feed.add(c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: at(4, 15), Panel: []string{agCSC, agNHS, agEdu}, Text: secretPanelNote, ExpectStage: 4})))
 	feed.add(c.fire(TimerLapse, 0)) // Thu 10:00: the panel has not met yet
 	res := c.do(Command{Kind: CmdResolve, Actor: chair, At: at(5, 16), Proposal: &Proposal{Outcome: secretAgreed, RecordedOnFile: true}, ExpectStage: 4})
 	feed.add(res)
@@ -134,7 +134,7 @@ func TestScenarioChairConvenesPanelAndResolves(t *testing.T) {
 		"Escalated to Stage 2 (Manager to manager)",
 		"Escalated to Stage 3 (Senior manager to senior manager)",
 		"Escalated to Stage 4 (Partnership chair)",
-		"Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education",
+		"Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Thu 5 Mar 2026, attended by Clare Hughes",
 		"Window lapsed at Thu 5 Mar 2026, 10:00",
 		"Resolved by the chair",
 	})
@@ -142,7 +142,7 @@ func TestScenarioChairConvenesPanelAndResolves(t *testing.T) {
 		"ESC-2026-0001: Escalated to Stage 2 (Manager to manager) by Harriet Vale",
 		"ESC-2026-0001: Escalated to Stage 3 (Senior manager to senior manager) by Lena Marsh",
 		"ESC-2026-0001: Escalated to Stage 4 (Partnership chair) by Sanjay Bhatt",
-		"ESC-2026-0001: Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education",
+		"ESC-2026-0001: Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Thu 5 Mar 2026, attended by Clare Hughes",
 		"ESC-2026-0001: Window lapsed at Stage 4 (Partnership chair)",
 		"ESC-2026-0001: Resolved by the chair",
 	})
@@ -180,7 +180,7 @@ func TestFeedCarriesNoFreeText(t *testing.T) {
 	do(c.timer(TimerLapse).Command(c.timer(TimerLapse).Due))
 	do(Command{Kind: CmdEscalate, Actor: sw, At: step(), Text: secretReason})
 	do(Command{Kind: CmdComment, Actor: chair, At: step(), Text: secretNote})
-	do(Command{Kind: CmdConvenePanel, Actor: chair, At: step(), Panel: []string{agCSC, agNHS, agPolice}, Text: secretPanelNote})
+	do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: step(), Panel: []string{agCSC, agNHS, agPolice}, Text: secretPanelNote}))
 	do(c.timer(TimerRemind).Command(c.timer(TimerRemind).Due))
 	do(c.timer(TimerLapse).Command(c.timer(TimerLapse).Due))
 	do(Command{Kind: CmdResolve, Actor: chair, At: step(), Proposal: proposal()})

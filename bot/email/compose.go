@@ -24,6 +24,8 @@ var asked = map[workflow.MessageKind]string{
 	workflow.MsgWithdrawn:     "The case has been withdrawn. Nothing more is needed from you.",
 	workflow.MsgDeadline:      "The deadline for this stage has been brought forward. Please act before the new deadline.",
 	workflow.MsgConsulted:     "You are told of this case at this stage. You can read it and add notes on the page.",
+	workflow.MsgMeeting:       "A meeting has been convened for this case, or its outcome recorded. Please read it on the page.",
+	workflow.MsgResponse:      "A written response is asked for, or was given, on this case. Please read it on the page.",
 }
 
 // actionWords name what a person can do on the page, in fixed words.
@@ -40,6 +42,10 @@ var actionWords = map[workflow.ActionKind]string{
 	workflow.ActLearning: "tag learning themes",
 	workflow.ActShow:     "read the case history",
 	workflow.ActDeadline: "set the deadline",
+	workflow.ActMeeting:  "convene the meeting",
+	// The meeting's outcome and a written response are recorded on the page.
+	workflow.ActMeetingOutcome: "record the meeting's outcome",
+	workflow.ActRespond:        "give the written response",
 }
 
 // Compose is the subject and plain-text body of m's email. It reads only

@@ -82,9 +82,33 @@ func (c fakeCalendar) AddWorkingHours(t time.Time, h time.Duration) time.Time {
 	}
 }
 
-// SubWorkingHours is only used for reminders, which the test policy has none of.
+// SubWorkingHours goes back h working hours from t (a meeting's day ends
+// at the last working instant before its midnight).
 func (c fakeCalendar) SubWorkingHours(t time.Time, h time.Duration) time.Time {
-	return t.Add(-h)
+	e := c.lastWorkingAtOrBefore(t)
+	for {
+		start := c.at(c.day(e), dayStart)
+		if h <= e.Sub(start) {
+			return e.Add(-h)
+		}
+		h -= e.Sub(start)
+		e = c.lastWorkingAtOrBefore(start.Add(-time.Nanosecond))
+	}
+}
+
+func (c fakeCalendar) lastWorkingAtOrBefore(t time.Time) time.Time {
+	k := t.Sub(c.day(t))
+	switch {
+	case c.workingDay(t) && k >= dayStart && k <= dayEnd:
+		return t
+	case c.workingDay(t) && k > dayEnd:
+		return c.at(c.day(t), dayEnd)
+	}
+	d := c.day(t).AddDate(0, 0, -1)
+	for !c.workingDay(d) {
+		d = d.AddDate(0, 0, -1)
+	}
+	return c.at(d, dayEnd)
 }
 
 func london(t testing.TB) *time.Location {
@@ -190,7 +214,7 @@ func scenario(t testing.TB, env workflow.Env) (*workflow.Dispute, []workflow.Eve
 		if err != nil {
 			var r *workflow.Refusal
 			errors.As(err, &r)
-			t.Fatalf("%s by %s refused: %v %+v", cmd.Kind, cmd.Actor, err, r)
+			t.Fatalf("%s by %s refused: %v %v", cmd.Kind, cmd.Actor, err, r.Fields)
 		}
 		d, events = res.Dispute, append(events, res.Events...)
 	}
@@ -209,7 +233,8 @@ func scenario(t testing.TB, env workflow.Env) (*workflow.Dispute, []workflow.Eve
 	apply(workflow.Command{Kind: workflow.CmdComment, Actor: lmB, At: at(3, 15, 0), Text: managerNote})
 	apply(workflow.Command{Kind: workflow.CmdEscalate, Actor: lmA, At: at(4, 10, 0), Text: escalate2})
 	apply(workflow.Command{Kind: workflow.CmdEscalate, Actor: smB, At: at(5, 16, 45), Text: escalate3})
-	apply(workflow.Command{Kind: workflow.CmdConvenePanel, Actor: chair, At: at(9, 9, 30), Panel: []string{"csc", "nhs", "edu"}, Text: panelNote})
+	apply(workflow.Command{Kind: workflow.CmdConvenePanel, Actor: chair, At: at(9, 9, 30), Panel: []string{"csc", "nhs", "edu"}, Text: panelNote,
+		Meeting: &workflow.Meeting{On: "2026-03-09", Attendees: []workflow.UserID{chair}}})
 	apply(workflow.Command{Kind: workflow.CmdResolve, Actor: chair, At: at(11, 16, 0), Proposal: &workflow.Proposal{
 		Outcome: agreed, Outstanding: outstanding, HowPursued: howPursued, RecordedOnFile: true}})
 	apply(workflow.Command{Kind: workflow.CmdDebrief, Actor: sw, At: at(13, 12, 0), Text: debrief})

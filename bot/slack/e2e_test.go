@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -236,16 +237,20 @@ func TestEscalateThroughEveryStage(t *testing.T) {
 		t.Fatalf("the panel form starts with %d agencies, want the two in dispute", got)
 	}
 	assertContains(t, "the panel form's title", allText(panel.View["title"]), "Convene a resolution…")
-	if r := h.submit(panel, uChair, map[string]any{workflow.FieldPanel: []string{"csc", "health"}}).json(t); r["response_action"] != "errors" {
+	// The panel is a meeting: its day (by the stage's deadline), its three
+	// agencies, who attends (the chair, as the form starts).
+	london, _ := time.LoadLocation("Europe/London")
+	day := h.dispute(ref).Deadline.In(london).Format(time.DateOnly)
+	if r := h.submit(panel, uChair, map[string]any{workflow.FieldPanel: []string{"csc", "health"}, workflow.FieldMeetingOn: day}).json(t); r["response_action"] != "errors" {
 		t.Fatalf("a panel of two agencies was answered %v", r)
 	}
-	h.submit(panel, uChair, map[string]any{workflow.FieldPanel: []string{"csc", "health", "police"}})
-	if d := h.dispute(ref); d.State != workflow.StatePanel {
-		t.Fatalf("the case is %s after the chair convened a panel", d.State)
+	h.submit(panel, uChair, map[string]any{workflow.FieldPanel: []string{"csc", "health", "police"}, workflow.FieldMeetingOn: day})
+	if d := h.dispute(ref); d.State != workflow.StatePanel || d.Meeting == nil || string(d.Meeting.On) != day {
+		t.Fatalf("the case is %s after the chair convened a panel (meeting %+v)", d.State, d.Meeting)
 	}
 	h.deliver()
 	chair = h.lastDM(uChair)
-	assertButtons(t, "the chair with a panel convened", chair, "resolve", "note")
+	assertButtons(t, "the chair with a panel convened", chair, "resolve", "meeting_outcome", "note")
 	h.click(uChair, chair, "resolve")
 	res := h.fake.lastOpened()
 	decision := "Strategy discussion to be convened by social care today"

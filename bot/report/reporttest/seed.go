@@ -6,6 +6,7 @@
 package reporttest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -148,6 +149,10 @@ func (g *gen) apply(cmd workflow.Command) error {
 	}
 	res, err := workflow.Apply(g.env, g.d, g.events, cmd)
 	if err != nil {
+		var r *workflow.Refusal
+		if errors.As(err, &r) {
+			return fmt.Errorf("%s by %s at %s: %w %v", cmd.Kind, cmd.Actor, cmd.At, err, r.Fields)
+		}
 		return fmt.Errorf("%s by %s at %s: %w", cmd.Kind, cmd.Actor, cmd.At, err)
 	}
 	if g.commit != nil {
@@ -254,7 +259,14 @@ func (g *gen) step(ref string) error {
 			for slices.Contains(panel, third) {
 				third = agencies[g.rng.IntN(len(agencies))].ID
 			}
-			return g.apply(workflow.Command{Kind: workflow.CmdConvenePanel, Actor: Chair, Panel: append(panel, third), Text: g.text(ref, "panel")})
+			// The panel is a meeting: on the next working day, the chair
+			// attending.
+			day := workflow.Date(g.env.Calendar.AddWorkingHours(g.now, time.Hour).In(g.env.Calendar.Location()).Format(time.DateOnly))
+			if d.Deadline.After(g.now) && string(day) > d.Deadline.In(g.env.Calendar.Location()).Format(time.DateOnly) {
+				day = workflow.Date(d.Deadline.In(g.env.Calendar.Location()).Format(time.DateOnly))
+			}
+			return g.apply(workflow.Command{Kind: workflow.CmdConvenePanel, Actor: Chair, Panel: append(panel, third), Text: g.text(ref, "panel"),
+				Meeting: &workflow.Meeting{On: day, Attendees: []workflow.UserID{Chair}}})
 		}
 		if g.rng.IntN(4) == 0 && !d.Lapsed {
 			return g.lapse()
