@@ -357,7 +357,8 @@ type indexEntry struct{ key, score string }
 
 // memberships are the indexes an open case is in (a closed one is in
 // none): each person's deadline-ordered list (pd:<user>), its stage's
-// deadline-ordered list (od:<stage>, for the digest's counts and overdue
+// deadline-ordered list (od:<stage>, od:<route>:<stage> on a route of the
+// policy's, for the digest's counts and overdue
 // list), each agency's set (oa:<agency>) and the open cases by the time
 // they were raised (oc:, for the board report's period).
 func memberships(d *workflow.Dispute) []indexEntry {
@@ -369,7 +370,7 @@ func memberships(d *workflow.Dispute) []indexEntry {
 	for _, u := range d.Involved() {
 		m = append(m, indexEntry{"pd:" + string(u), dl})
 	}
-	m = append(m, indexEntry{"od:" + strconv.Itoa(max(d.Stage, 1)), overdueScore(d)})
+	m = append(m, indexEntry{StageOf{Route: d.Route, Stage: max(d.Stage, 1)}.indexKey(), overdueScore(d)})
 	for _, a := range []string{d.Raiser.Agency, d.Responder.Agency} {
 		if a != "" && !slices.Contains(m, indexEntry{"oa:" + a, ""}) {
 			m = append(m, indexEntry{"oa:" + a, ""})

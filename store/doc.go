@@ -44,7 +44,8 @@
 //	B mem:<ref>          set    the index keys (pd:, od:, oa:) the dispute is in
 //	B pd:<user>          zset   open cases a person is involved in, score = deadline (µs;
 //	                            0 when none): a page of a person's list is one ZRANGE
-//	B od:<stage>         zset   open cases at a stage, score = deadline (µs; +inf when none,
+//	B od:<stage>         zset   open cases at a stage of the main route (od:<route>:<stage>
+//	                            on another of the policy's routes), score = deadline (µs; +inf when none,
 //	                            0 for a lapsed case with none): the digest counts open
 //	                            (ZCARD) and overdue (ZCOUNT to now) per stage and lists the
 //	                            longest overdue (ZRANGEBYSCORE … LIMIT), see DigestIndex
@@ -56,7 +57,7 @@
 //	                            order of change (chg:seq); the auditor removes what it checked
 //	B chg:seq            string the sequence that orders chg
 //	B audit:sweep        string where the auditor's slow sweep over open stopped (a rank)
-//	B schema             string the index layout's version ("3"), set by UpgradeIndexes
+//	B schema             string the index layout's version ("4"), set by UpgradeIndexes
 //	B closed             zset   closed refs, score = closed at (µs)
 //	B all                zset   every ref, score = created at (µs)
 //	B ref:<year>         string the year's reference counter

@@ -14,8 +14,10 @@ import (
 // that replaced the per-person sets (op:); 3 scores a lapsed case in its
 // stage's index by its deadline (it was 0), so the digest lists the
 // longest overdue first straight from the index, and adds the open cases
-// by raising time (oc:) for the board report.
-const indexSchema = "3"
+// by raising time (oc:) for the board report; 4 keeps the cases on a
+// route of the policy's in stage indexes of that route's own
+// (od:<route>:<stage>), so the digest counts each route's stages apart.
+const indexSchema = "4"
 
 // UpgradeIndexes brings the indexes of a store written by an earlier
 // version up to this one's layout, once: every open case is put in the

@@ -47,9 +47,20 @@ func Markdown(w io.Writer, r Report) error {
 	line("")
 	line("Of the cases raised in the period, how many were held at each stage and how many went no further; of those closed in it, how long resolution took by the furthest stage reached.")
 	line("")
-	for _, s := range r.Stages {
-		line("- %s: held %d, went no further %d, started here %d; resolved %d, withdrawn %d; windows lapsed %d; %s",
-			s.Name, s.Held, s.Furthest, s.Started, s.Resolved, s.Withdrawn, s.Lapsed, days(s.ResolutionDays))
+	stageLines := func(stages []StageFigures) {
+		for _, s := range stages {
+			line("- %s: held %d, went no further %d, started here %d; resolved %d, withdrawn %d; windows lapsed %d; %s",
+				s.Name, s.Held, s.Furthest, s.Started, s.Resolved, s.Withdrawn, s.Lapsed, days(s.ResolutionDays))
+		}
+	}
+	stageLines(r.Stages)
+	for _, rt := range r.Routes {
+		line("")
+		line("### Route: %s", rt.Name)
+		line("")
+		line("The cases that followed this route, at its own stages (they are not in the stages above).")
+		line("")
+		stageLines(rt.Stages)
 	}
 
 	// counts writes one section of labelled counts, or what an empty one means.

@@ -72,7 +72,12 @@ type Report struct {
 	// resolved in the period.
 	ResolutionDays Durations `json:"resolution_days"`
 
+	// Stages are the main route's stages, with the cases that follow it;
+	// Routes the policy's other routes (policy.routes), each with its own
+	// stages and the cases that follow it (a case's stage 2 on one route
+	// is not stage 2 on another).
 	Stages       []StageFigures `json:"stages"`
+	Routes       []RouteFigures `json:"routes,omitempty"`
 	Categories   []Count        `json:"categories"`
 	SubjectTypes []Count        `json:"subject_types"`
 	AgencyPairs  []PairCount    `json:"agency_pairs"`
@@ -81,6 +86,49 @@ type Report struct {
 	Months []Month `json:"months"`
 	// Cases are every case open at some time in the period, one row each.
 	Cases []CaseRow `json:"cases"`
+}
+
+// RouteFigures are the stage figures of one of the policy's routes.
+type RouteFigures struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Stages []StageFigures `json:"stages"`
+}
+
+// stageTable counts the stages of one route while the cases are read.
+type stageTable struct {
+	stages     []StageFigures // by stage number; [0] unused
+	resolvedAt [][]float64
+}
+
+func newStageTable(p *workflow.Policy) *stageTable {
+	t := &stageTable{stages: make([]StageFigures, p.Last()+1), resolvedAt: make([][]float64, p.Last()+1)}
+	for n := 1; n <= p.Last(); n++ {
+		t.stages[n] = StageFigures{Stage: n, Label: stageLabel(p, n), Name: p.StageName(n)}
+	}
+	return t
+}
+
+// at is stage n's figures; a stage the policy no longer has is counted in
+// the totals only.
+func (t *stageTable) at(n int) *StageFigures {
+	if n >= 1 && n < len(t.stages) {
+		return &t.stages[n]
+	}
+	return &StageFigures{}
+}
+
+func (t *stageTable) resolved(n int, days float64) {
+	if n >= 1 && n < len(t.resolvedAt) {
+		t.resolvedAt[n] = append(t.resolvedAt[n], days)
+	}
+}
+
+func (t *stageTable) figures() []StageFigures {
+	for n := 1; n < len(t.stages); n++ {
+		t.stages[n].ResolutionDays = summarise(t.resolvedAt[n])
+	}
+	return t.stages[1:]
 }
 
 // StageFigures are the figures of one stage of the policy.
@@ -187,18 +235,20 @@ func Compute(env workflow.Env, cases []CaseData, from, to time.Time) Report {
 	p, dir := env.Policy, env.Directory
 
 	r := Report{Partnership: p.Partnership, From: from.In(loc), To: to.In(loc), TimeZone: loc.String(), DayUnit: unit}
-	stages := make([]StageFigures, p.Last()+1) // by stage number; [0] unused
-	for n := 1; n <= p.Last(); n++ {
-		stages[n] = StageFigures{Stage: n, Label: stageLabel(p, n), Name: p.StageName(n)}
+	main := newStageTable(p)
+	routes := map[string]*stageTable{}
+	for _, rt := range p.Routes {
+		routes[rt.ID] = newStageTable(p.OnRoute(rt))
 	}
-	stage := func(n int) *StageFigures {
-		if n >= 1 && n < len(stages) {
-			return &stages[n]
+	// tableOf is the stages a case is counted at: its route's (a route
+	// the policy no longer has counts in the main route's).
+	tableOf := func(d *workflow.Dispute) *stageTable {
+		if t, ok := routes[d.Route]; ok && d.Route != "" {
+			return t
 		}
-		return &StageFigures{} // a stage the policy no longer has: counted in totals only
+		return main
 	}
 	var allResolved []float64
-	resolvedAt := make([][]float64, len(stages))
 	categories, subjects, themes := map[string]int{}, map[string]int{}, map[string]int{}
 	pairs := map[[2]string]int{}
 	months := monthsOf(from, to, loc)
@@ -231,6 +281,9 @@ func Compute(env workflow.Env, cases []CaseData, from, to time.Time) Report {
 			continue // not open at any time in the period
 		}
 		start := max(d.StartStage, 1)
+		tbl := tableOf(d)
+		stage := tbl.at
+		cp := p.For(d)
 
 		if d.CreatedAt.Before(from) {
 			r.OpenAtStart++
@@ -262,9 +315,7 @@ func Compute(env workflow.Env, cases []CaseData, from, to time.Time) Report {
 				stage(d.Stage).Resolved++
 				wd := days(d.CreatedAt, closedAt)
 				allResolved = append(allResolved, wd)
-				if d.Stage >= 1 && d.Stage < len(resolvedAt) {
-					resolvedAt[d.Stage] = append(resolvedAt[d.Stage], wd)
-				}
+				tbl.resolved(d.Stage, wd)
 			case workflow.StateWithdrawn:
 				r.Withdrawn++
 				stage(d.Stage).Withdrawn++
@@ -292,7 +343,7 @@ func Compute(env workflow.Env, cases []CaseData, from, to time.Time) Report {
 		row := CaseRow{
 			Ref: d.Ref, SubjectType: string(d.SubjectType), Category: d.Category.Label(),
 			RaiserAgency: dir.AgencyName(d.Raiser.Agency), ResponderAgency: dir.AgencyName(d.Responder.Agency),
-			StartStage: stageLabel(p, start), StageReached: stageLabel(p, d.Stage), State: string(d.State),
+			StartStage: stageLabel(cp, start), StageReached: stageLabel(cp, d.Stage), State: string(d.State),
 			Opened: d.CreatedAt.In(loc), DaysOpen: days(d.CreatedAt, end),
 			LapsedWindows: d.LapsedCount, ImmediateRisk: d.ImmediateRisk, Themes: slices.Clone(d.Themes),
 		}
@@ -303,10 +354,10 @@ func Compute(env workflow.Env, cases []CaseData, from, to time.Time) Report {
 	}
 
 	r.ResolutionDays = summarise(allResolved)
-	for n := 1; n < len(stages); n++ {
-		stages[n].ResolutionDays = summarise(resolvedAt[n])
+	r.Stages = main.figures()
+	for _, rt := range p.Routes {
+		r.Routes = append(r.Routes, RouteFigures{ID: rt.ID, Name: rt.Name, Stages: routes[rt.ID].figures()})
 	}
-	r.Stages = stages[1:]
 	for _, ci := range workflow.Categories {
 		if n := categories[string(ci.Category)]; n > 0 {
 			r.Categories = append(r.Categories, Count{Key: string(ci.Category), Label: ci.Label, Count: n})

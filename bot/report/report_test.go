@@ -459,3 +459,51 @@ func labels(bars []chart.Value) []string {
 	}
 	return l
 }
+
+// A case on one of the policy's routes is counted at its route's stages,
+// not at the main route's stage of the same number; the written report
+// names the route.
+func TestRoutesAreCountedAtTheirOwnStages(t *testing.T) {
+	env := reporttest.Env(realCalendar(t))
+	p := *env.Policy
+	p.Routes = []workflow.Route{{ID: "conference", Name: "Dissent from a conference decision", Categories: []workflow.Category{workflow.CatConferenceRefused},
+		Stages: []workflow.Stage{
+			{Label: "1", Name: "Conference chair", Role: workflow.RolePractitioner, Window: workflow.Window{Amount: 2, Unit: workflow.WorkingDays}},
+			{Label: "2", Name: "Partnership chair for conferences", Role: workflow.RoleChair, Window: workflow.Window{Amount: 5, Unit: workflow.WorkingDays}, Final: workflow.FinalChairResolve},
+		}}}
+	env.Policy = &p
+	loc := london(t)
+	from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, loc), time.Date(2026, 4, 1, 0, 0, 0, 0, loc)
+	raised := time.Date(2026, 2, 2, 10, 0, 0, 0, loc)
+	mk := func(ref, route string, stage int, cat workflow.Category) report.CaseData {
+		return report.CaseData{Dispute: &workflow.Dispute{Ref: ref, Route: route, Category: cat, SubjectType: workflow.SubjectChild,
+			Raiser: workflow.Party{Agency: "csc"}, Responder: workflow.Party{Agency: "health"},
+			StartStage: 1, Stage: stage, State: workflow.StateOpen, CreatedAt: raised, UpdatedAt: raised}}
+	}
+	r := report.Compute(env, []report.CaseData{
+		mk("ESC-2026-0001", "", 2, workflow.CatThresholds),
+		mk("ESC-2026-0002", "conference", 2, workflow.CatConferenceRefused),
+		mk("ESC-2026-0003", "conference", 1, workflow.CatConferenceRefused),
+	}, from, to)
+	if r.Raised != 3 || r.Stages[1].Held != 1 || r.Stages[1].Furthest != 1 || r.Stages[0].Held != 1 {
+		t.Errorf("main route: raised %d, stage 1 held %d, stage 2 held %d furthest %d", r.Raised, r.Stages[0].Held, r.Stages[1].Held, r.Stages[1].Furthest)
+	}
+	if len(r.Routes) != 1 || r.Routes[0].ID != "conference" || len(r.Routes[0].Stages) != 2 {
+		t.Fatalf("routes %+v", r.Routes)
+	}
+	if c := r.Routes[0].Stages; c[0].Held != 2 || c[0].Furthest != 1 || c[1].Held != 1 || c[1].Furthest != 1 || c[1].Name != "Stage 2 (Partnership chair for conferences)" {
+		t.Errorf("the conference route's stages %+v", c)
+	}
+	for _, row := range r.Cases {
+		if row.Ref == "ESC-2026-0002" && row.StageReached != "2" {
+			t.Errorf("the CSV's stage reached for a route case: %q", row.StageReached)
+		}
+	}
+	var md bytes.Buffer
+	if err := report.Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "### Route: Dissent from a conference decision") || !strings.Contains(md.String(), "- Stage 2 (Partnership chair for conferences): held 1") {
+		t.Errorf("the written report:\n%s", md.String())
+	}
+}

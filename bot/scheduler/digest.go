@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -28,9 +29,24 @@ type DigestInput struct {
 // DigestCounts are the digest's figures as the store's indexes keep them
 // (store.DigestIndex), so the digest costs what it lists, not what is open.
 type DigestCounts struct {
-	OpenByStage    map[int]int // open cases at each stage
-	OverdueByStage map[int]int // of them, those whose window has closed
-	Closed         int         // cases closed since DigestInput.Since
+	OpenByStage    map[store.StageOf]int // open cases at each stage of each route
+	OverdueByStage map[store.StageOf]int // of them, those whose window has closed
+	Closed         int                   // cases closed since DigestInput.Since
+}
+
+// digestStages are the stages the digest counts: the main route's, then
+// each of the policy's other routes'.
+func digestStages(p *workflow.Policy) []store.StageOf {
+	var out []store.StageOf
+	for n := 1; n <= p.Last(); n++ {
+		out = append(out, store.StageOf{Stage: n})
+	}
+	for _, r := range p.Routes {
+		for n := 1; n <= len(r.Stages); n++ {
+			out = append(out, store.StageOf{Route: r.ID, Stage: n})
+		}
+	}
+	return out
 }
 
 // digestListMax bounds each list in the digest, so a large backlog still
@@ -49,13 +65,14 @@ func Digest(in DigestInput) workflow.Message {
 
 	open := slices.DeleteFunc(slices.Clone(in.Open), func(d *workflow.Dispute) bool { return d == nil || d.State.Closed() })
 	var overdue []*workflow.Dispute
-	perStage := map[int]int{}
-	overduePerStage := map[int]int{}
+	perStage := map[store.StageOf]int{}
+	overduePerStage := map[store.StageOf]int{}
 	for _, d := range open {
-		perStage[d.Stage]++
+		at := store.StageOf{Route: routeOf(p, d), Stage: d.Stage}
+		perStage[at]++
 		if isOverdue(d, in.Now) {
 			overdue = append(overdue, d)
-			overduePerStage[d.Stage]++
+			overduePerStage[at]++
 		}
 	}
 	// Longest overdue first.
@@ -70,19 +87,37 @@ func Digest(in DigestInput) workflow.Message {
 	if c := in.Counts; c != nil {
 		perStage, overduePerStage = c.OpenByStage, c.OverdueByStage
 		openTotal, overdueTotal, closedTotal = 0, 0, c.Closed
-		for n := 1; n <= p.Last(); n++ {
-			openTotal += perStage[n]
-			overdueTotal += overduePerStage[n]
+		for _, st := range digestStages(p) {
+			openTotal += perStage[st]
+			overdueTotal += overduePerStage[st]
 		}
 	}
 
 	lines := []string{"Open cases by stage:"}
-	for n := 1; n <= p.Last(); n++ {
-		l := fmt.Sprintf("• %s: %d open", p.StageName(n), perStage[n])
-		if overduePerStage[n] > 0 {
-			l += fmt.Sprintf(", %d overdue", overduePerStage[n])
+	stageLine := func(name string, st store.StageOf) string {
+		l := fmt.Sprintf("• %s: %d open", name, perStage[st])
+		if overduePerStage[st] > 0 {
+			l += fmt.Sprintf(", %d overdue", overduePerStage[st])
 		}
-		lines = append(lines, l)
+		return l
+	}
+	for n := 1; n <= p.Last(); n++ {
+		lines = append(lines, stageLine(p.StageName(n), store.StageOf{Stage: n}))
+	}
+	// Another route's stages are listed under its name, when it has open
+	// cases: its stage 2 is not the main route's.
+	for _, r := range p.Routes {
+		rp, any := p.OnRoute(r), false
+		for n := 1; n <= rp.Last(); n++ {
+			any = any || perStage[store.StageOf{Route: r.ID, Stage: n}] > 0
+		}
+		if !any {
+			continue
+		}
+		lines = append(lines, r.Name+":")
+		for n := 1; n <= rp.Last(); n++ {
+			lines = append(lines, stageLine(rp.StageName(n), store.StageOf{Route: r.ID, Stage: n}))
+		}
 	}
 	caseLine := func(d *workflow.Dispute) string {
 		return fmt.Sprintf("%s · %s · %s ↔ %s · %s", d.Ref, p.For(d).StageName(d.Stage),
@@ -129,6 +164,17 @@ func Digest(in DigestInput) workflow.Message {
 			{Label: "Closed since " + when(in.Since), Value: fmt.Sprint(closedTotal)},
 		},
 	}
+}
+
+// routeOf is the route of the policy's a case follows ("" the main one,
+// also for a route the policy no longer has).
+func routeOf(p *workflow.Policy, d *workflow.Dispute) string {
+	for _, r := range p.Routes {
+		if r.ID == d.Route {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 // isOverdue: the window closed (or the workflow already marked it lapsed).
@@ -222,7 +268,7 @@ func (s *Scheduler) buildDigest(ctx context.Context, now time.Time) (workflow.Me
 			since = t
 		}
 	}
-	idx, err := s.store.DigestIndex(ctx, s.env.Policy.Last(), now, since, digestListMax)
+	idx, err := s.store.DigestIndex(ctx, digestStages(s.env.Policy), now, since, digestListMax)
 	if err != nil {
 		return workflow.Message{}, since, err
 	}

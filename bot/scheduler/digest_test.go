@@ -2,12 +2,14 @@ package scheduler
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -259,4 +261,61 @@ func TestDigestFromIndexesMatchesTheDigestFromEveryCase(t *testing.T) {
 
 func (s *Scheduler) disputesOf(refs []string) ([]*workflow.Dispute, error) {
 	return s.store.Disputes(context.Background(), refs)
+}
+
+// A case on another of the policy's routes is counted at that route's
+// stages, under its name, both from the indexes and from the cases; the
+// main route's stage of the same number does not count it.
+func TestDigestCountsEachRouteApart(t *testing.T) {
+	r := newRig(t, time.Date(2027, 1, 4, 10, 0, 0, 0, london(t)), 1, Options{DigestOff: true})
+	p := *r.env.Policy
+	p.Routes = []workflow.Route{{ID: "conference", Name: "Dissent from a conference decision", Categories: []workflow.Category{workflow.CatConferenceRefused},
+		Stages: []workflow.Stage{
+			{Label: "1", Name: "Conference chair", Role: workflow.RolePractitioner, Window: workflow.Window{Amount: 1, Unit: workflow.WorkingDays}},
+			{Label: "2", Name: "Partnership chair for conferences", Role: workflow.RoleChair, Window: workflow.Window{Amount: 5, Unit: workflow.WorkingDays}, Final: workflow.FinalChairResolve},
+		}}}
+	r.env.Policy = &p
+	log := slog.New(slog.NewTextHandler(r.logs, nil))
+	r.eng = engine.New(r.st, r.env, r.clock.Now, log, nil)
+	r.s = New(r.st, r.eng, r.env, r.cal, r.clock.Now, log, r.m, Options{DigestOff: true})
+
+	conf := r.raiseMany(3) // the rig raises conference_refused: the conference route
+	res, err := r.eng.Raise(r.ctx, raiser, workflow.RaiseInput{SubjectType: workflow.SubjectChild, SubjectRef: subjectRef, Category: workflow.CatThresholds,
+		DecisionDisputed: "No assessment", Plan: workflow.PlanChildInNeed, Disagreement: disagreement, OutcomeSought: "An assessment", Evidence: "Two referrals",
+		ResponderAgency: "police", Responder: responder}, "raise-main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _, _ := r.st.Load(r.ctx, conf[0]); d.Route != "conference" {
+		t.Fatalf("the rig's case follows route %q", d.Route)
+	}
+	r.do(conf[0], workflow.Command{Kind: workflow.CmdEscalate, Actor: raiser, Text: "No answer"})
+	now := r.at(2027, 1, 4, 11, 0)
+	r.clock.Set(now)
+	got, since, err := r.s.buildDigest(r.ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := r.s.disputesOf(append(conf, res.Dispute.Ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Digest(DigestInput{Policy: r.env.Policy, Directory: r.env.Directory, Calendar: r.cal, Open: open, Since: since, Now: now})
+	if !slices.Equal(got.Lines, want.Lines) {
+		t.Fatalf("from the indexes:\n%s\nfrom every case:\n%s", strings.Join(got.Lines, "\n"), strings.Join(want.Lines, "\n"))
+	}
+	for _, line := range []string{
+		"• Stage 1 (Professional to professional): 1 open",
+		"• Stage 2 (Manager to manager): 0 open",
+		"Dissent from a conference decision:",
+		"• Stage 1 (Conference chair): 2 open",
+		"• Stage 2 (Partnership chair for conferences): 1 open",
+	} {
+		if !slices.Contains(got.Lines, line) {
+			t.Errorf("the digest lacks %q:\n%s", line, strings.Join(got.Lines, "\n"))
+		}
+	}
+	if got.Facts[0].Value != "4" {
+		t.Errorf("facts %v, want 4 open", got.Facts)
+	}
 }

@@ -38,7 +38,7 @@ type Store interface {
 	SweepOpen(ctx context.Context, n int) (refs []string, open int64, err error)
 	CaseTimers(ctx context.Context, refs []string) (map[string][]workflow.Timer, error)
 	Disputes(ctx context.Context, refs []string) ([]*workflow.Dispute, error)
-	DigestIndex(ctx context.Context, stages int, now, since time.Time, limit int) (store.DigestIndex, error)
+	DigestIndex(ctx context.Context, stages []store.StageOf, now, since time.Time, limit int) (store.DigestIndex, error)
 	Enqueue(ctx context.Context, msgs []workflow.Message) error
 	Once(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
 	SetRef(ctx context.Context, kind, key, value string) error
