@@ -39,6 +39,15 @@ func (s *Store) UseLink(ctx context.Context, linkID string, ttl time.Duration) (
 	return first, nil
 }
 
+// LinkUsed reports whether a link id was used, without using it.
+func (s *Store) LinkUsed(ctx context.Context, linkID string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.key("web:link:", hashed(linkID))).Result()
+	if err != nil {
+		return false, fmt.Errorf("read link use: %w", err)
+	}
+	return n == 1, nil
+}
+
 // PutSession keeps a web session for user until ttl passes.
 func (s *Store) PutSession(ctx context.Context, session string, user workflow.UserID, issued time.Time, ttl time.Duration) error {
 	if err := s.rdb.Set(ctx, s.key("web:session:", hashed(session)), string(user)+"|"+micros(issued), ttl).Err(); err != nil {

@@ -3,6 +3,7 @@ package email
 import (
 	"strings"
 
+	"github.com/escalate-app/escalate/bot/weblink"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -26,6 +27,7 @@ var asked = map[workflow.MessageKind]string{
 	workflow.MsgConsulted:     "You are told of this case at this stage. You can read it and add notes on the page.",
 	workflow.MsgMeeting:       "A meeting has been convened for this case, or its outcome recorded. Please read it on the page.",
 	workflow.MsgResponse:      "A written response is asked for, or was given, on this case. Please read it on the page.",
+	weblink.MsgNewLink:        "Here is the new link to your cases on Escalate that you asked for.",
 }
 
 // actionWords name what a person can do on the page, in fixed words.

@@ -118,3 +118,15 @@ func (l Links) Link(_ context.Context, user workflow.UserID) (string, error) {
 	}
 	return l.Base + "/link/" + tok, nil
 }
+
+// Subkey is a key for another purpose (the web page's CSRF tokens), derived
+// from the link key so one secret serves both and neither reveals the other.
+func (s *Signer) Subkey(purpose string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("escalate subkey|" + purpose))
+	return m.Sum(nil)
+}
+
+// MsgNewLink is the message that brings a person a fresh link when theirs
+// expired or was used: it carries nothing but the link the email adds.
+const MsgNewLink workflow.MessageKind = "new-link"

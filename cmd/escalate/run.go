@@ -77,11 +77,19 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	}
 
 	if cfg.EmailEnabled() {
-		tr, err := emailTransport(cfg, a, now, log)
+		signer, err := linkSigner(cfg)
+		if err != nil {
+			return err
+		}
+		tr, err := emailTransport(cfg, a, signer, now, log)
 		if err != nil {
 			return err
 		}
 		transports = append(transports, tr)
+		// The page the emails' links open: /link/{token} and /web/.
+		if err := webPage(mux, cfg, a, signer, now, log, kickProxy); err != nil {
+			return err
+		}
 	}
 
 	sender := outbox.New(a.store, transports, now, log, a.metrics, outbox.Options{Rand: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))})
@@ -157,11 +165,7 @@ type adapter struct {
 
 // emailTransport delivers to people on email only, with links signed under
 // a key derived from ESCALATE_ENCRYPTION_KEY.
-func emailTransport(cfg *config.Config, a *app, now func() time.Time, log *slog.Logger) (*email.Transport, error) {
-	signer, err := linkSigner(cfg)
-	if err != nil {
-		return nil, err
-	}
+func emailTransport(cfg *config.Config, a *app, signer *weblink.Signer, now func() time.Time, log *slog.Logger) (*email.Transport, error) {
 	srv, err := config.SMTPServer(cfg.Email.SMTPURL)
 	if err != nil {
 		return nil, fmt.Errorf("SMTP_URL %w", err)

@@ -18,6 +18,8 @@ import (
 	"github.com/escalate-app/escalate/bot/directory"
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/bot/metrics"
+	"github.com/escalate-app/escalate/bot/web"
+	"github.com/escalate-app/escalate/bot/weblink"
 	"github.com/escalate-app/escalate/config"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow/calendar"
@@ -115,6 +117,16 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	a.names = directory.NewNames(st, now, log.With("part", "names"), a.metrics)
 	a.engine.UseNamer(a.names)
 	return a, nil
+}
+
+// webPage serves the page for people on email: GET /link/{token} and /web/.
+func webPage(mux *http.ServeMux, cfg *config.Config, a *app, signer *weblink.Signer, now func() time.Time, log *slog.Logger, kick func()) error {
+	page, err := web.New(web.Options{Engine: a.engine, Store: a.store, Signer: signer, PublicURL: cfg.Email.PublicURL, Now: now, Log: log.With("part", "web"), Kick: kick})
+	if err != nil {
+		return err
+	}
+	page.Register(mux)
+	return nil
 }
 
 // health serves /healthz (the process is alive) and /readyz (Redis answers
