@@ -115,6 +115,7 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	} else {
 		pw.kv("Immediate risk", "a case may start at any stage, with a reason")
 	}
+	pw.kv("Raising", raiseLimitText(p.RaiseWithin))
 	if c.PolicySource != "" {
 		pw.wrapped(fmt.Sprintf("%-16s", "Policy notes:"), c.PolicySource)
 	}
@@ -143,6 +144,9 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		pw.line("")
 		pw.line("Route %s (%s), for: %s", r.ID, r.Name, strings.Join(cats, "; "))
 		pw.wrapped("  source:        ", r.Source)
+		if r.RaiseWithin != (workflow.Window{}) {
+			pw.line("  raising:       %s", raiseLimitText(r.RaiseWithin))
+		}
 		describeStages(pw, p.OnRoute(r))
 	}
 	pw.line("")
@@ -238,6 +242,15 @@ func finalText(p *workflow.Policy, s workflow.Stage, last bool) string {
 		return "the holders resolve it between them (the last stage)"
 	}
 	return "-"
+}
+
+// raiseLimitText is the policy's time limit on raising, as check-config
+// prints it.
+func raiseLimitText(w workflow.Window) string {
+	if w.Amount <= 0 {
+		return "no time limit from the decision disputed"
+	}
+	return fmt.Sprintf("within %s of the decision disputed (the raise form's date of the decision); a later raise is still accepted, with the raiser's reason on the record", w)
 }
 
 func retentionText(days int) string {

@@ -51,6 +51,8 @@ type policyFile struct {
 	ImmediateRiskMaxStage int         `yaml:"immediate_risk_max_stage"`
 	ImmediateRiskWindow   windowSpec  `yaml:"immediate_risk_window"`
 	ImmediateRiskTell     []string    `yaml:"immediate_risk_tell"`
+	// RaiseWithin is the time limit on raising, from the decision's date.
+	RaiseWithin windowSpec `yaml:"raise_within"`
 	// Source says where the policy-wide settings come from (who it covers,
 	// within one agency or not, resolution notices, immediate risk).
 	Source string `yaml:"source"`
@@ -63,6 +65,8 @@ type routeFile struct {
 	Categories []string    `yaml:"categories"`
 	Stages     []stageFile `yaml:"stages"`
 	Source     string      `yaml:"source"`
+	// RaiseWithin is the route's own time limit on raising.
+	RaiseWithin windowSpec `yaml:"raise_within"`
 }
 
 // meetingFile makes a stage a meeting.

@@ -143,11 +143,21 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 	} else {
 		reported = append(reported, "policy.immediate_risk_window")
 	}
+	if w, ok := parseWindow(pf.RaiseWithin.node, "policy.raise_within", probs); ok {
+		p.RaiseWithin = w
+	} else {
+		reported = append(reported, "policy.raise_within")
+	}
 	p.Stages = parseStages(pf.Stages, "policy.stages", probs, &reported)
 	for i, rf := range pf.Routes {
 		path := fmt.Sprintf("policy.routes[%d]", i)
 		r := workflow.Route{ID: strings.TrimSpace(rf.ID), Name: strings.TrimSpace(rf.Name), Source: strings.TrimSpace(rf.Source),
 			Stages: parseStages(rf.Stages, path+".stages", probs, &reported)}
+		if w, ok := parseWindow(rf.RaiseWithin.node, path+".raise_within", probs); ok {
+			r.RaiseWithin = w
+		} else {
+			reported = append(reported, path+".raise_within")
+		}
 		for _, c := range rf.Categories {
 			r.Categories = append(r.Categories, workflow.Category(strings.TrimSpace(c)))
 		}

@@ -103,6 +103,9 @@ func CaseLines(d *Dispute) []string {
 	if d.StartReason != "" {
 		l = append(l, "Why it started at a later stage: "+d.StartReason)
 	}
+	if d.LateReason != "" {
+		l = append(l, LateReasonLabel+": "+d.LateReason)
+	}
 	return l
 }
 

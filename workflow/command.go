@@ -50,6 +50,9 @@ type RaiseInput struct {
 	ImmediateRisk    bool        `json:"immediate_risk"`
 	StartStage       int         `json:"start_stage"` // 0 or 1 unless ImmediateRisk
 	StartReason      string      `json:"start_reason"`
+	// LateReason is why it is raised after the policy's time limit
+	// (Policy.RaiseWithin); asked for only then.
+	LateReason string `json:"late_reason,omitempty"`
 	// Sooner optionally sets a deadline sooner than the policy's window.
 	Sooner *Sooner `json:"sooner,omitempty"`
 	// CoRaisers are other professionals who share the concern and raise it

@@ -82,6 +82,10 @@ type Dispute struct {
 	ImmediateRisk bool     `json:"immediate_risk"`
 	StartStage    int      `json:"start_stage"`
 	StartReason   string   `json:"start_reason,omitempty"`
+	// RaisedLate: raised after the policy's time limit (Policy.RaiseWithin),
+	// for LateReason.
+	RaisedLate bool   `json:"raised_late,omitempty"`
+	LateReason string `json:"late_reason,omitempty"`
 
 	Stage int   `json:"stage"`
 	State State `json:"state"`
@@ -215,7 +219,7 @@ func (d *Dispute) Clone() *Dispute {
 // what is encrypted at rest, kept out of channels and logs, and removed by
 // retention.
 func (d *Dispute) FreeText() []*string {
-	f := []*string{&d.SubjectRef, &d.DecisionDisputed, &d.Disagreement, &d.OutcomeSought, &d.Evidence, &d.StartReason, &d.WithdrawReason}
+	f := []*string{&d.SubjectRef, &d.DecisionDisputed, &d.Disagreement, &d.OutcomeSought, &d.Evidence, &d.StartReason, &d.LateReason, &d.WithdrawReason}
 	for _, p := range []*Proposal{d.Proposal, d.Outcome} {
 		if p != nil {
 			f = append(f, &p.Outcome, &p.Outstanding, &p.HowPursued)

@@ -318,7 +318,7 @@ func snapshot(t testing.TB, v any) []byte {
 
 // allSecrets is every free text the unit tests type.
 var allSecrets = []string{secretSubjectRef, secretDecision, secretDisagreement, secretOutcomeSought, secretEvidence, secretStartReason,
-	secretNote, secretReason, secretAgreed, secretOutstanding, secretHowPursued, secretReject, secretWithdraw, secretDebrief, secretPanelNote}
+	secretNote, secretReason, secretAgreed, secretOutstanding, secretHowPursued, secretReject, secretWithdraw, secretDebrief, secretPanelNote, secretLate}
 
 // refusalProblems checks that a refusal is something a person can read.
 func refusalProblems(env Env, r *Refusal) []string {

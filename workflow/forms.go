@@ -193,6 +193,15 @@ func RaiseForm(env Env) Form {
 	extra = append(extra, FormField{Name: FieldCoRaisers, Label: "Others who share this concern (optional)", Type: FieldUsers,
 		Hint: "Professionals raising it with you: they hold the first stage with you and are told every step."})
 	f.Fields = append(f.Fields[:at], append(extra, f.Fields[at:]...)...)
+	if late, ok := lateReasonField(p); ok {
+		// After the decision's date, which it is about.
+		for i, fl := range f.Fields {
+			if fl.Name == FieldDecisionDate {
+				f.Fields = append(f.Fields[:i+1], append([]FormField{late}, f.Fields[i+1:]...)...)
+				break
+			}
+		}
+	}
 	f.Fields = append(f.Fields, soonerFields(p.Stage(1).Window.String()+" at stage 1", subjectWords(p))...)
 	return f
 }
@@ -264,7 +273,8 @@ func ParseRaise(v Values) RaiseInput {
 		Disagreement: v.Get(FieldDisagreement), OutcomeSought: v.Get(FieldOutcomeSought), Evidence: v.Get(FieldEvidence),
 		RaiserAgency: v.Get(FieldRaiserAgency), ResponderAgency: v.Get(FieldResponderAgency), Responder: responder,
 		ImmediateRisk: risk, StartStage: stage, StartReason: v.Get(FieldStartReason), Sooner: parseSooner(v),
-		CoRaisers: userIDs(v[FieldCoRaisers]),
+		LateReason: v.Get(FieldLateReason),
+		CoRaisers:  userIDs(v[FieldCoRaisers]),
 	}
 }
 

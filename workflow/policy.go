@@ -124,6 +124,11 @@ type Policy struct {
 	// raised (the designated safeguarding lead), as Stage.Tell.
 	ImmediateRiskWindow Window `yaml:"immediate_risk_window,omitempty" json:"immediate_risk_window,omitzero"`
 	ImmediateRiskTell   []Role `yaml:"immediate_risk_tell,omitempty" json:"immediate_risk_tell,omitempty"`
+	// RaiseWithin is the time limit on raising, counted from the date of
+	// the decision disputed ("within 2 working days of the disagreement");
+	// zero means none. A later raise is never refused: the raiser says why
+	// (see RaiseLimitPassed).
+	RaiseWithin Window `yaml:"raise_within,omitempty" json:"raise_within,omitzero"`
 }
 
 // Stage returns stage n (1-based).
@@ -262,6 +267,7 @@ func (p *Policy) Validate() []PolicyError {
 		errs = append(errs, validateWindow("immediate_risk_window", p.ImmediateRiskWindow, false)...)
 	}
 	p.validateTell("immediate_risk_tell", p.ImmediateRiskTell, add)
+	errs = append(errs, validateRaiseWithin("raise_within", p.RaiseWithin)...)
 	if p.ImmediateRiskMaxStage < 0 || p.ImmediateRiskMaxStage > len(p.Stages) {
 		add("immediate_risk_max_stage", "must be between 0 and the number of stages (%d)", len(p.Stages))
 	}

@@ -134,15 +134,8 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if _, ok := ParseRef(in.Ref); !ok {
 		return nil, refuse(RefuseInvalid, "the case has no reference")
 	}
-	errs := in.Validate(env, cmd.Actor)
+	errs := in.ValidateAt(env, cmd.Actor, cmd.At)
 	env, route := env.withRoute(in.Category)
-	if !in.Sooner.empty() && errs[FieldStartStage] == "" {
-		_, latest := stageWindow(env, &Dispute{Stage: max(in.StartStage, 1), ImmediateRisk: in.ImmediateRisk}, cmd.At)
-		_, problems := soonerProblems(env, in.Sooner, cmd.At, latest)
-		for f, m := range problems {
-			errs[f] = m
-		}
-	}
 	if len(errs) > 0 {
 		return nil, &Refusal{Code: RefuseInvalid, Message: "some answers need a look", Fields: errs}
 	}
@@ -184,12 +177,14 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if start > 1 {
 		summary += ": risk of immediate harm, started at a later stage"
 	}
+	late, lateFeed := a.raisedLate(*in)
+	summary += late
 	if !in.Sooner.empty() {
 		if err := a.bringForward(in.Sooner); err != nil {
 			return nil, err
 		}
 	}
-	a.event(summary, d.StartReason, nil)
+	a.event(summary, raiseText(d), nil)
 	a.tellConsulted()
 	lines := a.caseLines()
 	if d.ImmediateRisk {
@@ -240,7 +235,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if !contains(h.All(), cmd.Actor) {
 		ack.Actions = []Action{a.action(ActNote, "Add note", ""), a.action(ActWithdraw, "Withdraw", "danger")}
 	}
-	a.feedStage(summaryForFeed(a, start))
+	a.feedStage(summaryForFeed(a, start) + lateFeed)
 	return a.result(), nil
 }
 

@@ -11,6 +11,7 @@ package workflow
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Route is a path of its own for some categories.
@@ -20,6 +21,9 @@ type Route struct {
 	Categories []Category `yaml:"categories" json:"categories"`
 	Stages     []Stage    `yaml:"stages" json:"stages"`
 	Source     string     `yaml:"source,omitempty" json:"source,omitempty"`
+	// RaiseWithin is the route's own time limit on raising ("within 72
+	// hours of the conference meeting"), in place of the policy's.
+	RaiseWithin Window `yaml:"raise_within,omitempty" json:"raise_within,omitzero"`
 }
 
 // RouteFor is the route a category follows, or nil for the main one.
@@ -58,6 +62,9 @@ func (p *Policy) ForCategory(c Category) *Policy {
 func (p *Policy) OnRoute(r Route) *Policy {
 	q := *p
 	q.Stages, q.Routes = r.Stages, nil
+	if r.RaiseWithin != (Window{}) {
+		q.RaiseWithin = r.RaiseWithin
+	}
 	return &q
 }
 
@@ -108,7 +115,8 @@ func (p *Policy) validateRoutes(add func(path, format string, a ...any)) {
 			}
 		}
 		for _, e := range p.OnRoute(r).Validate() {
-			if e.Path == "partnership" || e.Path == "subjects" || len(e.Path) > 8 && e.Path[:8] == "subjects" || e.Path == "immediate_risk_max_stage" {
+			if e.Path == "partnership" || e.Path == "subjects" || len(e.Path) > 8 && e.Path[:8] == "subjects" || e.Path == "immediate_risk_max_stage" ||
+				strings.HasPrefix(e.Path, "raise_within") && r.RaiseWithin == (Window{}) {
 				continue // the policy's own, reported once
 			}
 			add(path+"."+e.Path, "%s", e.Message)

@@ -126,7 +126,8 @@ func (e *Engine) count(k workflow.CommandKind, outcome string) {
 // allocates a reference and raises the case. Field problems come back as a
 // *workflow.Refusal with Fields set.
 func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.RaiseInput, idempotencyKey string) (*workflow.Result, error) {
-	if errs := in.Validate(e.env, actor); len(errs) > 0 {
+	now := e.now()
+	if errs := in.ValidateAt(e.env, actor, now); len(errs) > 0 {
 		e.count(workflow.CmdRaise, "refused")
 		return nil, &workflow.Refusal{Code: workflow.RefuseInvalid, Message: "some answers need a look", Fields: errs}
 	}
@@ -136,7 +137,6 @@ func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.R
 		e.count(workflow.CmdRaise, "duplicate")
 		return nil, dup
 	}
-	now := e.now()
 	ref, err := e.store.NextRef(ctx, now.In(e.env.Calendar.Location()).Year())
 	if err != nil {
 		e.count(workflow.CmdRaise, "error")

@@ -46,6 +46,10 @@ type Record struct {
 	ImmediateRisk bool   `json:"immediate_risk"`
 	StartStage    string `json:"start_stage"`
 	StartReason   string `json:"start_reason,omitempty"`
+	// LateReason is why it was raised after the policy's time limit on
+	// raising (RaisedLate).
+	RaisedLate bool   `json:"raised_late,omitempty"`
+	LateReason string `json:"late_reason,omitempty"`
 	// StageReached is the furthest stage the case went to.
 	StageReached string `json:"stage_reached"`
 	// Route is the policy's route the case followed, when not the main one.
@@ -175,6 +179,7 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 		Raiser:        Party{Agency: dir.AgencyName(d.Raiser.Agency), Person: d.NameOf(dir, d.Raiser.Person)},
 		Responder:     Party{Agency: dir.AgencyName(d.Responder.Agency), Person: d.NameOf(dir, d.Responder.Person)},
 		ImmediateRisk: d.ImmediateRisk, StartStage: p.StageName(max(d.StartStage, 1)), StartReason: d.StartReason,
+		RaisedLate: d.RaisedLate, LateReason: d.LateReason,
 		StageReached: p.StageName(d.Stage), State: StateLabel(d.State), Route: routeName(env.Policy, d),
 		Raised: in(d.CreatedAt), Closed: in(d.ClosedAt), LapsedWindows: d.LapsedCount,
 		Outcome: outcome(d.Outcome), WithdrawReason: d.WithdrawReason,
@@ -208,6 +213,9 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 		}
 		if ev.Words != "" {
 			ev.WordsLabel = wordsLabel(e.Kind)
+			if e.Kind == workflow.CmdRaise && d.RaisedLate {
+				ev.WordsLabel = "Reasons given" // each reason says what it is for
+			}
 		}
 		r.Events = append(r.Events, ev)
 	}
@@ -296,6 +304,13 @@ func (rec Record) CaseFields() []Field {
 	}
 	if rec.Route != "" {
 		f = append(f, Field{"Route", rec.Route})
+	}
+	if rec.RaisedLate {
+		late := rec.LateReason
+		if late == "" && rec.Purged {
+			late = "yes (the reason was removed after the retention period)"
+		}
+		f = append(f, Field{"Raised after the policy's time limit", late})
 	}
 	f = append(f, Field{"Started at", rec.StartStage}, Field{"Why it started at a later stage", rec.StartReason},
 		Field{"Stage reached", rec.StageReached}, Field{"State", rec.State})
