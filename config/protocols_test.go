@@ -158,6 +158,9 @@ var protocolWants = map[string]protocolWant{
 		subjects:    []workflow.SubjectType{workflow.SubjectChild},
 		stages:      []string{"Professional to professional", "First line managers", "Senior managers", "Heads of service"},
 		features: func(t *testing.T, p *workflow.Policy) {
+			if m := p.Stages[0].Meeting; m == nil || m.ConvenedBy != workflow.SideRaiser {
+				t.Errorf("stage 1's \"discussion and/or meeting\": %+v", m)
+			}
 			if w := p.Stages[0].Window; w != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) {
 				t.Errorf("stage 1: %s, want a working week at most", w)
 			}
