@@ -381,3 +381,20 @@ func TestOpenWithPasswordAndUniversal(t *testing.T) {
 		t.Error("no addresses must fail")
 	}
 }
+
+func TestImportedPeopleAreReplacedWhole(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{})
+	if p, m, err := s.ImportedPeople(ctx); err != nil || p != nil || !m.At.IsZero() {
+		t.Fatalf("nothing imported: %v %+v %v", p, m, err)
+	}
+	first := []workflow.Person{{ID: "slack:U1", Name: "A", Agency: "csc", Role: workflow.RolePractitioner}, {ID: "email:b@x.example", Name: "B", Agency: "nhs", Role: workflow.RoleLineManager}}
+	must(t, s.PutImportedPeople(ctx, first, ImportMeta{At: t0, Source: "people.csv", Rows: 2, People: 2}))
+	second := []workflow.Person{{ID: "slack:U9", Name: "C", Agency: "csc", Role: workflow.RoleSeniorManager}}
+	must(t, s.PutImportedPeople(ctx, second, ImportMeta{At: t0.Add(time.Hour), Source: "people2.csv", Rows: 1, People: 1}))
+	p, m, err := s.ImportedPeople(ctx)
+	must(t, err)
+	if len(p) != 1 || p[0] != second[0] || m.Source != "people2.csv" || !m.At.Equal(t0.Add(time.Hour)) {
+		t.Errorf("after the second import: %+v %+v", p, m)
+	}
+}

@@ -82,6 +82,8 @@
 //	                            signed Slack request seen, kept while its
 //	                            timestamp would be accepted
 //	B xref:<kind>        hash   platform conversation references: key → value
+//	B directory:people   string the people imported by escalate directory import (JSON;
+//	                            see directory.go), replaced whole with directory:meta
 //	B people:names       hash   user id → the name their platform gave (see people.go);
 //	                            a purge forgets the purged case's people
 //

@@ -127,16 +127,8 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 	if work == nil {
 		work = budget.New(budget.Options{})
 	}
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second})}
-	if cfg.APIURL != "" {
-		u := cfg.APIURL
-		if !strings.HasSuffix(u, "/") {
-			// slack-go joins the method name straight on: the base must end in "/".
-			u += "/"
-		}
-		cfg.APIURL = u
-		opts = append(opts, slack.OptionAPIURL(u))
-	}
+	var opts []slack.Option
+	opts, cfg.APIURL = apiOptions(cfg.APIURL)
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
@@ -207,4 +199,18 @@ func slackUser(u workflow.UserID) (string, bool) {
 		return "", false
 	}
 	return u.Local(), true
+}
+
+// apiOptions are the Web API client's options for the base URL apiURL
+// ("" Slack's own), and the base as used.
+func apiOptions(apiURL string) ([]slack.Option, string) {
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second})}
+	if apiURL != "" {
+		if !strings.HasSuffix(apiURL, "/") {
+			// slack-go joins the method name straight on: the base must end in "/".
+			apiURL += "/"
+		}
+		opts = append(opts, slack.OptionAPIURL(apiURL))
+	}
+	return opts, apiURL
 }

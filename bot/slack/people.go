@@ -22,6 +22,14 @@ func (a *Adapter) People() *People { return &People{api: a.api} }
 // People is Slack's directory.Lookup.
 type People struct{ api *slack.Client }
 
+// NewPeople is People for a command that runs without the adapter
+// (escalate directory import): the bot token and the Web API base URL
+// ("" is Slack's own).
+func NewPeople(botToken, apiURL string) *People {
+	opts, _ := apiOptions(apiURL)
+	return &People{api: slack.New(botToken, opts...)}
+}
+
 var _ directory.Lookup = (*People)(nil)
 
 // LookUp implements directory.Lookup with users.info.
@@ -44,6 +52,9 @@ func (p *People) ByEmail(ctx context.Context, email string) (workflow.UserID, di
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	u, err := p.api.GetUserByEmailContext(ctx, email)
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return "", directory.Found{}, &directory.RateLimited{RetryAfter: rl.RetryAfter}
+	}
 	if err != nil {
 		return "", directory.Found{}, slackPeopleErr("users.lookupByEmail", err)
 	}

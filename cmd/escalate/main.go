@@ -34,6 +34,9 @@ Usage:
   escalate rekey                    rewrap everything under the newest key of ESCALATE_ENCRYPTION_KEYS
   escalate teams-package [--app-id ID | --registration NAME] [--out FILE]
                                     the Microsoft Teams app package (manifest and icons) to upload
+  escalate directory import FILE.csv [--dry-run] [--allow-email-only]
+                                    import people (name, email, agency, role, slack, teams) into the
+                                    directory kept in the store, all or nothing, every bad row named
   escalate bench --redis URL [--open N] [--quick]
                                     the scale figures (list, auditor, digest, report, tick, transitions,
                                     memory) against that Redis, under a key prefix of its own, removed after
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return teamsPackage(args[1:], out, getenv)
 	case "bench":
 		return benchCmd(ctx, args[1:], out, getenv, log)
+	case "directory":
+		return directoryCmd(ctx, args[1:], out, getenv, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

@@ -110,6 +110,22 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	}
 	a.closers = append(a.closers, func() { _ = st.Close() })
 	a.store = st
+	// The people imported with `escalate directory import` join the
+	// configuration file's (which wins for anyone in both).
+	imported, meta, err := st.ImportedPeople(ctx)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if len(imported) > 0 {
+		kept, dropped := cfg.StillValid(imported)
+		d := config.WithImported(*env.Directory, kept)
+		env.Directory = &d
+		log.Info("directory: imported people added", "entries", len(kept), "source", meta.Source, "imported_at", meta.At)
+		if dropped > 0 {
+			log.Warn("directory: imported people whose agency or role the configuration no longer has were left out; import the file again", "left_out", dropped)
+		}
+	}
 	a.metrics = metrics.New(st, now)
 	a.engine = engine.New(st, env, now, log, a.metrics)
 	// People the directory does not list are named from their platform
