@@ -51,6 +51,7 @@ type Console struct {
 	log   *slog.Logger
 	ui    *htmlui.Renderer
 	csrf  *htmlui.CSRF
+	steps *htmlui.Steps
 
 	mu     sync.Mutex
 	flash  map[workflow.UserID]string
@@ -78,6 +79,17 @@ func New(eng *engine.Engine, inbox *Inbox, clock *Clock, cal Calendar, hooks Hoo
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	c.ui, c.csrf = ui, csrf
+	// A button, its follow-up form and that form's submission run exactly
+	// as on the web page; the console marks the message acted on and
+	// delivers at once, so the next page shows the result.
+	c.steps = &htmlui.Steps{Engine: eng, UI: ui, Log: log, Key: "console", Me: c.me,
+		Page:   func(r *http.Request, title, section string, body any) any { return c.page(r, title, section, body) },
+		Flash:  func(_ http.ResponseWriter, _ *http.Request, me workflow.UserID, msg string) { c.setFlash(me, msg) },
+		People: func(*http.Request) []workflow.Person { return c.people() },
+		Done: func(ctx context.Context, me workflow.UserID, ref string) {
+			c.inbox.MarkDone(me, ref)
+			c.drain(ctx)
+		}}
 	return c, nil
 }
 
@@ -96,9 +108,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /as", p(c.switchPerson))
 	mux.Handle("GET /raise", p(c.raiseForm))
 	mux.Handle("POST /raise", p(c.raiseSubmit))
-	mux.Handle("POST /act", p(c.act))
-	mux.Handle("GET /form", p(c.actionForm))
-	mux.Handle("POST /form", p(c.actionSubmit))
+	c.steps.Register(mux, p)
 	mux.Handle("GET /case/{ref}", p(c.showCase))
 	mux.Handle("GET /case/{ref}/record.pdf", p(c.recordPDF))
 	mux.Handle("GET /feed", p(c.feed))
@@ -210,20 +220,11 @@ type messageView struct {
 
 type homeBody struct {
 	Messages []messageView
-	Cases    []caseRow
-	// CasesHeading says which of the person's open cases the table shows;
-	// PrevPage and NextPage are the neighbouring pages' numbers (0: none).
-	CasesHeading       string
-	PrevPage, NextPage int
+	Cases    htmlui.CaseList
 }
 
 // consolePageSize is how many open cases the console's home page lists.
 const consolePageSize = 25
-
-type caseRow struct {
-	Ref, Stage, Deadline, State string
-	Lapsed                      bool
-}
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	me := c.me(r)
@@ -239,17 +240,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.log.Error("console: my cases", "err", err)
 	}
-	body.CasesHeading = page.Heading()
-	if n := page.Number(consolePageSize); n > 1 {
-		body.PrevPage = n - 1
-	}
-	if page.More() > 0 {
-		body.NextPage = page.Number(consolePageSize) + 1
-	}
-	p := c.eng.Env().Policy
-	for _, d := range page.Cases {
-		body.Cases = append(body.Cases, caseRow{Ref: d.Ref, Stage: p.For(d).StageName(d.Stage), Deadline: c.when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
-	}
+	body.Cases = htmlui.ListOf(c.eng.Env(), page, consolePageSize, c.when)
 	c.render(w, r, http.StatusOK, "home.html", c.page(r, "Messages", "home", body))
 }
 
@@ -273,14 +264,7 @@ func safeBack(s string) string {
 }
 
 // formBody is a form page.
-type formBody struct {
-	Form   workflow.Form
-	Action string
-	Errors map[string]string
-	Values workflow.Values
-	People []workflow.Person
-	Hidden map[string]string
-}
+type formBody = htmlui.FormBody
 
 func (c *Console) raiseForm(w http.ResponseWriter, r *http.Request) {
 	f := workflow.RaiseForm(c.eng.Env())
@@ -292,18 +276,9 @@ func (c *Console) raiseForm(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people()}))
 }
 
-func formValues(r *http.Request) workflow.Values {
-	_ = r.ParseForm()
-	v := workflow.Values{}
-	for k, vs := range r.PostForm {
-		v[k] = vs
-	}
-	return v
-}
-
 func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 	me := c.me(r)
-	vals := formValues(r)
+	vals := htmlui.FormValues(r)
 	in := workflow.ParseRaise(vals)
 	res, err := c.eng.Raise(r.Context(), me, in, "console-raise:"+r.FormValue("nonce"))
 	var dup *engine.AlreadyRaised
@@ -330,32 +305,7 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 
 // fail tells the person what went wrong in words, and logs the rest.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, me workflow.UserID, err error) {
-	var ref *workflow.Refusal
-	switch {
-	case errors.As(err, &ref):
-		c.setFlash(me, ref.Message)
-	case errors.Is(err, engine.ErrConflict):
-		c.setFlash(me, "Someone else acted on this case at the same moment. Here is where it stands now.")
-	case errors.Is(err, engine.ErrDuplicate):
-		c.setFlash(me, "That was already done.")
-	default:
-		c.log.Error("console action", "err", err)
-		c.setFlash(me, "Something went wrong and nothing was changed. Try again.")
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-// failOn is fail for a step on case ref: when the case moved on since the
-// button or form was drawn, the person is shown the case as it stands now,
-// with the buttons they can use now, under what happened.
-func (c *Console) failOn(w http.ResponseWriter, r *http.Request, me workflow.UserID, ref string, err error) {
-	var refusal *workflow.Refusal
-	if errors.As(err, &refusal) && refusal.Code == workflow.RefuseMovedOn {
-		c.setFlash(me, refusal.Message+".")
-		http.Redirect(w, r, "/case/"+url.PathEscape(ref), http.StatusSeeOther)
-		return
-	}
-	c.fail(w, r, me, err)
+	c.steps.Fail(w, r, me, err)
 }
 
 func (c *Console) drain(ctx context.Context) {
@@ -366,152 +316,14 @@ func (c *Console) drain(ctx context.Context) {
 	}
 }
 
-// act is a button press: either it acts at once (Confirm) or it opens the
-// follow-up form.
-func (c *Console) act(w http.ResponseWriter, r *http.Request) {
-	me := c.me(r)
-	target, ok := workflow.ParseAction(r.FormValue("value"))
-	ref, stage := target.Ref, target.Stage
-	kind := workflow.ActionKind(r.FormValue("action"))
-	if !ok {
-		c.setFlash(me, "That button is not valid any more.")
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	if kind == workflow.ActShow {
-		http.Redirect(w, r, "/case/"+url.PathEscape(ref), http.StatusSeeOther)
-		return
-	}
-	if cmd, ok := workflow.CommandForValue(kind, target); ok {
-		cmd.Actor = me
-		// The same button sent again (the back button) acts once.
-		key := "console-click:" + string(me) + "|" + string(kind) + "|" + r.FormValue("value")
-		if _, err := c.eng.Do(r.Context(), ref, cmd, key); err != nil {
-			c.failOn(w, r, me, ref, err)
-			return
-		}
-		c.inbox.MarkDone(me, ref)
-		c.drain(r.Context())
-		c.setFlash(me, actionDone(kind))
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	d, hist, err := c.eng.Case(r.Context(), ref, me)
-	if err == nil {
-		err = workflow.CheckTarget(c.eng.Env(), d, hist, me, kind, target)
-	}
-	if err != nil {
-		c.failOn(w, r, me, ref, err)
-		return
-	}
-	q := url.Values{"ref": {ref}, "stage": {fmt.Sprint(stage)}, "action": {string(kind)}}
-	if target.Version != 0 {
-		q.Set("version", fmt.Sprint(target.Version))
-	}
-	http.Redirect(w, r, "/form?"+q.Encode(), http.StatusSeeOther)
-}
-
-// actionDone tells the person what their click did.
-func actionDone(k workflow.ActionKind) string {
-	if k == workflow.ActConfirm {
-		return "Resolution confirmed. The case is closed and everyone involved has the written record."
-	}
-	return "Done."
-}
-
-func (c *Console) actionForm(w http.ResponseWriter, r *http.Request) {
-	me := c.me(r)
-	d, _, err := c.eng.Case(r.Context(), r.FormValue("ref"), me)
-	if err != nil {
-		c.fail(w, r, me, err)
-		return
-	}
-	f, ok := workflow.ActionForm(c.eng.Env(), d, workflow.ActionKind(r.FormValue("action")))
-	if !ok {
-		c.setFlash(me, "That button has no form.")
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	if st := r.FormValue("stage"); st != "" {
-		fmt.Sscan(st, &f.Stage)
-	}
-	// The form acts on the version the button was drawn for, when it says.
-	if v := r.FormValue("version"); v != "" {
-		fmt.Sscan(v, &f.Version)
-	}
-	vals := workflow.Values{}
-	for _, fl := range f.Fields {
-		if len(fl.Values) > 0 {
-			vals[fl.Name] = fl.Values
-		} else if fl.Value != "" {
-			vals[fl.Name] = []string{fl.Value}
-		}
-	}
-	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Values: vals, People: c.people(),
-		Hidden: map[string]string{"ref": f.Ref, "stage": fmt.Sprint(f.Stage), "version": fmt.Sprint(f.Version), "action": r.FormValue("action"), "form": string(f.Kind)}}))
-}
-
-func (c *Console) actionSubmit(w http.ResponseWriter, r *http.Request) {
-	me := c.me(r)
-	vals := formValues(r)
-	ref := r.FormValue("ref")
-	var stage, version int
-	fmt.Sscan(r.FormValue("stage"), &stage)
-	fmt.Sscan(r.FormValue("version"), &version)
-	kind := workflow.FormKind(r.FormValue("form"))
-	cmd, err := workflow.FormCommand(kind, stage, version, vals)
-	if err != nil {
-		c.fail(w, r, me, err)
-		return
-	}
-	cmd.Actor = me
-	// Each drawn form carries a nonce: the same form sent again (the
-	// browser's back button, a double click) acts once.
-	key := ""
-	if n := r.FormValue("nonce"); n != "" {
-		key = "console-form:" + string(me) + "|" + n
-	}
-	if _, err := c.eng.Do(r.Context(), ref, cmd, key); err != nil {
-		var refusal *workflow.Refusal
-		if errors.As(err, &refusal) && len(refusal.Fields) > 0 {
-			d, _, lerr := c.eng.Case(r.Context(), ref, me)
-			if lerr == nil {
-				if f, ok := workflow.ActionForm(c.eng.Env(), d, workflow.ActionKind(r.FormValue("action"))); ok {
-					f.Stage = stage
-					c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "home", formBody{Form: f, Action: "/form", Errors: refusal.Fields, Values: vals, People: c.people(),
-						Hidden: map[string]string{"ref": ref, "stage": fmt.Sprint(stage), "version": fmt.Sprint(version), "action": r.FormValue("action"), "form": string(kind)}}))
-					return
-				}
-			}
-		}
-		c.failOn(w, r, me, ref, err)
-		return
-	}
-	c.inbox.MarkDone(me, ref)
-	c.drain(r.Context())
-	c.setFlash(me, "Done. Everyone who needs to know has been told.")
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-type caseBody struct {
-	Dispute *workflow.Dispute
-	Facts   []workflow.Fact
-	Lines   []string
-	History []workflow.HistoryEntry
-	Actions []workflow.Action
-	Policy  *workflow.Policy
-}
-
 func (c *Console) showCase(w http.ResponseWriter, r *http.Request) {
 	me := c.me(r)
-	d, hist, err := c.eng.Case(r.Context(), r.PathValue("ref"), me)
+	body, err := htmlui.CaseFor(r.Context(), c.eng, r.PathValue("ref"), me)
 	if err != nil {
 		c.fail(w, r, me, err)
 		return
 	}
-	env := c.eng.Env()
-	body := caseBody{Dispute: d, Facts: workflow.CaseFacts(env, d, true), Lines: workflow.CaseLines(d), History: workflow.History(hist), Actions: workflow.ActionsFor(env, d, me), Policy: env.Policy}
-	c.render(w, r, http.StatusOK, "case.html", c.page(r, d.Ref, "case", body))
+	c.render(w, r, http.StatusOK, "case.html", c.page(r, body.Dispute.Ref, "case", body))
 }
 
 // recordPDF is the case's written record, for people allowed to see it.

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/escalate-app/escalate/bot/bottest"
+	"github.com/escalate-app/escalate/bot/email/smtptest"
 	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/bot/weblink"
 	"github.com/escalate-app/escalate/config"
@@ -29,7 +30,7 @@ const (
 )
 
 type rig struct {
-	smtp   *fakeSMTP
+	smtp   *smtptest.Server
 	clock  *bottest.Clock
 	st     *store.Store
 	sender *outbox.Sender
@@ -39,8 +40,8 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	f := newFakeSMTP(t)
-	srv, err := config.SMTPServer("smtp://escalate:s3cret@" + f.addr)
+	f := smtptest.New(t)
+	srv, err := config.SMTPServer("smtp://escalate:s3cret@" + f.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func newRig(t *testing.T) *rig {
 		Server: srv, From: "escalate@partnership.example",
 		Links: weblink.Links{Base: base, Signer: signer, Now: clock.Now},
 		Sent:  st, Now: clock.Now, Log: slog.New(slog.DiscardHandler),
-		TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: f.certs, MinVersion: tls.VersionTLS12},
+		TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: f.Certs, MinVersion: tls.VersionTLS12},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func (r *rig) enqueue(t *testing.T, msgs ...workflow.Message) {
 // checkClean fails unless the email carries the case, stage, deadline and
 // a working link for its recipient, and nothing of the free text or the
 // subject, in its headers or body.
-func (r *rig) checkClean(t *testing.T, m received) {
+func (r *rig) checkClean(t *testing.T, m smtptest.Mail) {
 	t.Helper()
 	for _, bad := range []string{freeText, "bruising", subjectNo, "4471902", "child protection plan", "Sam Social Worker", "Concern"} {
 		if strings.Contains(strings.ToLower(m.Raw), strings.ToLower(bad)) || strings.Contains(strings.ToLower(m.Body), strings.ToLower(bad)) {
@@ -133,7 +134,7 @@ func TestEveryEmailCarriesNoFreeTextOrSubjectRef(t *testing.T) {
 	if n, err := r.sender.RunOnce(context.Background()); err != nil || n != len(kinds) {
 		t.Fatalf("RunOnce = %d, %v", n, err)
 	}
-	got := r.smtp.received()
+	got := r.smtp.Received()
 	if len(got) != len(kinds) {
 		t.Fatalf("%d emails, want %d", len(got), len(kinds))
 	}
@@ -160,12 +161,12 @@ func TestEveryEmailCarriesNoFreeTextOrSubjectRef(t *testing.T) {
 func TestTemporaryFailureThenDeliveredExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	r.smtp.failData = []*smtp.SMTPError{{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "try again later"}}
+	r.smtp.FailData(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "try again later"})
 	r.enqueue(t, message("m1", workflow.MsgRaised, to))
 	if n, err := r.sender.RunOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("RunOnce on a 421 = %d, %v", n, err)
 	}
-	if len(r.smtp.received()) != 0 {
+	if len(r.smtp.Received()) != 0 {
 		t.Fatal("a 421 counted as received")
 	}
 	if parked, _ := r.st.Parked(ctx); len(parked) != 0 {
@@ -185,9 +186,9 @@ func TestTemporaryFailureThenDeliveredExactlyOnce(t *testing.T) {
 	if err := r.tr.Send(ctx, it); err != nil {
 		t.Fatal(err)
 	}
-	got := r.smtp.received()
-	if len(got) != 1 || r.smtp.dataCalls != 2 {
-		t.Fatalf("%d emails over %d DATA commands, want 1 over 2", len(got), r.smtp.dataCalls)
+	got := r.smtp.Received()
+	if len(got) != 1 || r.smtp.DataCalls() != 2 {
+		t.Fatalf("%d emails over %d DATA commands, want 1 over 2", len(got), r.smtp.DataCalls())
 	}
 	r.checkClean(t, got[0])
 	if id := got[0].Msg.Header.Get("Message-Id"); id != "<"+MessageID(it.ID, "escalate@partnership.example")+">" {
@@ -198,7 +199,7 @@ func TestTemporaryFailureThenDeliveredExactlyOnce(t *testing.T) {
 func TestPermanentFailureParks(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	r.smtp.unknown["left@school.example"] = true
+	r.smtp.Unknown("left@school.example")
 	r.enqueue(t, message("gone", workflow.MsgRaised, "left@school.example"), message("ok", workflow.MsgRaised, to))
 	if n, err := r.sender.RunOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("RunOnce = %d, %v", n, err)
@@ -211,8 +212,8 @@ func TestPermanentFailureParks(t *testing.T) {
 		t.Error("the parked error carries the SMTP password")
 	}
 	r.clock.Advance(24 * time.Hour)
-	if n, _ := r.sender.RunOnce(ctx); n != 0 || r.smtp.dataCalls != 1 {
-		t.Fatalf("a parked email was tried again (%d DATA)", r.smtp.dataCalls)
+	if n, _ := r.sender.RunOnce(ctx); n != 0 || r.smtp.DataCalls() != 1 {
+		t.Fatalf("a parked email was tried again (%d DATA)", r.smtp.DataCalls())
 	}
 }
 
@@ -221,7 +222,7 @@ func TestWrongPasswordIsRetriedNotSent(t *testing.T) {
 	r := newRig(t)
 	r.tr.o.Server.Password = "wrong"
 	r.enqueue(t, message("m1", workflow.MsgRaised, to))
-	if n, _ := r.sender.RunOnce(ctx); n != 0 || len(r.smtp.received()) != 0 {
+	if n, _ := r.sender.RunOnce(ctx); n != 0 || len(r.smtp.Received()) != 0 {
 		t.Fatal("sent with a wrong password")
 	}
 	if parked, _ := r.st.Parked(ctx); len(parked) != 0 {

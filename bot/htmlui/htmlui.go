@@ -6,7 +6,11 @@
 // Guarantee: a page of either surface renders a workflow.Message,
 // workflow.Form or case the same way, and no state-changing request is
 // served unless it carries this browser's CSRF token and did not come from
-// another site. Trade-off: each page is rendered from a fresh clone of the
+// another site. Steps serves what a person does to a case (a button, its
+// follow-up form, the submission) through the engine for both surfaces, and
+// CaseFor and ListOf build the case page and the list of open cases, so
+// neither surface has logic of its own: the console adds its practice
+// people and clock, the web page its links and sessions. Trade-off: each page is rendered from a fresh clone of the
 // templates (so the request's token can be a template function); at these
 // volumes that costs microseconds. Keys: none (no state outside the
 // browser's own cookie).

@@ -72,6 +72,7 @@ type harness struct {
 type harnessOpts struct {
 	engineStore func(*store.Store) engine.Store
 	socket      bool // no signing secret: Socket Mode only
+	env         func(*workflow.Env)
 }
 
 func testEnv(t testing.TB) workflow.Env {
@@ -127,6 +128,9 @@ func newHarness(t testing.TB, opt ...harnessOpts) *harness {
 	h.fake.users[uBot] = fakeUser{bot: true}
 	h.fake.groups[groupSen1] = []string{uSen1a, uSen1b}
 	h.env = testEnv(t)
+	if o.env != nil {
+		o.env(&h.env)
+	}
 	h.st = storetest.New(t, store.Options{FeedPlatforms: []string{"slack"}, Now: h.clock.Now})
 	var es engine.Store = h.st
 	if o.engineStore != nil {

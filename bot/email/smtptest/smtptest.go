@@ -1,4 +1,9 @@
-package email
+// Package smtptest is an SMTP server for tests, on 127.0.0.1:0, that
+// refuses what real servers refuse: no mail before STARTTLS and PLAIN
+// authentication with the right password (user "escalate", password
+// "s3cret"), a recipient it was told is unknown (550), and scripted
+// failures at DATA (a 421, say). It keeps every message it accepted.
+package smtptest
 
 import (
 	"crypto/ecdsa"
@@ -21,23 +26,22 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// fakeSMTP is an SMTP server on 127.0.0.1:0 that refuses what real ones
-// refuse: no mail before STARTTLS and PLAIN authentication with the right
-// password, a recipient it was told is unknown (550), and a scripted
-// temporary failure at DATA (421).
-type fakeSMTP struct {
-	addr      string
-	certs     *x509.CertPool
+// Server is the test SMTP server.
+type Server struct {
+	// Addr is host:port; Certs trusts its certificate.
+	Addr      string
+	Certs     *x509.CertPool
 	user      string
 	pass      string
 	mu        sync.Mutex
-	mails     []received
+	mails     []Mail
 	unknown   map[string]bool   // recipients answered 550
 	failData  []*smtp.SMTPError // answers to the next DATA commands
 	dataCalls int
 }
 
-type received struct {
+// Mail is one accepted message.
+type Mail struct {
 	From string
 	To   []string
 	Raw  string
@@ -45,11 +49,12 @@ type received struct {
 	Body string
 }
 
-func newFakeSMTP(t *testing.T) *fakeSMTP {
+// New starts a server that stops when the test ends.
+func New(t testing.TB) *Server {
 	t.Helper()
-	f := &fakeSMTP{user: "escalate", pass: "s3cret", unknown: map[string]bool{}}
+	f := &Server{user: "escalate", pass: "s3cret", unknown: map[string]bool{}}
 	cert, pool := selfSigned(t)
-	f.certs = pool
+	f.Certs = pool
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &fakeSession{f: f, conn: c}, nil
 	}))
@@ -60,29 +65,42 @@ func newFakeSMTP(t *testing.T) *fakeSMTP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.addr = l.Addr().String()
+	f.Addr = l.Addr().String()
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return f
 }
 
-func (f *fakeSMTP) port(t *testing.T) int {
-	_, p, _ := net.SplitHostPort(f.addr)
-	n := 0
-	for _, c := range p {
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-func (f *fakeSMTP) received() []received {
+// Received is every message accepted so far.
+func (f *Server) Received() []Mail {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]received(nil), f.mails...)
+	return append([]Mail(nil), f.mails...)
+}
+
+// Unknown makes the server answer 550 to a recipient.
+func (f *Server) Unknown(addr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unknown[addr] = true
+}
+
+// FailData makes the next DATA commands fail with these answers, in order.
+func (f *Server) FailData(errs ...*smtp.SMTPError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failData = append(f.failData, errs...)
+}
+
+// DataCalls counts the DATA commands the server was sent.
+func (f *Server) DataCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dataCalls
 }
 
 type fakeSession struct {
-	f      *fakeSMTP
+	f      *Server
 	conn   *smtp.Conn
 	authed bool
 	from   string
@@ -140,7 +158,7 @@ func (s *fakeSession) Data(r io.Reader) error {
 		return errors.New("unreadable message")
 	}
 	body, _ := io.ReadAll(m.Body)
-	s.f.mails = append(s.f.mails, received{From: s.from, To: s.to, Raw: string(raw), Msg: m, Body: string(body)})
+	s.f.mails = append(s.f.mails, Mail{From: s.from, To: s.to, Raw: string(raw), Msg: m, Body: string(body)})
 	return nil
 }
 
@@ -148,7 +166,7 @@ func (s *fakeSession) Reset()        { s.from, s.to = "", nil }
 func (s *fakeSession) Logout() error { return nil }
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// inCI: CI sets CI; there the browser tests must run, never skip.
+func inCI() bool { return os.Getenv("CI") != "" }
+
+// chromium finds Debian's Chromium; outside CI a machine without it skips.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if inCI() {
+		t.Fatal("CI is set but no Chromium is installed: .ci/run installs Debian's chromium")
+	}
+	t.Skip("no Chromium on this machine (apt-get install chromium); the browser test runs in CI")
+	return ""
+}
+
+// axeSource is axe-core's script: ESCALATE_AXE names it, else the cache
+// .ci/run installs it in (npm install --prefix ~/.cache/escalate-ci axe-core).
+func axeSource(t *testing.T) string {
+	path := os.Getenv("ESCALATE_AXE")
+	if path == "" {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, ".cache", "escalate-ci", "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if inCI() {
+			t.Fatalf("CI is set but axe-core is not at %s: .ci/run installs it", path)
+		}
+		t.Skipf("no axe-core at %s (npm install --prefix ~/.cache/escalate-ci axe-core); the accessibility test runs in CI", path)
+	}
+	return string(b)
+}
+
+type violation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// TestWebPagesAreAccessible walks the web page in headless Chromium by
+// keyboard alone (Tab and Enter) and without JavaScript (no page carries a
+// script, and the Content-Security-Policy allows none), and has axe-core
+// check each page: no serious or critical violation, on any of them.
+func TestWebPagesAreAccessible(t *testing.T) {
+	exe := chromium(t)
+	axe := axeSource(t)
+	r := newRig(t)
+	ref := r.raise(head, "school")
+	tok := r.token(head)
+	stale := r.token(head)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL+"/link/"+tok)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+	// check runs axe on the page as it stands.
+	checked := 0
+	check := func(name string) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if n, err := chromedp.Run(sctx, chromedp.Evaluate[int](`document.scripts.length`)); err != nil || n != 0 {
+			t.Errorf("%s carries %d scripts (%v): it must work without JavaScript", name, n, err)
+		}
+		if _, err := chromedp.Run(sctx, chromedp.Evaluate[any](axe+";0")); err != nil {
+			t.Fatalf("%s: load axe: %v", name, err)
+		}
+		out, err := chromedp.Run(sctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify({passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.html)}))}))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: run axe: %v", name, err)
+		}
+		var res struct {
+			Passes     int         `json:"passes"`
+			Violations []violation `json:"violations"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res.Passes == 0 {
+			t.Fatalf("%s: axe said %s", name, out)
+		}
+		for _, v := range res.Violations {
+			if v.Impact == "serious" || v.Impact == "critical" {
+				t.Errorf("%s: %s (%s): %s %v", name, v.ID, v.Impact, v.Help, v.Nodes)
+			} else {
+				t.Logf("%s: %s (%s): %s", name, v.ID, v.Impact, v.Help)
+			}
+		}
+		checked++
+	}
+	// press reaches sel by Tab alone and presses Enter on it.
+	press := func(sel string) {
+		t.Helper()
+		for i := 0; i < 40; i++ {
+			do("tab", chromedp.KeyEvent("\t"))
+			at, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement && document.activeElement.matches(`+jsString(sel)+`)`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at {
+				do("enter on "+sel, chromedp.KeyEvent("\r"))
+				return
+			}
+		}
+		t.Fatalf("Tab never reaches %s", sel)
+	}
+
+	do("the link's page", visible(`#open`))
+	check("the link's page")
+	press(`#open`)
+	do("your cases", visible(`#cases-heading`))
+	if h, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(h, ref) {
+		t.Fatalf("the list lacks %s: %q", ref, h)
+	}
+	check("your cases")
+	press(`a[href="/web/case/` + ref + `"]`)
+	do("the case", visible(`#history`))
+	check("the case")
+	press(`button[data-action="note"]`)
+	do("the note form", visible(`#f-text`))
+	check("the note form")
+	press(`#submit`) // empty: the form comes back with its error
+	do("the form's error", visible(`#form-errors`))
+	check("the form with an error")
+
+	// At 200% zoom (a 640-pixel-wide window) nothing scrolls sideways.
+	do("200% zoom", chromedp.EmulateViewport(640, 1000), chromedp.Navigate(r.srv.URL+"/web/case/"+ref), visible(`#history`))
+	if over, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
+		t.Error("the case page scrolls sideways at 200% zoom")
+	}
+	check("the case at 200%")
+
+	// The pages that let nobody in.
+	r.clock.Advance(8 * 24 * time.Hour)
+	do("an expired link", chromedp.Navigate(r.srv.URL+"/link/"+stale), visible(`#renew`))
+	check("an expired link")
+	press(`#renew`)
+	do("sent a new one", visible(`#notice`))
+	if h, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#notice`))); h != "This link has expired: we have sent you a new one" {
+		t.Errorf("after Send me a new one: %q", h)
+	}
+	check("a new link sent")
+	do("signed out", chromedp.Navigate(r.srv.URL+"/web/"), visible(`#signout`))
+	press(`#signout`)
+	do("signed out", visible(`#notice`))
+	check("signed out")
+	do("a forged link", chromedp.Navigate(r.srv.URL+"/link/v1.forged"), visible(`#notice`))
+	check("a forged link")
+	if checked < 10 {
+		t.Fatalf("axe checked %d pages", checked)
+	}
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
