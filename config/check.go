@@ -369,6 +369,18 @@ func describeStages(pw *printer, p *workflow.Policy) {
 			}
 			pw.line("  response:      %s from %s within %s of the stage opening (%s); it goes on the record", what, side, r.Within, rem)
 		}
+		if r := s.AfterResolution; r != nil {
+			what := r.What
+			if what == "" {
+				what = "a written confirmation of the outcome"
+			}
+			side := map[workflow.Side]string{workflow.SideRaiser: "the raiser's side", workflow.SideResponder: "the other side", workflow.SideChair: "whoever decides the stage"}[r.From]
+			rem := "no reminder"
+			if r.Remind.Amount > 0 {
+				rem = "reminded " + r.Remind.String() + " before"
+			}
+			pw.line("  afterwards:    when resolved here, %s from %s within %s of the resolution (%s); it goes on the record, which says while it is outstanding", what, side, r.Within, rem)
+		}
 		if s.Optional {
 			pw.line("  optional:      whoever escalates from %s may skip it, with a recorded reason", p.StageName(n-1))
 		}

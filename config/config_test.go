@@ -846,7 +846,8 @@ func TestTheExamplesCommentedPolicyIsValid(t *testing.T) {
 		t.Fatalf("the example's own policy: %v", err)
 	}
 	st := c.Policy.Stage(3)
-	if len(c.Policy.Roles) != 2 || len(c.Policy.Routes) != 1 || !st.Optional || !st.WindowAgreed || len(st.Tell) != 2 || c.Policy.Stage(2).Response == nil || c.Policy.ImmediateRiskWindow.Amount == 0 {
+	if len(c.Policy.Roles) != 2 || len(c.Policy.Routes) != 1 || !st.Optional || !st.WindowAgreed || len(st.Tell) != 2 || c.Policy.Stage(2).Response == nil || c.Policy.ImmediateRiskWindow.Amount == 0 ||
+		c.Policy.RaiseWithin.Amount == 0 || c.Policy.Routes[0].RaiseWithin.Amount == 0 || c.Policy.Stage(2).AfterResolution == nil {
 		t.Errorf("the example documents fewer keys than expected: %+v", c.Policy)
 	}
 }

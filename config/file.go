@@ -105,6 +105,7 @@ type stageFile struct {
 	Tell               []string      `yaml:"tell"`
 	DeciderAgency      string        `yaml:"decider_agency"`
 	Response           *responseFile `yaml:"response"`
+	AfterResolution    *responseFile `yaml:"after_resolution"`
 	Meeting            *meetingFile  `yaml:"meeting"`
 	NotifyBusinessTeam bool          `yaml:"notify_business_team"`
 	Final              string        `yaml:"final"`

@@ -305,20 +305,30 @@ func parseStages(sfs []stageFile, prefix string, probs *problems, reported *[]st
 			st.Meeting = &workflow.MeetingRule{ConvenedBy: workflow.Side(strings.TrimSpace(mf.ConvenedBy)), IndependentlyChaired: mf.IndependentlyChaired,
 				Agencies: mf.Agencies, Name: strings.TrimSpace(mf.Name)}
 		}
-		if rf := sf.Response; rf != nil {
-			r := &workflow.ResponseRule{From: workflow.Side(strings.TrimSpace(rf.From)), What: strings.TrimSpace(rf.What)}
-			if rf.Within.node == nil || rf.Within.node.Tag == "!!null" {
-				probs.add(path+".response.within", "is required (e.g. \"3 working days\")")
-				*reported = append(*reported, path+".response.within")
-			} else if r.Within, ok = parseWindow(rf.Within.node, path+".response.within", probs); !ok {
-				*reported = append(*reported, path+".response.within")
-			}
-			if r.Remind, ok = parseWindow(rf.Remind.node, path+".response.remind", probs); !ok {
-				*reported = append(*reported, path+".response.remind")
-			}
-			st.Response = r
-		}
+		st.Response = parseResponse(sf.Response, path+".response", "3 working days", probs, reported)
+		st.AfterResolution = parseResponse(sf.AfterResolution, path+".after_resolution", "2 working days", probs, reported)
 		out = append(out, st)
 	}
 	return out
+}
+
+// parseResponse reads a written response a stage asks of one side (its
+// response:, or its after_resolution:), adding the windows it could not
+// read to reported; nil when the stage asks none.
+func parseResponse(rf *responseFile, path, example string, probs *problems, reported *[]string) *workflow.ResponseRule {
+	if rf == nil {
+		return nil
+	}
+	var ok bool
+	r := &workflow.ResponseRule{From: workflow.Side(strings.TrimSpace(rf.From)), What: strings.TrimSpace(rf.What)}
+	if rf.Within.node == nil || rf.Within.node.Tag == "!!null" {
+		probs.add(path+".within", "is required (e.g. %q)", example)
+		*reported = append(*reported, path+".within")
+	} else if r.Within, ok = parseWindow(rf.Within.node, path+".within", probs); !ok {
+		*reported = append(*reported, path+".within")
+	}
+	if r.Remind, ok = parseWindow(rf.Remind.node, path+".remind", probs); !ok {
+		*reported = append(*reported, path+".remind")
+	}
+	return r
 }

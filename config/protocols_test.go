@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +47,17 @@ type protocolJourney struct {
 	// agree (window_agreed).
 	sooner Date
 	agreed map[int]workflow.Date
+	// decided is the date of the decision given at raise ("" is Friday 27
+	// February, in time for every protocol's limit on raising when raised
+	// on Monday 2 March); late is the reason given when it is past the
+	// limit ("" when in time).
+	decided Date
+	late    string
+	// resolveAt is the stage the case is resolved at, when before the last.
+	resolveAt int
+	// letter: the written response the resolving stage asks after
+	// resolution is given (else left outstanding, as the record says).
+	letter bool
 }
 
 // Date is a working day as the forms give it.
@@ -82,6 +94,19 @@ var protocolWants = map[string]protocolWant{
 			if s := p.Stages[2]; s.Window != (workflow.Window{Amount: 5, Unit: workflow.WorkingDays}) || s.Meeting == nil || s.Meeting.ConvenedBy != workflow.SideResponder {
 				t.Errorf("the meeting stage: %s, %+v; want 5 working days, a meeting the receiving side convenes", s.Window, s.Meeting)
 			}
+			if w := p.RaiseWithin; w != (workflow.Window{Amount: 2, Unit: workflow.WorkingDays}) {
+				t.Errorf("raised within %s, want 2 working days of the disagreement", w)
+			}
+			// The outcome by letter: within a further 2 working days at
+			// stages 1 and 2, 48 hours after the meeting; stage 3 is a default.
+			for i, w := range []workflow.Window{{Amount: 2, Unit: workflow.WorkingDays}, {Amount: 2, Unit: workflow.WorkingDays}, {Amount: 48, Unit: workflow.Hours}} {
+				if r := p.Stages[i].AfterResolution; r == nil || r.From != workflow.SideResponder || r.Within != w || !strings.Contains(r.What, "letter") {
+					t.Errorf("stage %d: the outcome by letter within %s: %+v", i+1, w, r)
+				}
+			}
+			if r := p.Stages[3].AfterResolution; r != nil {
+				t.Errorf("stage 4 (a default) asks %+v after resolution", r)
+			}
 		},
 		journeys: []protocolJourney{{
 			raiser: "hv", responder: "sw", responderAgency: "sefton-csc", subject: workflow.SubjectChild,
@@ -93,8 +118,36 @@ var protocolWants = map[string]protocolWant{
 				3: {{"hv-lead"}, {"sw-svc"}},
 				4: {{"hv-hos"}, {"sw-hos"}},
 			},
+		}, {
+			// Raised after the 2 working days, with a reason; resolved
+			// between the service managers, who confirm it by letter.
+			raiser: "hv", responder: "sw", responderAgency: "sefton-csc", subject: workflow.SubjectChild,
+			decided: "2026-02-20", late: "The decision letter reached health visiting only this morning.",
+			resolveAt: 2, letter: true,
+			visited:   []int{1, 2},
+			consulted: []string{"hv-tm", "sw-tm"},
+			holders:   map[int][2][]string{2: {{"hv-lead"}, {"sw-svc"}}},
+		}, {
+			// Resolved between the practitioners; the letter advising the
+			// outcome is left outstanding, as the record says.
+			raiser: "hv", responder: "sw", responderAgency: "sefton-csc", subject: workflow.SubjectChild,
+			resolveAt: 1,
+			visited:   []int{1},
+			consulted: []string{"hv-tm", "sw-tm"},
+		}, {
+			// Resolved at the service managers' meeting; the complainant
+			// agency is notified by letter.
+			raiser: "hv", responder: "sw", responderAgency: "sefton-csc", subject: workflow.SubjectChild,
+			resolveAt: 3, letter: true,
+			visited:   []int{1, 2, 3},
+			consulted: []string{"hv-tm", "sw-tm"},
+			holders:   map[int][2][]string{3: {{"hv-lead"}, {"sw-svc"}}},
 		}},
 		quotes: []string{
+			"verbally or in writing within 2 working days of the disagreement",
+			"advise the agency of the outcome by letter within a further 2 working days",
+			"write to the complainant agency confirming the outcome within 2 working days",
+			"notified of the outcome by letter within 48 hours",
 			"must speak to the agency within 3 working days",
 			"each practitioner should raise their concerns with their lead for safeguarding",
 			"The receiving service manager must aim to come to an agreement within 2 working days",
@@ -332,13 +385,19 @@ var protocolWants = map[string]protocolWant{
 					t.Errorf("stage %d told %v", i+1, p.Stages[i].Tell)
 				}
 			}
-			if r := p.RouteFor(workflow.CatConferenceRefused); r == nil || r.ID != "conference" {
-				t.Errorf("conference dissent route: %+v", r)
+			if r := p.RouteFor(workflow.CatConferenceRefused); r == nil || r.ID != "conference" || r.RaiseWithin != (workflow.Window{Amount: 72, Unit: workflow.Hours}) {
+				t.Errorf("conference dissent route (raised within 72 hours of the conference): %+v", r)
+			}
+			if p.RaiseWithin != (workflow.Window{}) {
+				t.Errorf("7.2 sets no limit on raising, the file says %s", p.RaiseWithin)
 			}
 		},
 		journeys: []protocolJourney{
 			{
+				// 7.2 sets no limit on raising: a decision weeks ago is raised
+				// with no reason asked.
 				raiser: "dc", responder: "sw", responderAgency: "wscc-csc", subject: workflow.SubjectChild,
+				decided:   "2026-01-05",
 				agreed:    map[int]workflow.Date{1: "2026-03-04"},
 				visited:   []int{1, 2, 3},
 				consulted: []string{"csc-cpa"},
@@ -355,6 +414,14 @@ var protocolWants = map[string]protocolWant{
 					1: {{"dc"}, {"cc"}},
 					2: {{"di"}, {"sw-sm"}},
 				},
+			},
+			{
+				// Dissent raised more than 72 hours after Thursday's
+				// conference, with the reason.
+				raiser: "dc", responder: "cc", responderAgency: "wscc-csc", subject: workflow.SubjectChild,
+				category: workflow.CatConferenceRefused,
+				decided:  "2026-02-26", late: "The conference minutes reached us only this morning.",
+				visited: []int{1, 2},
 			},
 		},
 		quotes: []string{
@@ -565,7 +632,7 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 	}
 	do(workflow.Command{Kind: workflow.CmdRaise, Actor: console(j.raiser)[0], Raise: &workflow.RaiseInput{
 		Ref: "ESC-2026-0001", SubjectType: j.subject, SubjectRef: "CS-123456", Category: category,
-		DecisionDisputed: "The referral was closed with no assessment.", DecisionDate: "2026-02-27", Plan: plan,
+		DecisionDisputed: "The referral was closed with no assessment.", DecisionDate: cmp.Or(j.decided, "2026-02-27"), Plan: plan, LateReason: j.late,
 		Disagreement: "The risks at home are not resolved.", OutcomeSought: "An assessment.", Evidence: "Two missed appointments.",
 		ResponderAgency: j.responderAgency, Responder: console(j.responder)[0], CoRaisers: console(j.coRaisers...),
 		Sooner: sooner(j.sooner),
@@ -573,6 +640,7 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 	if j.sooner != "" {
 		checkDeadline(t, env, d, j.sooner)
 	}
+	checkRaisedLate(t, d, hist[0], j.late)
 	visited := []int{d.Stage}
 	met, resolvedAtMeeting := 0, false
 	checkHolders := func() {
@@ -626,7 +694,7 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 			if d.Meeting == nil || d.Meeting.Stage != d.Stage || !slices.Equal(d.Meeting.Attendees, h.All()) {
 				t.Fatalf("stage %d: the meeting is not recorded: %+v", d.Stage, d.Meeting)
 			}
-			last := d.Stage == len(stages)
+			last := d.Stage == len(stages) || d.Stage == j.resolveAt
 			do(workflow.Command{Kind: workflow.CmdMeetingOutcome, Actor: convener[0], ExpectStage: d.Stage, MeetingResolved: last,
 				Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}})
 			met++
@@ -635,7 +703,7 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 				break
 			}
 		}
-		if d.Stage == len(stages) {
+		if d.Stage == len(stages) || d.Stage == j.resolveAt {
 			break
 		}
 		next := d.Stage + 1
@@ -667,6 +735,23 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 		do(workflow.Command{Kind: workflow.CmdPropose, Actor: h.Responder[0], Proposal: &workflow.Proposal{Outcome: "An assessment will start this week.", RecordedOnFile: true}, ExpectStage: d.Stage})
 		do(workflow.Command{Kind: workflow.CmdConfirm, Actor: h.Raiser[0], ExpectStage: d.Stage})
 	}
+	if r := last.AfterResolution; r != nil {
+		// The written response after resolution: due, on the record as
+		// outstanding, offered to its side; given when the journey says.
+		writer := d.Current().Side(r.From)[0]
+		what, status, ok := workflow.AfterResolutionStatus(env, d)
+		if !ok || !strings.HasSuffix(status, "not yet given") || !slices.ContainsFunc(workflow.ActionsFor(env, d, writer), func(a workflow.Action) bool { return a.Kind == workflow.ActRespond }) {
+			t.Errorf("stage %d: after resolution %q %q %v, or not offered to %s", d.Stage, what, status, ok, writer)
+		}
+		if j.letter {
+			do(workflow.Command{Kind: workflow.CmdRespond, Actor: writer, Text: "We confirm the outcome: an assessment starts this week.", ExpectStage: d.Stage})
+			if _, status, _ := workflow.AfterResolutionStatus(env, d); !strings.HasPrefix(status, "given by ") || d.AfterGivenBy != writer {
+				t.Errorf("stage %d: the letter is not recorded: %q", d.Stage, status)
+			}
+		}
+	} else if j.letter {
+		t.Errorf("stage %d asks for nothing after resolution", d.Stage)
+	}
 	if !slices.Equal(visited, j.visited) {
 		t.Errorf("stages visited %v, want %v", visited, j.visited)
 	}
@@ -681,6 +766,16 @@ func runJourney(t *testing.T, env workflow.Env, j protocolJourney) {
 		if !slices.ContainsFunc(hist, func(e workflow.Event) bool { return strings.Contains(e.Summary, skipped) }) {
 			t.Errorf("the record does not say %q: %v", skipped, summariesOf(hist))
 		}
+	}
+}
+
+// checkRaisedLate: a case raised after its protocol's time limit is raised,
+// with the reason on the raise's record; one in time says nothing of it.
+func checkRaisedLate(t *testing.T, d *workflow.Dispute, raised workflow.Event, late string) {
+	t.Helper()
+	said := strings.Contains(raised.Summary, "raised after the policy's time limit")
+	if d.RaisedLate != (late != "") || d.LateReason != late || said != (late != "") || !strings.Contains(raised.Text, late) {
+		t.Errorf("raised late %v (reason %q), the raise says %q %q; want late %v", d.RaisedLate, d.LateReason, raised.Summary, raised.Text, late != "")
 	}
 }
 

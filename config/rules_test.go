@@ -84,3 +84,55 @@ policy:
 		}
 	}
 }
+
+// A written response after resolution, read, printed by check-config, and
+// named by path and line when it cannot be.
+func TestAWrittenResponseAfterResolutionInTheFile(t *testing.T) {
+	file := `
+policy:
+  partnership: P
+  subjects: [child]
+  stages:
+    - name: One
+      role: practitioner
+      window: a working week
+      after_resolution: {from: responder, within: 2 working days, remind: 1 working day, what: a letter confirming the outcome}
+    - name: Two
+      role: chair
+      window: 1 working day
+      final: chair_resolves
+      after_resolution: {from: chair, within: 48 hours}
+`
+	c, err := Parse([]byte(file), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Policy.Stage(1).AfterResolution
+	if r == nil || r.From != workflow.SideResponder || r.Within != (workflow.Window{Amount: 2, Unit: workflow.WorkingDays}) || r.Remind != (workflow.Window{Amount: 1, Unit: workflow.WorkingDays}) || r.What != "a letter confirming the outcome" {
+		t.Fatalf("after_resolution %+v", r)
+	}
+	if r := c.Policy.Stage(2).AfterResolution; r == nil || r.From != workflow.SideChair || r.Within != (workflow.Window{Amount: 48, Unit: workflow.Hours}) {
+		t.Fatalf("the chair's after_resolution %+v", r)
+	}
+	out := describeText(t, c)
+	for _, want := range []string{
+		"  afterwards:    when resolved here, a letter confirming the outcome from the other side within 2 working days of the resolution (reminded 1 working day before); it goes on the record, which says while it is outstanding",
+		"  afterwards:    when resolved here, a written confirmation of the outcome from whoever decides the stage within 48 hours of the resolution (no reminder)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, out)
+		}
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"from: responder", "from: them", `policy.stages[0].after_resolution.from: must be raiser or responder, not "them" (line 9)`},
+		{"within: 2 working days", "within: later", "policy.stages[0].after_resolution.within: write a window as"},
+		{"within: 2 working days, ", "", `policy.stages[0].after_resolution.within: is required (e.g. "2 working days") (line 9)`},
+		{"remind: 1 working day", "remind: 2 working days", "policy.stages[0].after_resolution.remind: must be shorter than within (2 working days) (line 9)"},
+		{"from: chair", "from: responder", `policy.stages[1].after_resolution.from: must be chair at a stage one person decides (whoever decides writes it), not "responder" (line 14)`},
+	} {
+		msg := errString(func() error { _, err := Parse([]byte(strings.Replace(file, tc.from, tc.to, 1)), env()); return err }())
+		if !strings.Contains(msg, tc.want) || strings.Count(msg, "after_resolution") != 1 {
+			t.Errorf("%s → %s: error lacks %q (once): %s", tc.from, tc.to, tc.want, msg)
+		}
+	}
+}

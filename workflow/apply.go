@@ -112,6 +112,8 @@ func Apply(env Env, d *Dispute, history []Event, cmd Command) (*Result, error) {
 		err = a.meetingOutcome()
 	case CmdResponseNudge, CmdResponseLapse:
 		err = a.responseTimer()
+	case CmdAfterNudge, CmdAfterLapse:
+		err = a.afterTimer()
 	default:
 		err = refuse(RefuseInvalid, "unknown command %q", cmd.Kind)
 	}
@@ -141,7 +143,8 @@ type applier struct {
 // forms drawn before the case moved on.
 func (a *applier) check() error {
 	d, c := a.old, a.cmd
-	timerCmd := c.Kind == CmdNudge || c.Kind == CmdLapse || c.Kind == CmdPrompt || c.Kind == CmdPurge || c.Kind == CmdResponseNudge || c.Kind == CmdResponseLapse
+	timerCmd := c.Kind == CmdNudge || c.Kind == CmdLapse || c.Kind == CmdPrompt || c.Kind == CmdPurge || c.Kind == CmdResponseNudge || c.Kind == CmdResponseLapse ||
+		c.Kind == CmdAfterNudge || c.Kind == CmdAfterLapse
 	if timerCmd && c.Actor != SystemActor {
 		return refuse(RefuseNotAllowed, "only Escalate itself can do that")
 	}
@@ -149,7 +152,9 @@ func (a *applier) check() error {
 		return refuse(RefuseNotAllowed, "only a person can do that, not Escalate itself")
 	}
 	post := c.Kind == CmdDebrief || c.Kind == CmdLearning || c.Kind == CmdPurge
-	if d.State.Closed() && !post {
+	// A resolved case still takes the written response its stage asks
+	// after resolution, and that response's timers.
+	if d.State.Closed() && !post && !afterCommand(d, c.Kind) {
 		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
 	}
 	if !d.State.Closed() && post {

@@ -36,6 +36,9 @@ func ActionsFor(env Env, d *Dispute, u UserID) []Action {
 	}
 	if d.State.Closed() {
 		var acts []Action
+		if r := afterRule(env.Policy, d); r != nil && afterAwaited(d) && contains(d.Current().Side(r.From), u) {
+			acts = append(acts, act(ActRespond, "Written response", "primary"))
+		}
 		if d.IsInvolved(u) && !d.Purged {
 			acts = append(acts, act(ActDebrief, "Debrief", ""))
 		}
@@ -139,6 +142,10 @@ func CaseFacts(env Env, d *Dispute, withSubject bool) []Fact {
 		}
 		f = append(f, Fact{Label: "Window closes", Value: v, Time: &dl})
 	}
+	if r := afterRule(p, d); r != nil && afterAwaited(d) {
+		due := d.AfterDue
+		f = append(f, Fact{Label: afterLabel(r) + " due", Value: formatTime(due, env.Calendar.Location()), Time: &due})
+	}
 	return f
 }
 
@@ -198,6 +205,9 @@ func (a *applier) recordToAll(title string) {
 	lines := append([]string(nil), a.caseLines()...)
 	if a.d.Outcome != nil {
 		lines = append(lines, proposalLines(*a.d.Outcome)...)
+	}
+	if label, status, ok := AfterResolutionStatus(a.env, a.d); ok {
+		lines = append(lines, label+": "+status)
 	}
 	hist := a.historyWith()
 	for _, u := range a.audience() {

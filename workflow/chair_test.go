@@ -393,7 +393,7 @@ func TestFreeTextCoversEveryTextField(t *testing.T) {
 		"Dispute.Ref": true, "Dispute.PolicyID": true, "Dispute.Route": true, "Dispute.SubjectType": true, "Dispute.Category": true,
 		"Dispute.DecisionDate": true, "Dispute.Plan": true, "Dispute.State": true,
 		"Party.Agency": true, "Party.Person": true, "Proposal.ProposedBy": true, "Proposal.ProposedBySide": true,
-		"Proposal.ConfirmedBy": true, "Debrief.By": true,
+		"Proposal.ConfirmedBy": true, "Debrief.By": true, "Dispute.AfterGivenBy": true,
 	}
 	d := &Dispute{Proposal: &Proposal{}, Outcome: &Proposal{}, Debriefs: []Debrief{{}, {}}}
 	var fill func(v reflect.Value, path string)

@@ -29,7 +29,7 @@ const (
 )
 
 // CommandKinds lists every command, for metrics and fuzzing.
-var CommandKinds = []CommandKind{CmdRaise, CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdNudge, CmdLapse, CmdPrompt, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdDebrief, CmdLearning, CmdPurge, CmdSetDeadline, CmdRespond, CmdResponseNudge, CmdResponseLapse, CmdConveneMeeting, CmdMeetingOutcome}
+var CommandKinds = []CommandKind{CmdRaise, CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdNudge, CmdLapse, CmdPrompt, CmdAssignHolder, CmdConvenePanel, CmdResolve, CmdDebrief, CmdLearning, CmdPurge, CmdSetDeadline, CmdRespond, CmdResponseNudge, CmdResponseLapse, CmdConveneMeeting, CmdMeetingOutcome, CmdAfterNudge, CmdAfterLapse}
 
 // RaiseInput is what the raiser fills in.
 type RaiseInput struct {
@@ -149,7 +149,8 @@ func (t Timer) ID() string { return fmt.Sprintf("%s|%s|%d", t.Ref, t.Kind, t.Sta
 // Command is the command the timer runs.
 func (t Timer) Command(now time.Time) Command {
 	k := map[TimerKind]CommandKind{TimerRemind: CmdNudge, TimerLapse: CmdLapse, TimerPrompt: CmdPrompt,
-		TimerResponseRemind: CmdResponseNudge, TimerResponseDue: CmdResponseLapse}[t.Kind]
+		TimerResponseRemind: CmdResponseNudge, TimerResponseDue: CmdResponseLapse,
+		TimerAfterRemind: CmdAfterNudge, TimerAfterDue: CmdAfterLapse}[t.Kind]
 	tt := t
 	return Command{Kind: k, Actor: SystemActor, At: now, Timer: &tt}
 }

@@ -102,6 +102,12 @@ type Dispute struct {
 	ResponseDue time.Time `json:"response_due,omitzero"`
 	RespondedAt time.Time `json:"responded_at,omitzero"`
 	LapsedCount int       `json:"lapsed_count"` // windows that lapsed over the case's life
+	// AfterDue is when the written response the resolving stage asks after
+	// resolution is due (Stage.AfterResolution); AfterGivenAt and
+	// AfterGivenBy say when it was given and by whom.
+	AfterDue     time.Time `json:"after_resolution_due,omitzero"`
+	AfterGivenAt time.Time `json:"after_resolution_given_at,omitzero"`
+	AfterGivenBy UserID    `json:"after_resolution_given_by,omitempty"`
 
 	Proposal       *Proposal `json:"proposal,omitempty"`
 	Outcome        *Proposal `json:"outcome,omitempty"`

@@ -362,7 +362,7 @@ func acceptedProblems(env Env, old *Dispute, cmd Command, res *Result, secrets [
 	oldVersion, oldStage := 0, 0
 	if old != nil {
 		oldVersion, oldStage = old.Version, old.Stage
-		if old.State.Closed() && !slices.Contains([]CommandKind{CmdDebrief, CmdLearning, CmdPurge}, cmd.Kind) {
+		if old.State.Closed() && !slices.Contains([]CommandKind{CmdDebrief, CmdLearning, CmdPurge}, cmd.Kind) && !afterCommand(old, cmd.Kind) {
 			add("a closed case accepted %s", cmd.Kind)
 		}
 		if d == old {
@@ -410,11 +410,18 @@ func acceptedProblems(env Env, old *Dispute, cmd Command, res *Result, secrets [
 		add("nobody holds stage %d: %+v", d.Stage, d.Holders)
 	}
 	if d.State.Closed() {
-		if d.ClosedAt.IsZero() || len(res.Timers) > 0 || d.Proposal != nil {
+		// A closed case keeps no timers, except those of the written
+		// response its stage asks after resolution, while it is awaited.
+		if d.ClosedAt.IsZero() || len(res.Timers) > 0 && !afterAwaited(d) || d.Proposal != nil {
 			add("closed with ClosedAt %v, timers %v, proposal %v", d.ClosedAt, res.Timers, d.Proposal)
 		}
 		if old != nil && !old.State.Closed() && !res.ClearTimers {
 			add("closing did not clear the timers")
+		}
+		for _, tm := range res.Timers {
+			if tm.Kind != TimerAfterRemind && tm.Kind != TimerAfterDue {
+				add("a closed case has a %s timer", tm.Kind)
+			}
 		}
 	}
 	if (d.State == StateProposed) != (d.Proposal != nil) {

@@ -343,6 +343,9 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 	case ActMeeting, ActMeetingOutcome:
 		return meetingForm(env, d, k, base)
 	case ActRespond:
+		if d.State == StateResolved {
+			return afterResolutionForm(env, d, base)
+		}
 		r := env.Policy.Stage(d.Stage).Response
 		if r == nil {
 			return Form{}, false

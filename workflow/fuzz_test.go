@@ -106,8 +106,9 @@ func fuzzCommand(r *fuzzBytes, step int, d *Dispute, at *time.Time, pending map[
 		}
 	case CmdLearning:
 		cmd.Themes = [][]string{{fmt.Sprintf("Theme-%d", pb)}, nil, {strings.Repeat("t", 81)}, {"Drift", "Thresholds", "Drift"}}[pb%4]
-	case CmdNudge, CmdLapse, CmdPrompt:
-		tk := map[CommandKind]TimerKind{CmdNudge: TimerRemind, CmdLapse: TimerLapse, CmdPrompt: TimerPrompt}[kind]
+	case CmdNudge, CmdLapse, CmdPrompt, CmdAfterNudge, CmdAfterLapse:
+		tk := map[CommandKind]TimerKind{CmdNudge: TimerRemind, CmdLapse: TimerLapse, CmdPrompt: TimerPrompt,
+			CmdAfterNudge: TimerAfterRemind, CmdAfterLapse: TimerAfterDue}[kind]
 		var real []Timer
 		for _, tm := range pending {
 			if tm.Kind == tk {
@@ -160,6 +161,11 @@ func runCommands(t *testing.T, data []byte) *tcase {
 			env.Policy.Stages[3].Final = FinalChairResolve
 		}
 		env.Policy.NotifyOnResolution = h0&4 == 0
+		if h0&8 != 0 {
+			// A letter confirming the outcome after stage 2 and the chair's.
+			env.Policy.Stages[1].AfterResolution = &ResponseRule{From: SideResponder, Within: Window{2, WorkingDays}, Remind: Window{1, WorkingDays}}
+			env.Policy.Stages[3].AfterResolution = &ResponseRule{From: SideChair, Within: Window{1, WorkingDays}}
+		}
 		in := raiseInput()
 		if s := int(h1 % 4); s > 0 {
 			in.ImmediateRisk, in.StartStage, in.StartReason = true, s+1, "SECRET start reason"
@@ -200,7 +206,7 @@ func runCommands(t *testing.T, data []byte) *tcase {
 			if cmd.ExpectStage != 0 && cmd.ExpectStage != old.Stage {
 				t.Fatalf("step %d: %s accepted from a button drawn at stage %d, case at %d", step, cmd.Kind, cmd.ExpectStage, old.Stage)
 			}
-			if old.State.Closed() && !isPostClosure(cmd.Kind) {
+			if old.State.Closed() && !isPostClosure(cmd.Kind) && !afterCommand(old, cmd.Kind) {
 				t.Fatalf("step %d: closed case accepted %s", step, cmd.Kind)
 			}
 			if !old.State.Closed() && isPostClosure(cmd.Kind) {
@@ -225,8 +231,20 @@ func runCommands(t *testing.T, data []byte) *tcase {
 				if !alive {
 					t.Fatalf("step %d: after %s the open case has no lapse or prompt pending: %v", step, cmd.Kind, pending)
 				}
-			} else if len(pending) > 0 {
-				t.Fatalf("step %d: a closed case keeps timers %v", step, pending)
+			} else {
+				// A closed case keeps no timers, but a resolved one waiting
+				// for its written response after resolution keeps that
+				// response's lapse until it is given.
+				due := false
+				for _, tm := range pending {
+					if !afterAwaited(d) || tm.Kind != TimerAfterRemind && tm.Kind != TimerAfterDue {
+						t.Fatalf("step %d: a closed case keeps timers %v", step, pending)
+					}
+					due = due || tm.Kind == TimerAfterDue
+				}
+				if afterAwaited(d) && !due && !slices.ContainsFunc(c.hist, func(e Event) bool { return e.Kind == CmdAfterLapse }) {
+					t.Fatalf("step %d: a written response after resolution is awaited with no lapse pending: %v", step, pending)
+				}
 			}
 		}
 		return c
@@ -294,6 +312,10 @@ func fuzzSeeds() [][]byte {
 			return encodeSeed(2, 3, steps...)
 		}(),
 		// Bad input of every kind.
+		// A letter confirming the outcome after stage 2: reminded, overdue,
+		// refused from the wrong side, given late; then a debrief.
+		encodeSeed(8, 0, say(CmdEscalate, sw), say(CmdPropose, lmB), say(CmdConfirm, lmA), timer(CmdAfterNudge), timer(CmdAfterLapse),
+			say(CmdRespond, lmA), say(CmdRespond, lmB), say(CmdDebrief, lmB)),
 		encodeSeed(0, 0, fuzzStep{kind: CmdComment, actor: hv, text: 4}, fuzzStep{kind: CmdPropose, actor: hv, payload: 2, text: 2},
 			fuzzStep{kind: CmdPropose, actor: hv, payload: 4}, fuzzStep{kind: CmdEscalate, actor: sw, text: 1},
 			fuzzStep{kind: "bogus", actor: sw}, fuzzStep{kind: CmdRaise, actor: sw, text: 2}),
@@ -326,5 +348,9 @@ func TestFuzzSeedsWalkTheirPaths(t *testing.T) {
 	c = runCommands(t, seeds[4])
 	if d := c.d; d.Version != 1 {
 		t.Errorf("strangers changed the case: version %d", d.Version)
+	}
+	c = runCommands(t, seeds[5])
+	if d := c.d; d.State != StateResolved || d.AfterGivenBy != lmB || !d.AfterGivenAt.After(d.AfterDue) || len(d.Debriefs) != 1 || len(c.hist) != 8 {
+		t.Errorf("seed 5 ends %s, letter given by %q at %v (due %v), %d debriefs, %d events", d.State, d.AfterGivenBy, d.AfterGivenAt, d.AfterDue, len(d.Debriefs), len(c.hist))
 	}
 }

@@ -125,7 +125,7 @@ func TestLabels(t *testing.T) {
 	if Date("2026-02-29").Valid() || !Date("2028-02-29").Valid() || Date("2026-02-30").Valid() || Date("29/02/2028").Valid() || Date("").Valid() {
 		t.Error("Date.Valid")
 	}
-	if len(CommandKinds) != 22 || slices.Contains(CommandKinds, "") {
+	if len(CommandKinds) != 24 || slices.Contains(CommandKinds, "") {
 		t.Errorf("CommandKinds %q", CommandKinds)
 	}
 }

@@ -85,6 +85,10 @@ type Stage struct {
 	// Response is a written response the stage asks of one side by a
 	// deadline of its own.
 	Response *ResponseRule `yaml:"response,omitempty" json:"response,omitempty"`
+	// AfterResolution is a written response the stage asks of one side
+	// once a case is resolved at it ("confirm the outcome by letter within
+	// a further 2 working days"), due from the resolution.
+	AfterResolution *ResponseRule `yaml:"after_resolution,omitempty" json:"after_resolution,omitempty"`
 	// DeciderAgency is the agency whose holder of Role decides the last
 	// stage (Final decider).
 	DeciderAgency string `yaml:"decider_agency,omitempty" json:"decider_agency,omitempty"`
@@ -224,6 +228,7 @@ func (p *Policy) Validate() []PolicyError {
 		errs = append(errs, validateWindow(path+".window", s.Window, true)...)
 		errs = append(errs, validateWindow(path+".remind", s.Remind, false)...)
 		errs = append(errs, validateResponse(path, s, add)...)
+		errs = append(errs, validateAfterResolution(path, s, add)...)
 		validateMeeting(path, s, add)
 		// Windows of unknown units are reported above and cannot be compared.
 		if s.Remind.Amount > 0 && s.Window.Amount > 0 && validUnit(s.Remind.Unit) && validUnit(s.Window.Unit) && approx(s.Remind) >= approx(s.Window) {

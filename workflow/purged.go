@@ -18,7 +18,8 @@ var purgedSteps = map[CommandKind]string{
 	CmdPurge: "Free text removed after the retention period", CmdSetDeadline: "Deadline set",
 	CmdRespond: "Written response given", CmdResponseNudge: "Written response reminder sent",
 	CmdResponseLapse: "Written response overdue", CmdConveneMeeting: "Meeting convened",
-	CmdMeetingOutcome: "Meeting outcome recorded",
+	CmdMeetingOutcome: "Meeting outcome recorded", CmdAfterNudge: "Written response after resolution reminder sent",
+	CmdAfterLapse: "Written response after resolution overdue",
 }
 
 // Purged is the event as a purged case's log keeps it: its kind, time,

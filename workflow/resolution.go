@@ -103,6 +103,10 @@ func (a *applier) close(s State, outcome *Proposal) {
 	a.d.Outcome = outcome
 	a.d.Lapsed = false
 	a.res.ClearTimers = true
+	a.res.Timers = nil
+	if s == StateResolved {
+		a.openAfterResolution()
+	}
 }
 
 func (a *applier) reject() error {

@@ -71,6 +71,9 @@ func (a *applier) openResponse(st Stage) {
 
 // respond: a holder on the side the stage asks gives its written response.
 func (a *applier) respond() error {
+	if a.d.State == StateResolved {
+		return a.respondAfter()
+	}
 	side, err := a.requireHolder()
 	if err != nil {
 		return err

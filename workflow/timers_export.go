@@ -6,12 +6,14 @@ import "time"
 // the transitions compute them: before its window lapses, the stage's
 // reminder (while it is still ahead) and its lapse; once lapsed, the daily
 // prompt. The scheduler's auditor compares them with the store's timer index
-// and puts back any that went missing. A closed case needs none.
+// and puts back any that went missing. A closed case needs none, except
+// while a resolved one waits for the written response its stage asks
+// after resolution (its reminder and lapse).
 func StageTimers(cal Calendar, d *Dispute, p *Policy, now time.Time) []Timer {
-	if d.State.Closed() {
-		return nil
-	}
 	p = p.For(d)
+	if d.State.Closed() {
+		return afterTimers(cal, d, afterRule(p, d), now)
+	}
 	if d.Lapsed {
 		return []Timer{PromptTimer(cal, d, now)}
 	}

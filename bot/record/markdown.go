@@ -111,6 +111,9 @@ func Markdown(w io.Writer, rec Record) error {
 		if len(rec.Panel) > 0 {
 			field("Resolution panel", strings.Join(rec.Panel, ", "))
 		}
+		if a := rec.AfterResolution; a != nil {
+			field(a.What, a.Status)
+		}
 	case rec.State == StateLabel(workflow.StateWithdrawn):
 		line("Withdrawn by %s on %s.", rec.Raiser.Person, FormatTime(rec.Closed))
 		if rec.WithdrawReason != "" {

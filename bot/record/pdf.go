@@ -184,6 +184,9 @@ func PDF(w io.Writer, rec Record) error {
 		if len(rec.Panel) > 0 {
 			indented(0, "Resolution panel:", strings.Join(rec.Panel, ", "))
 		}
+		if a := rec.AfterResolution; a != nil {
+			indented(0, a.What+":", a.Status)
+		}
 	case rec.State == StateLabel(workflow.StateWithdrawn):
 		para(fmt.Sprintf("Withdrawn by %s on %s.", rec.Raiser.Person, FormatTime(rec.Closed)))
 		if rec.WithdrawReason != "" {

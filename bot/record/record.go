@@ -67,6 +67,10 @@ type Record struct {
 
 	// Outcome is the agreed (or the chair's) outcome of a resolved case.
 	Outcome *Outcome `json:"outcome,omitempty"`
+	// AfterResolution is the written response the resolving stage asks
+	// after resolution ("a letter confirming the outcome"): due and not
+	// yet given, or who gave it and when (their words are its event's).
+	AfterResolution *AfterResolution `json:"after_resolution,omitempty"`
 	// WithdrawReason is the raiser's reason for withdrawing a withdrawn case.
 	WithdrawReason string    `json:"withdraw_reason,omitempty"`
 	Panel          []string  `json:"panel,omitempty"` // agencies on the resolution panel
@@ -129,6 +133,14 @@ type Outcome struct {
 	ResolvedByChair bool      `json:"resolved_by_chair,omitempty"`
 }
 
+// AfterResolution is a written response due after resolution, as the
+// record shows it: "Letter confirming the outcome: due Fri 6 Mar 2026,
+// 10:00 from …, not yet given".
+type AfterResolution struct {
+	What   string `json:"what"`
+	Status string `json:"status"`
+}
+
 // Debrief is a party's reflection after the case closed.
 type Debrief struct {
 	By   string    `json:"by"`
@@ -187,6 +199,9 @@ func Build(env workflow.Env, d *workflow.Dispute, events []workflow.Event) Recor
 	}
 	for _, ag := range d.Panel {
 		r.Panel = append(r.Panel, dir.AgencyName(ag))
+	}
+	if what, status, ok := workflow.AfterResolutionStatus(env, d); ok {
+		r.AfterResolution = &AfterResolution{What: what, Status: status}
 	}
 	for _, h := range d.Holders {
 		st := p.Stage(h.Stage)
@@ -271,6 +286,8 @@ func wordsLabel(k workflow.CommandKind) string {
 		return "The chair's note"
 	case workflow.CmdDebrief:
 		return "Debrief"
+	case workflow.CmdRespond:
+		return "Written response"
 	}
 	return "Words"
 }
