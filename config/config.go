@@ -499,9 +499,7 @@ func checkServer(c *Config, probs *problems) {
 		}
 	}
 	if c.Production() {
-		if c.EncryptionKey == "" {
-			probs.add(envEncryptionKey, "is required when %s=production: free text about children and adults is encrypted at rest; make a key with: openssl rand -base64 32", envEnv)
-		}
+		// The key production needs is asked for once, by requireKey.
 		if !r.Configured() {
 			probs.add(envRedisURL, "is required when %s=production (or redis.sentinel / redis.cluster_addrs): the embedded Redis keeps nothing across a restart", envEnv)
 		}

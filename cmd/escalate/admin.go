@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -76,8 +77,37 @@ func adminApp(ctx context.Context, getenv func(string) string, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	if u := getenv(envConsoleRedis); u != "" {
+		if err := consoleRedis(cfg, u); err != nil {
+			return nil, err
+		}
+	}
 	if !cfg.Redis.Configured() {
-		return nil, fmt.Errorf("REDIS_URL is not set: administrators' commands work on the real store, and the embedded one lives only inside a running escalate")
+		return nil, fmt.Errorf("REDIS_URL is not set: administrators' commands work on the real store; to try them on a running practice console, set %s to the address it printed at start-up", envConsoleRedis)
 	}
 	return open(ctx, cfg, getenv, log, time.Now)
+}
+
+// envConsoleRedis names the practice console's embedded Redis, for trying
+// the administrators' commands on it: the console prints the value at
+// start-up.
+const envConsoleRedis = "ESCALATE_CONSOLE_REDIS_URL"
+
+// consoleRedis points an administrator's command at a running practice
+// console's embedded Redis: a redis:// address on this machine, with the
+// console's own configuration (no chat platform, so its practice keys) and
+// no Redis of the deployment's named beside it.
+func consoleRedis(cfg *config.Config, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "redis" || !config.Loopback(u.Hostname()) {
+		return fmt.Errorf("%s must be the redis://127.0.0.1:PORT address the practice console printed at start-up", envConsoleRedis)
+	}
+	if cfg.Redis.Configured() {
+		return fmt.Errorf("%s and REDIS_URL (or redis.sentinel / redis.cluster_addrs) are both set: choose the console's store or the real one", envConsoleRedis)
+	}
+	if !cfg.Practice() {
+		return fmt.Errorf("%s is set but Slack or Teams is configured: the console's store is only for the practice console's configuration", envConsoleRedis)
+	}
+	cfg.Redis.URL = raw
+	return nil
 }

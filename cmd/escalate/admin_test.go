@@ -6,12 +6,15 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/escalate-app/escalate/bot/bottest"
 	"github.com/escalate-app/escalate/config"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/store/storetest"
@@ -61,8 +64,8 @@ func TestCheckConfigFileThenEnvironment(t *testing.T) {
 	}
 	out.Reset()
 	err := run(context.Background(), []string{"check-config", "--env", "../../config/example.yaml"}, &out, noEnv, nil)
-	if err == nil || !strings.Contains(err.Error(), "ESCALATE_ENCRYPTION_KEY: is required") {
-		t.Errorf("--env without the secrets should fail naming them: %v", err)
+	if err == nil || strings.Count(err.Error(), "ESCALATE_ENCRYPTION_KEY: is required") != 1 {
+		t.Errorf("--env without the secrets should fail naming the key once: %v", err)
 	}
 	// A problem of the file itself still fails without --env.
 	bad := t.TempDir() + "/bad.yaml"
@@ -85,8 +88,8 @@ func TestOutboxHelpAndUnknownID(t *testing.T) {
 		t.Errorf("outbox --help: %v\n%s", err, out.String())
 	}
 	st := storetest.New(t)
-	err := outboxAdmin(context.Background(), st, []string{"replay", "nope"}, &out, time.Now())
-	if err == nil || strings.Count(err.Error(), "nope") != 1 || !errors.Is(err, store.ErrNotParked) {
+	err := outboxAdmin(context.Background(), st, []string{"replay", "nope"}, &out, time.Now(), time.UTC)
+	if err == nil || err.Error() != `"nope" is not a parked message (escalate outbox list shows their ids)` || !errors.Is(err, store.ErrNotParked) {
 		t.Errorf("replay nope: %v", err)
 	}
 }
@@ -107,7 +110,7 @@ func TestOutboxAdminListsParkedWithoutTheirWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := outboxAdmin(ctx, st, []string{"list"}, &out, now); err != nil {
+	if err := outboxAdmin(ctx, st, []string{"list"}, &out, now, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "ESC-2026-0007") || !strings.Contains(out.String(), "user_not_found") || !strings.Contains(out.String(), "parked:  1") {
@@ -117,14 +120,14 @@ func TestOutboxAdminListsParkedWithoutTheirWords(t *testing.T) {
 		t.Error("the operator's list must not show what a message says")
 	}
 	out.Reset()
-	if err := outboxAdmin(ctx, st, []string{"replay", items[0].ID}, &out, now); err != nil {
+	if err := outboxAdmin(ctx, st, []string{"replay", items[0].ID}, &out, now, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	again, err := st.ClaimOutbox(ctx, now, 10, time.Minute)
 	if err != nil || len(again) != 1 || again[0].ID != items[0].ID {
 		t.Fatalf("replayed message not claimable: %v %+v", err, again)
 	}
-	if err := outboxAdmin(ctx, st, []string{"replay", "nope"}, &out, now); err == nil || !errors.Is(err, store.ErrNotParked) {
+	if err := outboxAdmin(ctx, st, []string{"replay", "nope"}, &out, now, time.UTC); err == nil || !errors.Is(err, store.ErrNotParked) {
 		t.Errorf("replaying an unknown id: %v", err)
 	}
 }
@@ -148,5 +151,54 @@ func TestTeamsPackageCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"teams-package", "--out", file}, &out, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "TEAMS_APP_ID") {
 		t.Errorf("without an app id: %v", err)
+	}
+}
+
+// A running practice console says how the administrators' commands reach
+// its embedded store; with that address they work on its cases, and show
+// times in the partnership's own time zone (BST in July).
+func TestAdminCommandsReachTheConsolesStore(t *testing.T) {
+	var logs bottest.LogBuffer
+	serveLogged(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0"}, &logs)
+	m := regexp.MustCompile(envConsoleRedis + `=(redis://127\.0\.0\.1:[0-9]+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("the console did not print its store's address:\n%s", logs.String())
+	}
+	ctx := context.Background()
+	july := time.Date(2026, 7, 23, 10, 0, 0, 0, time.UTC)
+	st, err := store.Open(ctx, m[1], store.Options{Prefix: practicePrefix + "esc:", Now: func() time.Time { return july }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Enqueue(ctx, []workflow.Message{{ID: "ESC-2026-0001/1/1", Kind: workflow.MsgNote, Ref: "ESC-2026-0001", To: "console:hv", Title: "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.ClaimOutbox(ctx, july, 10, time.Minute)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claim: %v %d", err, len(items))
+	}
+	if err := st.ParkOutbox(ctx, items[0], "practice"); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{envConsoleRedis: m[1]}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"outbox"}, &out, func(k string) string { return env[k] }, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("outbox on the console's store: %v", err)
+	}
+	for _, want := range []string{"ESC-2026-0001", "Thu 23 Jul 2026, 11:00 BST"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("outbox list lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, bad := range []string{"redis://10.0.0.5:6379", "rediss://127.0.0.1:1"} {
+		env[envConsoleRedis] = bad
+		if err := run(ctx, []string{"outbox"}, &out, func(k string) string { return env[k] }, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), envConsoleRedis) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	env[envConsoleRedis] = ""
+	if err := run(ctx, []string{"outbox"}, &out, func(k string) string { return env[k] }, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), envConsoleRedis) {
+		t.Errorf("with no store named, the error should say how to reach the console's: %v", err)
 	}
 }

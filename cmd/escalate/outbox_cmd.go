@@ -26,7 +26,7 @@ func outboxCmd(ctx context.Context, args []string, out io.Writer, getenv func(st
 		return err
 	}
 	defer a.Close()
-	return outboxAdmin(ctx, a.store, args, out, time.Now())
+	return outboxAdmin(ctx, a.store, args, out, time.Now(), a.cal.Location())
 }
 
 const outboxUsage = `usage: escalate outbox [list|replay ID]
@@ -39,7 +39,9 @@ Works on the store named by REDIS_URL (and ESCALATE_CONFIG). Shows the case, kin
 recipient of a message, never what it says.
 `
 
-func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Writer, now time.Time) error {
+// outboxAdmin runs one outbox verb; times are shown in loc, the
+// partnership's own time zone.
+func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Writer, now time.Time, loc *time.Location) error {
 	verb := "list"
 	if len(args) > 0 {
 		verb = args[0]
@@ -65,7 +67,7 @@ func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Wri
 			if it.Message.Feed {
 				to = "business-team feed"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%s)\t%d\t%s\t%s\n", it.ID, it.Message.Ref, it.Message.Kind, to, it.Target, it.Attempts, it.ParkedAt.Format(time.RFC3339), it.LastError)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%s)\t%d\t%s\t%s\n", it.ID, it.Message.Ref, it.Message.Kind, to, it.Target, it.Attempts, it.ParkedAt.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"), it.LastError)
 		}
 		return tw.Flush()
 	case "replay":
@@ -74,7 +76,7 @@ func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Wri
 		}
 		if err := st.Replay(ctx, args[1]); err != nil {
 			if errors.Is(err, store.ErrNotParked) {
-				return fmt.Errorf("%w: %q is not a parked message (escalate outbox list shows their ids)", store.ErrNotParked, args[1])
+				return notParked(args[1])
 			}
 			return err
 		}
@@ -83,3 +85,13 @@ func outboxAdmin(ctx context.Context, st *store.Store, args []string, out io.Wri
 	}
 	return fmt.Errorf("unknown outbox command %q\n%s", verb, outboxUsage)
 }
+
+// notParked is replaying an id that is not parked, said in one sentence;
+// errors.Is still finds store.ErrNotParked.
+type notParked string
+
+func (n notParked) Error() string {
+	return fmt.Sprintf("%q is not a parked message (escalate outbox list shows their ids)", string(n))
+}
+
+func (notParked) Unwrap() error { return store.ErrNotParked }

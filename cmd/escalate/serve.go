@@ -97,6 +97,9 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 		}
 		a.closers = append(a.closers, closeEmbedded)
 		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis. NOTHING WILL SURVIVE A RESTART. Set REDIS_URL for real use.")
+		if cfg.Practice() {
+			log.Info("administrators' commands reach this practice console's store while it runs", "try", envConsoleRedis+"="+u+" escalate outbox")
+		}
 		url = u
 		fallthrough
 	case url != "":
