@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,23 +44,38 @@ func (s *Store) CommitAll(ctx context.Context, n int, mk func(i int) *workflow.R
 	return <-errs
 }
 
-// ServerTime is the time Redis has spent running commands since it
-// started (INFO commandstats). It counts every client's commands: on a
-// shared Redis, others' work is in it too.
+// ServerTime is the processor time Redis's main thread has used since it
+// started (INFO cpu: used_cpu_user_main_thread + used_cpu_sys_main_thread;
+// used_cpu_user + used_cpu_sys on a Redis too old to report its main
+// thread): the work the server did, reading and parsing requests, running
+// commands and scripts and writing replies. It is not INFO commandstats'
+// sum, which counts every command a script calls twice (once in its own
+// line, once in EVALSHA's), and which on a busy machine counts the time
+// Redis waited for a core too. It counts every client's work: on a shared
+// Redis, others' work is in it as well.
 func (s *Store) ServerTime(ctx context.Context) (time.Duration, error) {
-	info, err := s.Client().Info(ctx, "commandstats").Result()
+	info, err := s.Client().Info(ctx, "cpu").Result()
 	if err != nil {
 		return 0, fmt.Errorf("server time: %w", err)
 	}
-	var us int64
+	fields := map[string]float64{}
 	for _, line := range strings.Split(info, "\n") {
-		_, rest, ok := strings.Cut(line, "usec=")
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok {
 			continue
 		}
-		v, _, _ := strings.Cut(rest, ",")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		us += n
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			fields[k] = f
+		}
 	}
-	return time.Duration(us) * time.Microsecond, nil
+	user, okUser := fields["used_cpu_user_main_thread"]
+	sys, okSys := fields["used_cpu_sys_main_thread"]
+	if !okUser || !okSys {
+		user, okUser = fields["used_cpu_user"]
+		sys, okSys = fields["used_cpu_sys"]
+	}
+	if !okUser || !okSys {
+		return 0, errors.New("server time: INFO cpu reports no processor time")
+	}
+	return time.Duration((user + sys) * float64(time.Second)), nil
 }

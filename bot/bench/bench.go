@@ -402,7 +402,7 @@ func (b *bench) tick(due []string) error {
 	if err != nil {
 		return fmt.Errorf("bench: tick: %w", err)
 	}
-	b.add(fmt.Sprintf("tick, %d due (wall / Redis's own time)", rep.Ran), fmt.Sprintf("%s / %s", ms(took), ms(server)), "Redis ≤ 50 ms", server.Seconds()/0.05)
+	b.add(fmt.Sprintf("tick, %d due (wall / Redis CPU)", rep.Ran), fmt.Sprintf("%s / %s", ms(took), ms(server)), "Redis ≤ 50 ms", server.Seconds()/0.05)
 	return nil
 }
 
@@ -657,7 +657,7 @@ func residentBytes() int64 {
 	return 0
 }
 
-// serverTime is Redis's own time so far (store.ServerTime); 0 when it
+// serverTime is the CPU Redis's main thread used so far (store.ServerTime); 0 when it
 // cannot be read, which shows as no figure rather than a wrong one.
 func (b *bench) serverTime() time.Duration {
 	t, _ := b.st.ServerTime(b.ctx)

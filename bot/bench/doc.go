@@ -12,8 +12,9 @@
 // signs them, with a stand-in for Slack's Web API on loopback.
 //
 // Trade-off: the figures are the machine's and the Redis's of the moment.
-// On a Redis others use, their work counts in Redis's own time (INFO
-// commandstats) and in the latencies; the command says which Redis and
+// Redis's work is the processor time of its main thread (INFO cpu, see
+// store.ServerTime): on a Redis others use, their work counts in it and in
+// the latencies; the command says which Redis and
 // machine it ran on so figures are compared like with like. The load
 // generator runs in the same process as the handler, so the RSS figure
 // includes it (an upper bound on the bot's).

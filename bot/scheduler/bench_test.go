@@ -153,7 +153,7 @@ func BenchmarkDigest(b *testing.B) {
 	}
 }
 
-// serverTime is Redis's own time so far (store.ServerTime).
+// serverTime is the CPU Redis's main thread used so far (store.ServerTime).
 func serverTime(b *testing.B, r *rig) time.Duration {
 	b.Helper()
 	t, err := r.st.ServerTime(r.ctx)

@@ -43,7 +43,7 @@ func TestBenchPrintsEveryFigureAndCleansUp(t *testing.T) {
 		"auditor, one run (",
 		"digest (",
 		"board report (",
-		"tick, 50 due (wall / Redis's own time)",
+		"tick, 50 due (wall / Redis CPU)",
 		"transitions/s at 8 clients",
 		"memory per open case",
 		"requests answered busy (beyond the bound)",
