@@ -26,6 +26,7 @@ Usage:
                                     warwickshire, wolverhampton) and print the effective policy and the
                                     deadline of each stage for a case raised at that time
   escalate outbox [list|replay ID]  messages parked after repeated delivery failures, and replaying one
+  escalate links revoke ADDRESS     withdraw the web-page links and sessions of a person on email
   escalate record ESC-YYYY-NNNN [--format pdf|html|md|json] [--out FILE]
                                     the written record of a case
   escalate report [--from DATE] [--to DATE] [--out DIR]
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return checkConfig(args[1:], out, getenv)
 	case "outbox":
 		return outboxCmd(ctx, args[1:], out, getenv, log)
+	case "links":
+		return linksCmd(ctx, args[1:], out, getenv, log)
 	case "record":
 		return recordCmd(ctx, args[1:], out, getenv, log)
 	case "report":
