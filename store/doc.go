@@ -68,7 +68,9 @@
 //	B dt:<ref>           set    the dispute's timer ids
 //	B o:<id>             hash   outbox item: t target, m message (encrypted), a attempts,
 //	                            q enqueued, e last error (encrypted), k claim token,
-//	                            p parked at
+//	                            p parked at, s pending since (ms): set before the
+//	                            platform is first called, so a retry looks for the
+//	                            message before sending it again (PendOutbox)
 //	B ob                 zset   outbox item id → due; ready to send
 //	B ob:claimed         zset   outbox item id → lease expiry
 //	B ob:age             zset   undelivered, unparked item id → enqueued
@@ -76,6 +78,10 @@
 //	B ob:seq             string sequence that orders items within a millisecond
 //	B ob:done:<id>       string a delivered item (expires after a week), so the
 //	                            same message enqueued again is not sent twice
+//	B dl:<id>            string where a platform put an outbox item's message
+//	                            ("conversation|activity"), written as soon as it
+//	                            answered (expires after a week): a retry finds it
+//	                            there instead of sending again (SetDelivered)
 //	B idem:<key>         string idempotency key of a transition: "<ref>|<version>" it
 //	                            wrote (expires after 24h)
 //	B once:<key>         string Once keys; once:slack-request:<signature> is a

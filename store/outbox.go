@@ -30,6 +30,36 @@ type OutboxItem struct {
 	Token string
 	// ParkedAt is when it was parked (zero unless parked).
 	ParkedAt time.Time
+	// PendingSince is when the first attempt to deliver it began (the
+	// pending marker PendOutbox wrote before calling the platform); zero
+	// when no platform was ever called for it. A transport given an item
+	// with PendingSince set looks for the message it may already have
+	// delivered (crash or store failure after the platform's answer)
+	// before delivering it again.
+	PendingSince time.Time
+}
+
+// ErrClaimLost is returned (wrapped) by PendOutbox when the item's claim is
+// no longer the caller's (its lease ran out and another sender took it).
+var ErrClaimLost = errors.New("outbox claim no longer held")
+
+// PendOutbox records, before the platform is called, that delivery of a
+// claimed item is under way (the first attempt's time is kept), and
+// returns that time. It wraps ErrClaimLost when the claim is no longer
+// its holder's: the item must then not be sent.
+func (s *Store) PendOutbox(ctx context.Context, it OutboxItem) (time.Time, error) {
+	v, err := pendOutboxScript.Run(ctx, s.rdb, []string{s.key("ob")}, s.base, it.ID, it.Token, strconv.FormatInt(s.now().UnixMilli(), 10)).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, fmt.Errorf("pend outbox item %s: %w", it.ID, ErrClaimLost)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("pend outbox item %s: %w", it.ID, err)
+	}
+	ms, err := strconv.ParseInt(fmt.Sprint(v), 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("pend outbox item %s: pending time %q", it.ID, v)
+	}
+	return time.UnixMilli(ms), nil
 }
 
 // ItemID is the outbox id of a message for one platform.
@@ -132,9 +162,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox: %w", err)
 	}
-	out := make([]OutboxItem, 0, len(vals)/6)
-	for i := 0; i+5 < len(vals); i += 6 {
-		it, err := s.outboxItem(vals[i], map[string]string{"t": vals[i+1], "m": vals[i+2], "a": vals[i+3], "q": vals[i+4], "e": vals[i+5]})
+	out := make([]OutboxItem, 0, len(vals)/7)
+	for i := 0; i+6 < len(vals); i += 7 {
+		it, err := s.outboxItem(vals[i], map[string]string{"t": vals[i+1], "m": vals[i+2], "a": vals[i+3], "q": vals[i+4], "e": vals[i+5], "s": vals[i+6]})
 		if err != nil {
 			return nil, fmt.Errorf("claim outbox: %w", err)
 		}
@@ -161,6 +191,9 @@ func (s *Store) outboxItem(id string, f map[string]string) (OutboxItem, error) {
 	}
 	if p, err := strconv.ParseInt(f["p"], 10, 64); err == nil {
 		it.ParkedAt = fromOutboxScore(p)
+	}
+	if p, err := strconv.ParseInt(f["s"], 10, 64); err == nil {
+		it.PendingSince = time.UnixMilli(p)
 	}
 	return it, nil
 }

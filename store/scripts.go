@@ -369,9 +369,10 @@ return #items
 `)
 
 // claimOutboxScript claims up to limit items ready to send: first those
-// whose claim expired, then the due ones, earliest first. Returns six
+// whose claim expired, then the due ones, earliest first. Returns seven
 // values per item: id, target, message, attempts, enqueued score, last
-// error. ARGV: base, now score, limit, lease expiry score, token.
+// error, pending since (ms, ” when no attempt was made). ARGV: base, now
+// score, limit, lease expiry score, token.
 var claimOutboxScript = redis.NewScript(luaPrelude + `
 local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
 wantOutboxKeys()
@@ -380,7 +381,7 @@ for _, id in ipairs(ids) do want(base .. 'o:' .. id, 'hash') end
 local out = {}
 for _, id in ipairs(ids) do
   local k = base .. 'o:' .. id
-  local f = redis.call('HMGET', k, 't', 'm', 'a', 'q', 'e')
+  local f = redis.call('HMGET', k, 't', 'm', 'a', 'q', 'e', 's')
   redis.call('ZREM', oq, id)
   if not f[1] or not f[2] then
     -- An index entry without its item (cannot happen through this
@@ -392,6 +393,7 @@ for _, id in ipairs(ids) do
     local at = #out
     out[at + 1] = id; out[at + 2] = f[1]; out[at + 3] = f[2]
     out[at + 4] = f[3] or '0'; out[at + 5] = f[4] or '0'; out[at + 6] = f[5] or ''
+    out[at + 7] = f[6] or ''
   end
 end
 return out
@@ -420,6 +422,21 @@ else
   redis.call('ZREM', oage, id); redis.call('ZADD', oparked, at, id)
 end
 return 1
+`)
+
+// pendOutboxScript records, before a platform is called, that an attempt
+// to deliver a claimed item is under way: from then on a retry must look
+// for the message before sending it again. The first attempt's time is
+// kept. Returns the pending-since time (ms), or false when the claim is no
+// longer the caller's. ARGV: base, id, token, now (ms).
+var pendOutboxScript = redis.NewScript(luaPrelude + `
+local id, token, now = ARGV[2], ARGV[3], num(ARGV[4], 'now')
+local k = base .. 'o:' .. id
+want(k, 'hash')
+if token == '' or redis.call('HGET', k, 'k') ~= token then return false end
+local since = redis.call('HGET', k, 's')
+if not since then since = now; redis.call('HSET', k, 's', now) end
+return since
 `)
 
 // replayScript puts a parked item back in the queue with its attempts

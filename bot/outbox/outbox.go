@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/escalate-app/escalate/store"
@@ -26,8 +27,14 @@ import (
 // the platform asked to slow down (HTTP 429 with Retry-After), an error made
 // with Permanent when the message can never be delivered (user_not_found,
 // channel_not_found), and any other error for a failure worth retrying.
-// A transport should recognise an item it already delivered by its ID: after
-// a crash between delivery and acknowledgement the item comes again.
+// Exactly once: the sender records a pending marker on the item before it
+// calls Send, so an item whose PendingSince is set may already have been
+// delivered by an earlier attempt (the process died, or the store failed,
+// between the platform's answer and the acknowledgement). A transport must
+// then look for the message it may have delivered (by the item's ID, which
+// it attaches to what it sends) and record it rather than send it again.
+// It calls Reached(ctx, StepAnswered, it) between the platform's answer and
+// its own record of it, where tests inject faults.
 type Transport interface {
 	Platform() string // "slack", "teams", "console"
 	Send(ctx context.Context, it store.OutboxItem) error
@@ -65,11 +72,55 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// Step is a point in one delivery where a fault can strike: the tests
+// inject crashes and store failures at each (Options.Fault).
+type Step string
+
+const (
+	// StepMarked: the pending marker is recorded; the platform is not yet
+	// called.
+	StepMarked Step = "marked"
+	// StepAnswered: the platform took the message; the transport has not
+	// yet recorded where it is.
+	StepAnswered Step = "answered"
+	// StepRecorded: the transport recorded the message; the outbox has not
+	// yet acknowledged the item.
+	StepRecorded Step = "recorded"
+)
+
+// ErrCrash, returned by a Fault, stands for the process dying at that
+// step: the sender writes nothing more, for this item or any other, and
+// RunOnce returns it. A test then starts a new sender (and adapter) over
+// the same store, as a restarted process would.
+var ErrCrash = errors.New("outbox: the process stopped (injected crash)")
+
+// Fault is called at every Step of every delivery (tests). An error it
+// returns is a failure at that step (a store that did not answer, say);
+// ErrCrash is the process dying there.
+type Fault func(ctx context.Context, step Step, it store.OutboxItem) error
+
+type faultKey struct{}
+
+// Reached is called by a transport at step (StepAnswered: the platform
+// took the message, nothing is recorded yet). It returns the injected
+// fault, if any; a transport returns that error as it would a failure of
+// its own record.
+func Reached(ctx context.Context, step Step, it store.OutboxItem) error {
+	if f, ok := ctx.Value(faultKey{}).(Fault); ok && f != nil {
+		return f(ctx, step, it)
+	}
+	return nil
+}
+
 // Queue is what the sender needs of the outbox (store.Store implements it).
 type Queue interface {
 	// ClaimOutbox leases up to limit items due at now; an item not
 	// acknowledged, retried or parked within the lease is claimable again.
 	ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]store.OutboxItem, error)
+	// PendOutbox records that an attempt to deliver a claimed item begins
+	// (before the platform is called); it wraps store.ErrClaimLost when
+	// the claim is no longer the sender's.
+	PendOutbox(ctx context.Context, it store.OutboxItem) (time.Time, error)
 	AckOutbox(ctx context.Context, it store.OutboxItem) error
 	RetryOutbox(ctx context.Context, it store.OutboxItem, at time.Time, errText string) error
 	ParkOutbox(ctx context.Context, it store.OutboxItem, errText string) error
@@ -107,6 +158,9 @@ type Options struct {
 	// computed one), so senders that failed together do not retry together.
 	// nil means no jitter (tests).
 	Rand *rand.Rand
+	// Fault, when set, is called at every step of every delivery (tests
+	// inject crashes and store failures with it).
+	Fault Fault
 }
 
 func (o Options) withDefaults() Options {
@@ -150,6 +204,10 @@ type Sender struct {
 	kick       chan struct{}
 
 	randMu sync.Mutex // rand.Rand is not safe for concurrent use
+
+	// dead is set once an injected crash stopped this sender: it writes
+	// nothing more, as a process that died would not.
+	dead atomic.Bool
 }
 
 // New builds a sender. now is the clock; log and m may be nil.
@@ -227,6 +285,9 @@ type batchResult struct {
 
 // runOnce is RunOnce returning the batch size too, for drain.
 func (s *Sender) runOnce(ctx context.Context) (batchResult, error) {
+	if s.dead.Load() {
+		return batchResult{}, ErrCrash
+	}
 	claimedAt := s.now()
 	items, err := s.q.ClaimOutbox(ctx, claimedAt, s.opts.BatchSize, s.opts.Lease)
 	if err != nil {
@@ -265,7 +326,22 @@ func (s *Sender) runOnce(ctx context.Context) (batchResult, error) {
 		}(target, groups[target])
 	}
 	wg.Wait()
+	if s.dead.Load() {
+		return res, ErrCrash
+	}
 	return res, errors.Join(errs...)
+}
+
+// fault runs the injected fault at step; a crash kills the sender.
+func (s *Sender) fault(ctx context.Context, step Step, it store.OutboxItem) error {
+	if s.opts.Fault == nil {
+		return nil
+	}
+	err := s.opts.Fault(ctx, step, it)
+	if errors.Is(err, ErrCrash) {
+		s.dead.Store(true)
+	}
+	return err
 }
 
 // deliver sends one platform's items in order.
@@ -291,12 +367,45 @@ func (s *Sender) deliver(ctx context.Context, target string, items []store.Outbo
 			// unacknowledged and it is claimed afresh when the lease ends.
 			continue
 		}
+		// The pending marker goes first: once the platform may have the
+		// message, every later attempt looks for it before sending.
+		if _, err := s.q.PendOutbox(ctx, it); err != nil {
+			if !errors.Is(err, store.ErrClaimLost) {
+				// Not sent, and nothing to record it with: it comes
+				// back when its lease ends.
+				errs = append(errs, fmt.Errorf("mark %s pending: %w", it.ID, err))
+			}
+			continue
+		}
+		if err := s.fault(ctx, StepMarked, it); err != nil {
+			if s.dead.Load() {
+				return sent, nil
+			}
+			errs = append(errs, s.failed(ctx, it, err, &limitedUntil))
+			continue
+		}
 		sctx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
+		if s.opts.Fault != nil {
+			sctx = context.WithValue(sctx, faultKey{}, s.opts.Fault)
+		}
 		err := tr.Send(sctx, it)
 		cancel()
+		if errors.Is(err, ErrCrash) {
+			s.dead.Store(true)
+		}
+		if s.dead.Load() {
+			return sent, nil
+		}
 		if err == nil {
 			sent++
 			s.count(target, "sent")
+			if ferr := s.fault(ctx, StepRecorded, it); ferr != nil {
+				if s.dead.Load() {
+					return sent, nil
+				}
+				errs = append(errs, fmt.Errorf("acknowledge %s: %w", it.ID, ferr))
+				continue
+			}
 			if aerr := s.q.AckOutbox(ctx, it); aerr != nil {
 				errs = append(errs, fmt.Errorf("acknowledge %s: %w", it.ID, aerr))
 			}

@@ -72,6 +72,19 @@ func (q *memQueue) find(it store.OutboxItem) (*memItem, error) {
 	return nil, errors.New("no such item")
 }
 
+func (q *memQueue) PendOutbox(_ context.Context, it store.OutboxItem) (time.Time, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.find(it)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", store.ErrClaimLost, err)
+	}
+	if m.it.PendingSince.IsZero() {
+		m.it.PendingSince = m.leased // any non-zero time: an attempt began
+	}
+	return m.it.PendingSince, nil
+}
+
 func (q *memQueue) AckOutbox(_ context.Context, it store.OutboxItem) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()

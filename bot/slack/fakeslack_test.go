@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // fakeSlack is a Slack Web API that answers like Slack: form-encoded and
@@ -50,6 +54,11 @@ type fakeSlack struct {
 	seq        int
 	uploads    map[string]*fakeFile // file id → the file, once asked for
 	shared     []*fakeFile          // files completed into a channel, in order
+	timeline   []*postedMsg         // every message in a conversation (posts and file shares), oldest first
+	scopes     map[string]bool      // the bot token's scopes: manifest.yaml's
+	// now is the clock message timestamps are taken from (Slack's ts is
+	// the time of posting); nil is a fixed day.
+	now func() time.Time
 }
 
 // fakeFile is a file uploaded the way Slack asks: an upload URL from
@@ -78,7 +87,9 @@ type apiCall struct {
 type postedMsg struct {
 	Channel, TS, ThreadTS, User, Text string
 	Blocks                            []any
-	Raw                               string // the blocks as sent
+	Raw                               string         // the blocks as sent
+	Metadata                          map[string]any // message metadata, as posted
+	Files                             []any          // files shared with the message
 }
 
 type fakeView struct {
@@ -89,7 +100,8 @@ type fakeView struct {
 func newFakeSlack(t testing.TB, token, feed string) *fakeSlack {
 	f := &fakeSlack{t: t, token: token, feed: feed,
 		messages: map[string]*postedMsg{}, views: map[string]*fakeView{}, homes: map[string]map[string]any{},
-		triggers: map[string]string{}, issued: map[string]int{}, members: map[string][]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}, uploads: map[string]*fakeFile{}}
+		triggers: map[string]string{}, issued: map[string]int{}, members: map[string][]string{}, groups: map[string][]string{}, users: map[string]fakeUser{}, limited: map[string][]int{}, uploads: map[string]*fakeFile{},
+		scopes: manifestScopes(t)}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -132,7 +144,164 @@ func (f *fakeSlack) responseURL() string {
 
 func (f *fakeSlack) nextTS() string {
 	f.seq++
-	return fmt.Sprintf("1773136800.%06d", f.seq)
+	secs := int64(1773136800)
+	if f.now != nil {
+		secs = f.now().Unix()
+	}
+	return fmt.Sprintf("%d.%06d", secs, f.seq%1000000)
+}
+
+// manifestScopes are the bot scopes manifest.yaml asks for: the token the
+// fake accepts has those and no others, as an app installed from it.
+func manifestScopes(t testing.TB) map[string]bool {
+	data, err := os.ReadFile("../../manifest.yaml")
+	if err != nil {
+		t.Fatalf("manifest.yaml: %v", err)
+	}
+	var m struct {
+		OAuth struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
+	}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		t.Fatalf("manifest.yaml: %v", err)
+	}
+	out := map[string]bool{}
+	for _, sc := range m.OAuth.Scopes.Bot {
+		out[sc] = true
+	}
+	return out
+}
+
+// historyScope is the scope reading a conversation's history needs, by
+// the kind of conversation its id names.
+func historyScope(channel string) string {
+	switch {
+	case strings.HasPrefix(channel, "D"):
+		return "im:history"
+	case strings.HasPrefix(channel, "G"):
+		return "groups:history"
+	}
+	return "channels:history"
+}
+
+// tsLess orders Slack timestamps ("seconds.micros").
+func tsLess(a, b string) bool {
+	as, af, _ := strings.Cut(a, ".")
+	bs, bf, _ := strings.Cut(b, ".")
+	ai, _ := strconv.ParseInt(as, 10, 64)
+	bi, _ := strconv.ParseInt(bs, 10, 64)
+	if ai != bi {
+		return ai < bi
+	}
+	for len(af) < 6 {
+		af += "0"
+	}
+	for len(bf) < 6 {
+		bf += "0"
+	}
+	return af < bf
+}
+
+// metadataFrom checks chat.* metadata as Slack does: a JSON object with an
+// event_type (lower case letters, digits and underscores) and an
+// event_payload object. "" is no metadata.
+func metadataFrom(v any) (map[string]any, string) {
+	s, _ := v.(string)
+	if s == "" {
+		return nil, ""
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, "invalid_metadata_format"
+	}
+	typ, _ := m["event_type"].(string)
+	_, payload := m["event_payload"].(map[string]any)
+	if typ == "" || !payload || strings.Trim(typ, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		return nil, "invalid_metadata_schema"
+	}
+	return m, ""
+}
+
+// listed is a message as conversations.history and .replies list it:
+// metadata only when include_all_metadata is asked for.
+func listed(m *postedMsg, withMeta bool) map[string]any {
+	out := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "blocks": m.Blocks}
+	if m.User == "" || strings.HasPrefix(m.Channel, "C") {
+		out["bot_id"] = "BESCALATE"
+	}
+	if m.ThreadTS != "" {
+		out["thread_ts"] = m.ThreadTS
+	}
+	if len(m.Files) > 0 {
+		out["files"] = m.Files
+	}
+	if withMeta && m.Metadata != nil {
+		out["metadata"] = m.Metadata
+	}
+	return out
+}
+
+// page answers a history or replies call: messages within oldest/latest
+// (exclusive unless inclusive), limit (default 100) at a time, with a
+// cursor for the rest.
+func (f *fakeSlack) page(msgs []*postedMsg, params map[string]any, fail func(string)) (map[string]any, bool) {
+	str := func(k string) string { s, _ := params[k].(string); return s }
+	incl := str("inclusive") == "1" || str("inclusive") == "true"
+	withMeta := str("include_all_metadata") == "1" || str("include_all_metadata") == "true"
+	var in []*postedMsg
+	for _, m := range msgs {
+		if o := str("oldest"); o != "" && (tsLess(m.TS, o) || (!incl && m.TS == o)) {
+			continue
+		}
+		if l := str("latest"); l != "" && (tsLess(l, m.TS) || (!incl && m.TS == l)) {
+			continue
+		}
+		in = append(in, m)
+	}
+	limit := 100
+	if l := str("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			fail("invalid_limit")
+			return nil, false
+		}
+		limit = min(n, 999)
+	}
+	start := 0
+	if c := str("cursor"); c != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(c, "next:"))
+		if err != nil || n < 0 || n > len(in) {
+			fail("invalid_cursor")
+			return nil, false
+		}
+		start = n
+	}
+	end := min(start+limit, len(in))
+	out := []any{}
+	for _, m := range in[start:end] {
+		out = append(out, listed(f.messages[m.Channel+"|"+m.TS], withMeta))
+	}
+	res := map[string]any{"ok": true, "messages": out, "has_more": end < len(in)}
+	if end < len(in) {
+		res["response_metadata"] = map[string]any{"next_cursor": fmt.Sprintf("next:%d", end)}
+	}
+	return res, true
+}
+
+// conversation is whether the fake knows a conversation the app can read:
+// the feed, or the DM of a known person.
+func (f *fakeSlack) conversation(ch string) bool {
+	if ch == f.feed {
+		return true
+	}
+	if strings.HasPrefix(ch, "D") {
+		_, known := f.users["U"+ch[1:]]
+		return known
+	}
+	return false
 }
 
 func reply(w http.ResponseWriter, v map[string]any) {
@@ -233,7 +402,13 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fail("no_text")
 			return
 		}
-		m := &postedMsg{Channel: str("channel"), ThreadTS: str("thread_ts"), Text: str("text"), Blocks: blocks, Raw: raw, User: str("user")}
+		meta, metaProblem := metadataFrom(params["metadata"])
+		if metaProblem != "" {
+			f.t.Errorf("%s: Slack would refuse this metadata: %s", method, metaProblem)
+			fail(metaProblem)
+			return
+		}
+		m := &postedMsg{Channel: str("channel"), ThreadTS: str("thread_ts"), Text: str("text"), Blocks: blocks, Raw: raw, User: str("user"), Metadata: meta}
 		switch method {
 		case "chat.postMessage":
 			switch ch := m.Channel; {
@@ -252,9 +427,16 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				fail("channel_not_found")
 				return
 			}
+			if m.ThreadTS != "" {
+				if _, exists := f.messages[m.Channel+"|"+m.ThreadTS]; !exists {
+					fail("thread_not_found")
+					return
+				}
+			}
 			m.TS = f.nextTS()
 			f.messages[m.Channel+"|"+m.TS] = m
 			f.posts = append(f.posts, m)
+			f.timeline = append(f.timeline, m)
 			reply(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "message": map[string]any{"ts": m.TS, "text": m.Text}})
 		case "chat.update":
 			key := m.Channel + "|" + str("ts")
@@ -263,7 +445,11 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				fail("message_not_found")
 				return
 			}
-			m.TS, m.User = old.TS, old.User
+			m.TS, m.User, m.ThreadTS, m.Files = old.TS, old.User, old.ThreadTS, old.Files
+			if m.Metadata == nil {
+				// chat.update without metadata keeps the message's own.
+				m.Metadata = old.Metadata
+			}
 			f.messages[key] = m
 			f.updates = append(f.updates, m)
 			reply(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "text": m.Text})
@@ -293,6 +479,63 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.TS = f.nextTS()
 			f.ephemerals = append(f.ephemerals, m)
 			reply(w, map[string]any{"ok": true, "message_ts": m.TS})
+		}
+	case "conversations.open":
+		if !f.scopes["im:write"] {
+			fail("missing_scope")
+			return
+		}
+		users := strings.Split(str("users"), ",")
+		u, known := f.users[users[0]]
+		if len(users) != 1 || !known || u.deleted {
+			fail("user_not_found")
+			return
+		}
+		reply(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + users[0][1:]}})
+	case "conversations.history":
+		ch := str("channel")
+		if !f.scopes[historyScope(ch)] {
+			fail("missing_scope")
+			return
+		}
+		if !f.conversation(ch) {
+			fail("channel_not_found")
+			return
+		}
+		// Newest first, and a thread's replies are not listed (only
+		// conversations.replies lists them).
+		var msgs []*postedMsg
+		for i := len(f.timeline) - 1; i >= 0; i-- {
+			if m := f.timeline[i]; m.Channel == ch && (m.ThreadTS == "" || m.ThreadTS == m.TS) {
+				msgs = append(msgs, m)
+			}
+		}
+		if res, ok := f.page(msgs, params, fail); ok {
+			reply(w, res)
+		}
+	case "conversations.replies":
+		ch, ts := str("channel"), str("ts")
+		if !f.scopes[historyScope(ch)] {
+			fail("missing_scope")
+			return
+		}
+		if !f.conversation(ch) {
+			fail("channel_not_found")
+			return
+		}
+		if _, exists := f.messages[ch+"|"+ts]; !exists {
+			fail("thread_not_found")
+			return
+		}
+		// The parent first, then its replies, oldest first.
+		var msgs []*postedMsg
+		for _, m := range f.timeline {
+			if m.Channel == ch && (m.TS == ts || m.ThreadTS == ts) {
+				msgs = append(msgs, m)
+			}
+		}
+		if res, ok := f.page(msgs, params, fail); ok {
+			reply(w, res)
 		}
 	case "views.open":
 		trig := str("trigger_id")
@@ -422,6 +665,12 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			file.Channel = ch
 			f.shared = append(f.shared, file)
 			out = append(out, map[string]any{"id": id, "title": file.Title})
+		}
+		if ch != "" {
+			// Sharing into a conversation posts a message carrying the files.
+			share := &postedMsg{Channel: ch, TS: f.nextTS(), Files: out}
+			f.messages[ch+"|"+share.TS] = share
+			f.timeline = append(f.timeline, share)
 		}
 		reply(w, map[string]any{"ok": true, "files": out})
 	default:

@@ -121,6 +121,7 @@ func newHarness(t testing.TB, opt ...harnessOpts) *harness {
 	london, _ := time.LoadLocation("Europe/London")
 	h := &harness{t: t, clock: bottest.NewClock(time.Date(2026, 3, 10, 10, 0, 0, 0, london)), logs: &syncBuffer{}}
 	h.fake = newFakeSlack(t, testToken, feedChan)
+	h.fake.now = h.clock.Now
 	for _, u := range []string{uRaiser, uResponder, uLM1, uLM2, uSen1a, uSen1b, uSen2, uChair, uBiz, uStranger} {
 		h.fake.users[u] = fakeUser{}
 	}

@@ -77,7 +77,7 @@ func TestManifestMatchesTheAdapter(t *testing.T) {
 	if !slices.Equal(m.Settings.Events.BotEvents, []string{"app_home_opened"}) {
 		t.Fatalf("bot events %v", m.Settings.Events.BotEvents)
 	}
-	want := []string{"chat:write", "commands", "files:write", "usergroups:read", "users:read", "users:read.email"}
+	want := []string{"channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history", "im:write", "usergroups:read", "users:read", "users:read.email"}
 	got := slices.Sorted(slices.Values(m.OAuth.Scopes.Bot))
 	if !slices.Equal(got, want) {
 		t.Fatalf("bot scopes %v, want %v", got, want)

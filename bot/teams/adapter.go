@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/connector/auth"
@@ -99,6 +100,11 @@ type Adapter struct {
 	strict bool            // several registrations: an activity's tenant must be its token's
 	render renderer
 	recent *cardCache
+
+	// sent holds, per outbox item, the activity the connector created for
+	// it until the store has recorded it (see transport.answered).
+	sentMu sync.Mutex
+	sent   map[string]string
 	// work bounds the work typed commands start: a person beyond the
 	// bound is told Escalate is busy, and work past its budget is cancelled.
 	work  *budget.Limiter
@@ -146,7 +152,7 @@ func New(cfg Config, eng *engine.Engine, st *store.Store, log *slog.Logger, kick
 		cfg: cfg, eng: eng, st: st, log: log, kick: kick,
 		keys: keys, regs: regs, strict: len(cfg.Registrations) > 0,
 		render: renderer{env: eng.Env()},
-		recent: newCardCache(2000), work: cfg.Work,
+		recent: newCardCache(2000), sent: map[string]string{}, work: cfg.Work,
 	}
 	if a.work == nil {
 		a.work = budget.New(budget.Options{})

@@ -43,6 +43,13 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 			return nil
 		}
 	}
+	if conv, id, ok, err := t.sentBefore(ctx, it); err != nil {
+		return err
+	} else if ok {
+		// An earlier attempt created the activity: its id is kept, and
+		// the rest of the record is finished rather than posting again.
+		return t.recordDM(ctx, it, key, conv, id)
+	}
 	reg, ref, err := t.conversation(ctx, m.To)
 	if err != nil {
 		return err
@@ -58,17 +65,71 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 		return fmt.Errorf("teams: send a DM: %w", err)
 	}
 	a.recent.put(activityKey(ref.ConversationID, id), m.Ref, card)
-	if m.Ref != "" {
-		// Delivered: failing to remember it costs only the retiring of
-		// its buttons later, so it is logged, not retried.
-		if err := a.st.SetRef(ctx, refActivity, key, ref.ConversationID+"|"+id); err != nil {
-			a.log.WarnContext(ctx, "remember a DM", "ref", m.Ref, "error", err.Error())
-		}
-		if err := a.st.SetRef(ctx, refDMLast, key, it.ID); err != nil {
-			a.log.WarnContext(ctx, "remember a DM", "ref", m.Ref, "error", err.Error())
+	t.answered(it, ref.ConversationID, id)
+	if err := outbox.Reached(ctx, outbox.StepAnswered, it); err != nil {
+		return err
+	}
+	return t.recordDM(ctx, it, key, ref.ConversationID, id)
+}
+
+// answered keeps, in memory, the activity the connector created for an
+// item, until it is recorded in the store: a retry after the store failed
+// (in this process) finds it there.
+func (t transport) answered(it store.OutboxItem, conv, id string) {
+	t.a.sentMu.Lock()
+	defer t.a.sentMu.Unlock()
+	t.a.sent[it.ID] = conv + "|" + id
+}
+
+// sentBefore is the activity an earlier attempt at the item created, from
+// memory or the store. Only an item with a pending marker can have one.
+func (t transport) sentBefore(ctx context.Context, it store.OutboxItem) (conv, id string, ok bool, err error) {
+	if it.PendingSince.IsZero() {
+		return "", "", false, nil
+	}
+	t.a.sentMu.Lock()
+	where, ok := t.a.sent[it.ID]
+	t.a.sentMu.Unlock()
+	if !ok {
+		if where, ok, err = t.a.st.Delivered(ctx, it.ID); err != nil {
+			return "", "", false, fmt.Errorf("teams: read where %s went: %w", it.ID, err)
 		}
 	}
+	if !ok {
+		// Created and lost with the process between the connector's
+		// answer and the record: nothing can find it (bots cannot read
+		// a chat's history), so it is sent again.
+		t.a.log.WarnContext(ctx, "teams: an earlier attempt at this item left no record; sending it again", "id", it.ID)
+		return "", "", false, nil
+	}
+	conv, id, _ = strings.Cut(where, "|")
+	return conv, id, true, nil
+}
+
+// recordDM records where a DM went: the item's activity first (so a
+// retry never sends it again), then, for a case, the latest DM about it
+// (whose buttons the next one retires) and which item that was.
+func (t transport) recordDM(ctx context.Context, it store.OutboxItem, key, conv, id string) error {
+	a, m := t.a, it.Message
+	if err := a.st.SetDelivered(ctx, it.ID, conv+"|"+id); err != nil {
+		return fmt.Errorf("teams: remember a DM: %w", err)
+	}
+	if m.Ref != "" {
+		if err := a.st.SetRef(ctx, refActivity, key, conv+"|"+id); err != nil {
+			return fmt.Errorf("teams: remember a DM: %w", err)
+		}
+		if err := a.st.SetRef(ctx, refDMLast, key, it.ID); err != nil {
+			return fmt.Errorf("teams: remember a DM: %w", err)
+		}
+	}
+	t.forget(it)
 	return nil
+}
+
+func (t transport) forget(it store.OutboxItem) {
+	t.a.sentMu.Lock()
+	defer t.a.sentMu.Unlock()
+	delete(t.a.sent, it.ID)
 }
 
 // conversation is the person's 1:1 chat with the bot of their tenant,
@@ -160,23 +221,26 @@ func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
+	if m.Ref != "" {
+		if last, ok, err := a.st.GetRef(ctx, refFeedLast, m.Ref); err != nil {
+			return fmt.Errorf("teams: read the last feed post: %w", err)
+		} else if ok && last == it.ID {
+			return nil
+		}
+	}
+	root, threaded := "", false
+	if m.Ref != "" {
+		if root, threaded, err = a.st.GetRef(ctx, refThread, m.Ref); err != nil {
+			return fmt.Errorf("teams: read the feed thread: %w", err)
+		}
+	}
+	if _, id, ok, err := t.sentBefore(ctx, it); err != nil {
+		return err
+	} else if ok {
+		return t.recordFeed(ctx, it, threaded, id)
+	}
 	serviceURL := a.serviceURL(ctx, reg)
 	card := a.render.message(m, modeFeed)
-	if m.Ref == "" {
-		if _, err := reg.conn.send(ctx, serviceURL, a.cfg.FeedConversation, card, m.Title); err != nil {
-			return fmt.Errorf("teams: post to the feed: %w", err)
-		}
-		return nil
-	}
-	if last, ok, err := a.st.GetRef(ctx, refFeedLast, m.Ref); err != nil {
-		return fmt.Errorf("teams: read the last feed post: %w", err)
-	} else if ok && last == it.ID {
-		return nil
-	}
-	root, threaded, err := a.st.GetRef(ctx, refThread, m.Ref)
-	if err != nil {
-		return fmt.Errorf("teams: read the feed thread: %w", err)
-	}
 	conv := a.cfg.FeedConversation
 	if threaded {
 		conv += ";messageid=" + root
@@ -185,13 +249,30 @@ func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return fmt.Errorf("teams: post to the feed: %w", err)
 	}
-	if !threaded {
-		if err := a.st.SetRef(ctx, refThread, m.Ref, id); err != nil {
-			a.log.ErrorContext(ctx, "remember a feed thread", "ref", m.Ref, "error", err.Error())
+	t.answered(it, conv, id)
+	if err := outbox.Reached(ctx, outbox.StepAnswered, it); err != nil {
+		return err
+	}
+	return t.recordFeed(ctx, it, threaded, id)
+}
+
+// recordFeed records where a feed post went: the item's activity first,
+// then the case's thread (its first post) and latest post.
+func (t transport) recordFeed(ctx context.Context, it store.OutboxItem, threaded bool, id string) error {
+	a, m := t.a, it.Message
+	if err := a.st.SetDelivered(ctx, it.ID, a.cfg.FeedConversation+"|"+id); err != nil {
+		return fmt.Errorf("teams: remember a feed post: %w", err)
+	}
+	if m.Ref != "" {
+		if !threaded {
+			if err := a.st.SetRef(ctx, refThread, m.Ref, id); err != nil {
+				return fmt.Errorf("teams: remember a feed thread: %w", err)
+			}
+		}
+		if err := a.st.SetRef(ctx, refFeedLast, m.Ref, it.ID); err != nil {
+			return fmt.Errorf("teams: remember a feed post: %w", err)
 		}
 	}
-	if err := a.st.SetRef(ctx, refFeedLast, m.Ref, it.ID); err != nil {
-		a.log.WarnContext(ctx, "remember a feed post", "ref", m.Ref, "error", err.Error())
-	}
+	t.forget(it)
 	return nil
 }
