@@ -83,7 +83,9 @@ type Adapter struct {
 	// recent remembers the blocks of messages Escalate posted or a person
 	// clicked, so their buttons can be taken off without losing what the
 	// message said. It lives in memory only: messages carry free text,
-	// which is never stored outside the (encrypted) case record.
+	// which is never stored outside the (encrypted) case record. Where
+	// each message is (channel and ts) is kept in the store, so a message
+	// this process does not remember is read back from Slack.
 	recent *blockCache
 
 	mu    sync.RWMutex

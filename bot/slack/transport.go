@@ -299,9 +299,9 @@ func (t *transport) findFile(ctx context.Context, channel, title string, since t
 
 // retirePrevious takes the buttons off the person's previous DM about the
 // case: the new one carries the buttons that are current. The previous
-// message's words stay; when they are no longer known (a restart) the
-// message is left as it was, and its stale buttons are refused by the
-// workflow if clicked.
+// message's words stay. Where it is (channel and ts, no words) is kept in
+// the store; its blocks are remembered in memory, and read back from
+// Slack when this process does not have them (after a restart).
 func (t *transport) retirePrevious(ctx context.Context, key, ref string) error {
 	prev, ok, err := t.a.st.GetRef(ctx, refDM, key)
 	if err != nil {
@@ -312,7 +312,17 @@ func (t *transport) retirePrevious(ctx context.Context, key, ref string) error {
 	}
 	channel, ts, _ := strings.Cut(prev, "|")
 	blocks, ok := t.a.recent.get(msgKey(channel, ts))
-	if !ok || !hasActions(blocks) {
+	if !ok {
+		if blocks, err = t.readBack(ctx, channel, ts); err != nil {
+			var ra *outbox.RetryAfter
+			if errors.As(err, &ra) {
+				return err
+			}
+			t.a.log.WarnContext(ctx, "read back a DM to retire its buttons", "ref", ref, "err", err)
+			return nil
+		}
+	}
+	if !hasActions(blocks) {
 		return nil
 	}
 	nb := retired(blocks, "_"+escape(ref)+" has moved on: the current buttons are on the newer message below._")
@@ -327,6 +337,23 @@ func (t *transport) retirePrevious(ctx context.Context, key, ref string) error {
 		t.a.log.WarnContext(ctx, "retire stale buttons", "ref", ref, "err", errCode(err))
 	}
 	return nil
+}
+
+// readBack reads one message's blocks from Slack: the history of its
+// conversation from its ts to its ts, inclusive. A message that is gone
+// has none.
+func (t *transport) readBack(ctx context.Context, channel, ts string) ([]slack.Block, error) {
+	r, err := t.a.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: channel, Oldest: ts, Latest: ts, Inclusive: true, Limit: 1})
+	if err != nil {
+		return nil, classify("conversations.history", err)
+	}
+	for _, m := range r.Messages {
+		if m.Timestamp == ts {
+			return m.Blocks.BlockSet, nil
+		}
+	}
+	return nil, nil
 }
 
 func (t *transport) feed(ctx context.Context, it store.OutboxItem) error {

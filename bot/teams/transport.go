@@ -178,9 +178,10 @@ func (t transport) conversation(ctx context.Context, to workflow.UserID) (*regis
 }
 
 // retirePrevious takes the buttons off the person's previous DM about the
-// case: the new one carries the buttons that are current. The previous
-// card's words stay; a card this process no longer remembers is left as it
-// was, and its stale buttons are refused by the workflow if pressed.
+// case: the new one carries the buttons that are current. Where it is
+// (conversation and activity id, no words) is kept in the store; its
+// card's words stay when this process remembers them, and after a restart
+// it is redrawn from the case record, without buttons.
 func (t transport) retirePrevious(ctx context.Context, reg *registration, key, ref, serviceURL string) error {
 	a := t.a
 	prev, ok, err := a.st.GetRef(ctx, refActivity, key)
@@ -191,11 +192,26 @@ func (t transport) retirePrevious(ctx context.Context, reg *registration, key, r
 		return nil
 	}
 	conv, id, _ := strings.Cut(prev, "|")
-	old, ok := a.recent.get(activityKey(conv, id))
-	if !ok || !hasActions(old.card.Body) {
-		return nil
+	var c *Card
+	if old, ok := a.recent.get(activityKey(conv, id)); ok {
+		if !hasActions(old.card.Body) {
+			return nil
+		}
+		c = withoutActions(old.card)
+	} else {
+		// Not remembered (a restart): bots cannot read a card back, so
+		// it is redrawn from the case record, as its holder may see it,
+		// without buttons.
+		_, user, _ := strings.Cut(key, "|")
+		d, _, err := a.eng.Case(ctx, ref, workflow.UserID(user))
+		if err != nil {
+			a.log.WarnContext(ctx, "redraw a card to retire its buttons", "ref", ref, "error", err.Error())
+			return nil
+		}
+		env := a.eng.Env()
+		c = a.render.message(workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref, To: workflow.UserID(user), Title: d.Ref,
+			Lines: workflow.CaseLines(d), Facts: workflow.CaseFacts(env, d, true)}, modeDM)
 	}
-	c := withoutActions(old.card)
 	c.Body = append(c.Body, small(ref+" has moved on: the current buttons are on the newer message below."))
 	err = a.update(ctx, reg, serviceURL, conv, id, ref, c)
 	var ra *outbox.RetryAfter
