@@ -112,7 +112,7 @@ func TestParkedEmailAndRevokedLinksForOperators(t *testing.T) {
 		t.Fatalf("RunOnce = %d, %v", n, err)
 	}
 	var out strings.Builder
-	if err := outboxAdmin(ctx, st, []string{"list"}, &out, now); err != nil {
+	if err := outboxAdmin(ctx, st, []string{"list"}, &out, now, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"parked:  1", "ESC-2026-0042", "550"} {
