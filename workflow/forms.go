@@ -32,11 +32,15 @@ const (
 	FieldRecordedOnFile   = "recorded_on_file"
 	FieldRaiserHolders    = "raiser_holders"
 	FieldResponderHolders = "responder_holders"
-	FieldPanel            = "panel"
-	FieldThemes           = "themes"
-	FieldCoRaisers        = "co_raisers"  // others who share the concern
-	FieldToStage          = "to_stage"    // escalate past optional stages
-	FieldSkipReason       = "skip_reason" // why they are skipped
+	// The holders on email only, chosen beside the platform's picker
+	// (which lists only its own members).
+	FieldRaiserHoldersEmail    = "raiser_holders_email"
+	FieldResponderHoldersEmail = "responder_holders_email"
+	FieldPanel                 = "panel"
+	FieldThemes                = "themes"
+	FieldCoRaisers             = "co_raisers"  // others who share the concern
+	FieldToStage               = "to_stage"    // escalate past optional stages
+	FieldSkipReason            = "skip_reason" // why they are skipped
 )
 
 // FormKind names a form.
@@ -320,13 +324,12 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 		if next <= p.Last() {
 			st := p.Stage(next)
 			if st.Role == RoleChair {
-				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: "Chair", Type: FieldUsers, Values: ids(env.Directory.Holders("", RoleChair))})
+				base.Fields = append(base.Fields, holderFields(env.Directory, FieldRaiserHolders, FieldRaiserHoldersEmail, "Chair", env.Directory.Holders("", RoleChair))...)
 			} else if st.Final == FinalDecider {
-				base.Fields = append(base.Fields, FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.Role) + ", " + env.Directory.AgencyName(st.DeciderAgency), Type: FieldUsers, Values: ids(env.Directory.Holders(st.DeciderAgency, st.Role))})
+				base.Fields = append(base.Fields, holderFields(env.Directory, FieldRaiserHolders, FieldRaiserHoldersEmail, p.RoleLabel(st.Role)+", "+env.Directory.AgencyName(st.DeciderAgency), env.Directory.Holders(st.DeciderAgency, st.Role))...)
 			} else {
-				base.Fields = append(base.Fields,
-					FormField{Name: FieldRaiserHolders, Label: p.RoleLabel(st.RoleOn(SideRaiser)) + ", " + env.Directory.SideName(d.Raiser.Agency, st.RoleOn(SideRaiser)), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))},
-					FormField{Name: FieldResponderHolders, Label: p.RoleLabel(st.RoleOn(SideResponder)) + ", " + env.Directory.SideName(d.Responder.Agency, st.RoleOn(SideResponder)), Type: FieldUsers, Values: ids(env.Directory.Holders(d.Responder.Agency, st.RoleOn(SideResponder)))})
+				base.Fields = append(base.Fields, holderFields(env.Directory, FieldRaiserHolders, FieldRaiserHoldersEmail, p.RoleLabel(st.RoleOn(SideRaiser))+", "+env.Directory.SideName(d.Raiser.Agency, st.RoleOn(SideRaiser)), env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))...)
+				base.Fields = append(base.Fields, holderFields(env.Directory, FieldResponderHolders, FieldResponderHoldersEmail, p.RoleLabel(st.RoleOn(SideResponder))+", "+env.Directory.SideName(d.Responder.Agency, st.RoleOn(SideResponder)), env.Directory.Holders(d.Responder.Agency, st.RoleOn(SideResponder)))...)
 			}
 			if to := skipTargets(p, d.Stage); len(to) > 1 {
 				var opts []Option
@@ -389,6 +392,31 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 	return base, true
 }
 
+// holderFields are the questions naming who holds one side of the next
+// stage: the platform's people picker, and beside it, when any of those who
+// may hold it are on email only (whom no platform's picker lists), a
+// choice of them, all chosen to begin with.
+func holderFields(dir *Directory, name, emailName, label string, holders []UserID) []FormField {
+	var chat, mail []UserID
+	for _, u := range holders {
+		if u.Platform() == "email" {
+			mail = append(mail, u)
+		} else {
+			chat = append(chat, u)
+		}
+	}
+	out := []FormField{{Name: name, Label: label, Type: FieldUsers, Values: ids(chat)}}
+	if len(mail) > 0 {
+		var opts []Option
+		for _, u := range mail {
+			opts = append(opts, Option{Value: string(u), Label: dir.Name(u) + " (by email)"})
+		}
+		out = append(out, FormField{Name: emailName, Label: label + ": on email only", Type: FieldMulti, Options: opts, Values: ids(mail),
+			Hint: "People on neither Slack nor Teams: they are reached by email."})
+	}
+	return out
+}
+
 func ids(u []UserID) []string {
 	s := make([]string, len(u))
 	for i, id := range u {
@@ -433,7 +461,9 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		c.Kind, c.Sooner = CmdEscalate, parseSooner(v)
 		c.ToStage, _ = strconv.Atoi(v.Get(FieldToStage))
 		c.SkipReason = v.Get(FieldSkipReason)
-		if r, s := userIDs(v[FieldRaiserHolders]), userIDs(v[FieldResponderHolders]); len(r)+len(s) > 0 {
+		r := append(userIDs(v[FieldRaiserHolders]), userIDs(v[FieldRaiserHoldersEmail])...)
+		s := append(userIDs(v[FieldResponderHolders]), userIDs(v[FieldResponderHoldersEmail])...)
+		if len(r)+len(s) > 0 {
 			c.Holders = &StageHolders{Raiser: r, Responder: s, Chair: r}
 		}
 	case FormNote:
