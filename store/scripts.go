@@ -373,21 +373,31 @@ var claimTimersScript = redis.NewScript(luaPrelude + `
 local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
 wantTimerKeys()
 local ids = claimable(tc, tz, now, limit)
-local out = {}
-for _, id in ipairs(ids) do
-  local j = redis.call('HGET', td, id)
-  redis.call('ZREM', tz, id)
-  if not j then
-    -- An index entry without its timer (cannot happen through this
-    -- package): drop it.
-    redis.call('ZREM', tc, id); redis.call('HDEL', tt, id)
-  else
-    redis.call('ZADD', tc, lease, id)
-    redis.call('HSET', tt, id, token)
-    out[#out + 1] = id
-    out[#out + 1] = j
+local out, took, lost = {}, {}, {}
+-- A batch is read and moved in a handful of calls, however many it holds.
+for j = 1, #ids, 500 do
+  local chunk = {unpack(ids, j, math.min(j + 499, #ids))}
+  local js = redis.call('HMGET', td, unpack(chunk))
+  redis.call('ZREM', tz, unpack(chunk))
+  local zargs, hargs = {}, {}
+  for k, id in ipairs(chunk) do
+    if not js[k] then
+      -- An index entry without its timer (cannot happen through this
+      -- package): drop it.
+      lost[#lost + 1] = id
+    else
+      zargs[#zargs + 1] = lease; zargs[#zargs + 1] = id
+      hargs[#hargs + 1] = id; hargs[#hargs + 1] = token
+      out[#out + 1] = id
+      out[#out + 1] = js[k]
+    end
+  end
+  if #zargs > 0 then
+    redis.call('ZADD', tc, unpack(zargs))
+    redis.call('HSET', tt, unpack(hargs))
   end
 end
+if #lost > 0 then redis.call('ZREM', tc, unpack(lost)); redis.call('HDEL', tt, unpack(lost)) end
 return out
 `)
 
@@ -398,15 +408,30 @@ return out
 var ackTimersScript = redis.NewScript(luaPrelude + `
 if (#ARGV - 1) % 3 ~= 0 then error('ESCALATE ack arguments come in threes') end
 wantTimerKeys()
-for i = 2, #ARGV, 3 do want(base .. 'dt:' .. ARGV[i + 2], 'set') end
-local n = 0
+local dts, seen = {}, {}
 for i = 2, #ARGV, 3 do
-  local id, token, ref = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if token ~= '' and redis.call('HGET', tt, id) == token then
-    redis.call('ZREM', tc, id); redis.call('HDEL', tt, id); redis.call('HDEL', td, id)
-    redis.call('SREM', base .. 'dt:' .. ref, id)
-    n = n + 1
+  local k = base .. 'dt:' .. ARGV[i + 2]
+  if not seen[k] then seen[k] = true; dts[#dts + 1] = k end
+end
+wantSets(dts)
+local n = 0
+for j = 2, #ARGV, 1500 do
+  local ids, toks, refs = {}, {}, {}
+  for i = j, math.min(j + 1499, #ARGV), 3 do
+    ids[#ids + 1], toks[#toks + 1], refs[#refs + 1] = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   end
+  local held = redis.call('HMGET', tt, unpack(ids))
+  local done = {}
+  for k, id in ipairs(ids) do
+    if toks[k] ~= '' and held[k] == toks[k] then
+      done[#done + 1] = id
+      redis.call('SREM', base .. 'dt:' .. refs[k], id)
+    end
+  end
+  if #done > 0 then
+    redis.call('ZREM', tc, unpack(done)); redis.call('HDEL', tt, unpack(done)); redis.call('HDEL', td, unpack(done))
+  end
+  n = n + #done
 end
 return n
 `)
