@@ -160,7 +160,7 @@ func TestFailingCommitWritesNothing(t *testing.T) {
 	must(t, s.Commit(ctx, r, ""))
 	next := escalated(r.Dispute, "no answer", t0.Add(25*time.Hour))
 	// Keys the escalation writes late in the script.
-	for _, bad := range []string{"pd:" + string(manager), "od:2", "chg", "ob:age", "ob:seq", "o:ESC-2026-0001/2/1@slack", "idem:key-1", "closed", "all"} {
+	for _, bad := range []string{"pd:" + string(manager), "od:2", "od:1", "open", "chg", "ob:age", "ob:seq", "o:ESC-2026-0001/2/1@slack", "idem:key-1"} {
 		t.Run(bad, func(t *testing.T) {
 			k := s.key(bad)
 			must(t, s.rdb.Del(ctx, k).Err())
@@ -309,10 +309,13 @@ func (s *Store) state(t *testing.T, ref string) string {
 	ctx := context.Background()
 	checks := map[string]func() bool{}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range []string{"d:" + ref, "ev:" + ref, "mem:" + ref, "dt:" + ref, "o:" + ref + "/1/1@teams", "o:" + ref + "/1/2@slack", "o:" + ref + "/1/3@slack", "o:" + ref + "/1/3@teams"} {
+		for _, k := range []string{"d:" + ref, "ev:" + ref, "dt:" + ref, "o:" + ref + "/1/1@teams", "o:" + ref + "/1/2@slack", "o:" + ref + "/1/3@slack", "o:" + ref + "/1/3@teams"} {
 			c := p.Exists(ctx, s.key(k))
 			checks[k] = func() bool { return c.Val() == 1 }
 		}
+		// The case's index entries, kept on it.
+		m := p.HExists(ctx, s.key("d:", ref), "m")
+		checks["index entries"] = func() bool { return m.Val() }
 		for _, z := range [][2]string{{"all", ref}, {"open", ref}, {"ob", ref + "/1/1@teams"}, {"timers", ref + "|lapse|1"}} {
 			c := p.ZScore(ctx, s.key(z[0]), z[1])
 			checks[z[0]] = func() bool { return c.Err() == nil }

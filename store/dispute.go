@@ -221,19 +221,9 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string, relog []
 	if err != nil {
 		return nil, err
 	}
-	openStage, closedAt := strconv.Itoa(d.Stage), "0"
-	if d.State.Closed() {
-		openStage = "0"
-		closedAt = micros(d.ClosedAt)
-		if d.ClosedAt.IsZero() {
-			closedAt = micros(d.UpdatedAt)
-		}
-	} else if d.Stage < 1 {
-		openStage = "1"
-	}
-	created := d.CreatedAt
-	if created.IsZero() {
-		created = d.UpdatedAt
+	entries, err := indexList(d)
+	if err != nil {
+		return nil, err
 	}
 	// The commit id lets the script recognise this very call when the
 	// client retries it after losing the reply.
@@ -242,7 +232,7 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string, relog []
 		return nil, err
 	}
 	args := []any{s.base, d.Ref, res.PrevVersion, d.Version, commitID, dj, idempotencyKey,
-		IdempotencyTTL.Milliseconds(), openStage, closedAt, micros(created),
+		IdempotencyTTL.Milliseconds(), flag(!d.State.Closed()), entries,
 		flag(res.ClearTimers), flag(res.PurgeHistory)}
 
 	args = append(args, len(res.Events))
@@ -259,12 +249,6 @@ func (s *Store) commitArgs(res *workflow.Result, idempotencyKey string, relog []
 			return nil, err
 		}
 		args = append(args, pub, text, facts)
-	}
-
-	members := memberships(d)
-	args = append(args, len(members))
-	for _, m := range members {
-		args = append(args, m.key, m.score)
 	}
 
 	targs, err := timerArgs(d.Ref, res.Timers)
@@ -351,19 +335,29 @@ func (s *Store) streamCap() (keep, maxLen string) {
 	return keep, maxLen
 }
 
-// indexEntry is one index an open case is in: a key suffix and, for the
-// sorted ones (pd:, od:, oc:), its score there ("" for a set).
+// indexEntry is one index a case is in: a key suffix and, for the sorted
+// ones (pd:, od:, oc:, open, closed, all), its score there ("" for a set).
 type indexEntry struct{ key, score string }
 
-// memberships are the indexes an open case is in (a closed one is in
-// none): each person's deadline-ordered list (pd:<user>), its stage's
-// deadline-ordered list (od:<stage>, od:<route>:<stage> on a route of the
-// policy's, for the digest's counts and overdue
-// list), each agency's set (oa:<agency>) and the open cases by the time
-// they were raised (oc:, for the board report's period).
+// memberships are the indexes a case is in: while it is open, each
+// person's deadline-ordered list (pd:<user>), its stage's deadline-ordered
+// list (od:<stage>, od:<route>:<stage> on a route of the policy's, for the
+// digest's counts and overdue list), each agency's set (oa:<agency>), the
+// open cases by the time they were raised (oc:, for the board report's
+// period) and by stage (open); once closed, the closed cases by closing
+// time (closed); and always every case by creation time (all).
 func memberships(d *workflow.Dispute) []indexEntry {
+	created := d.CreatedAt
+	if created.IsZero() {
+		created = d.UpdatedAt
+	}
+	all := indexEntry{"all", micros(created)}
 	if d.State.Closed() {
-		return nil
+		closedAt := d.ClosedAt
+		if closedAt.IsZero() {
+			closedAt = d.UpdatedAt
+		}
+		return []indexEntry{{"closed", micros(closedAt)}, all}
 	}
 	var m []indexEntry
 	dl := deadlineScore(d)
@@ -376,11 +370,26 @@ func memberships(d *workflow.Dispute) []indexEntry {
 			m = append(m, indexEntry{"oa:" + a, ""})
 		}
 	}
-	created := d.CreatedAt
-	if created.IsZero() {
-		created = d.UpdatedAt
+	return append(m, indexEntry{"oc:", micros(created)}, indexEntry{"open", strconv.Itoa(max(d.Stage, 1))}, all)
+}
+
+// indexList is a case's index entries as the scripts take them and the
+// case keeps them (field m of d:<ref>): "key\nscore\n" per entry. A
+// transition compares it with the one kept and writes only the entries
+// that changed. A key with a line break in it (an agency or person id no
+// configuration should allow) is refused: it would not read back.
+func indexList(d *workflow.Dispute) (string, error) {
+	var b strings.Builder
+	for _, e := range memberships(d) {
+		if strings.ContainsAny(e.key, "\n") || strings.ContainsAny(e.score, "\n") {
+			return "", fmt.Errorf("commit %s: an index key has a line break in it", d.Ref)
+		}
+		b.WriteString(e.key)
+		b.WriteByte('\n')
+		b.WriteString(e.score)
+		b.WriteByte('\n')
 	}
-	return append(m, indexEntry{"oc:", micros(created)})
+	return b.String(), nil
 }
 
 // deadlineScore orders a person's cases soonest deadline first (a case

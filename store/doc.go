@@ -33,7 +33,11 @@
 // # Key layout (B = "<prefix>{esc}:")
 //
 //	B d:<ref>            hash   v = version, j = dispute JSON (free text encrypted),
-//	                            c = id of the commit that wrote it
+//	                            c = id of the commit that wrote it, m = the index
+//	                            entries the case is in with their scores
+//	                            ("key\nscore\n" each; pd:, od:, oa:, oc:, open,
+//	                            closed, all): a transition writes only those that
+//	                            changed
 //	B ev:<ref>           list   the dispute's events, oldest first, without free text
 //	                            (a purge rewrites it without names: Event.Purged)
 //	B ex:<ref>           hash   list index → the event's free text (JSON, encrypted)
@@ -41,7 +45,9 @@
 //	                            e = the event's facts (no summary, no names, no free
 //	                            text), x = 1 when it has text;
 //	                            capped (see "The event stream's cap")
-//	B mem:<ref>          set    the index keys (pd:, od:, oa:) the dispute is in
+//	B mem:<ref>          set    (schema 4 and before) the index keys the dispute was
+//	                            in; replaced by field m of d:<ref> on upgrade or at
+//	                            the case's next transition
 //	B pd:<user>          zset   open cases a person is involved in, score = deadline (µs;
 //	                            0 when none): a page of a person's list is one ZRANGE
 //	B od:<stage>         zset   open cases at a stage of the main route (od:<route>:<stage>
@@ -57,7 +63,7 @@
 //	                            order of change (chg:seq); the auditor removes what it checked
 //	B chg:seq            string the sequence that orders chg
 //	B audit:sweep        string where the auditor's slow sweep over open stopped (a rank)
-//	B schema             string the index layout's version ("4"), set by UpgradeIndexes
+//	B schema             string the index layout's version ("5"), set by UpgradeIndexes
 //	B closed             zset   closed refs, score = closed at (µs)
 //	B all                zset   every ref, score = created at (µs)
 //	B ref:<year>         string the year's reference counter
@@ -99,7 +105,9 @@
 // what the store holds: a page of a person's list is a ZRANGE of pd:<user>
 // and one HGET per case on it; a transition reads the dispute alone (one
 // HGET) unless the workflow needs its history (escalating, a new holder,
-// the closing record); the digest's counts are ZCARD/ZCOUNT per stage and
+// the closing record), and its script writes only the index entries that
+// changed (compared with the list kept on the case) and checks the type of
+// only the keys it writes, with reads that fail on another type; the digest's counts are ZCARD/ZCOUNT per stage and
 // it reads only the cases it lists (DigestIndex); the auditor reads chg
 // (what changed since it last ran) and a bounded slice of open for its
 // slow sweep (ChangedOpen, SweepOpen, CaseTimers); the board report reads

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,8 +66,40 @@ func TestOpenPageIsDeadlineOrdered(t *testing.T) {
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
-// A store written with per-person sets (op:) is upgraded once, at start:
-// every open case lands in its deadline-ordered indexes, the old sets go,
+// legacyLayout rewrites a case's indexes as schema 4 kept them: its
+// entries named in a mem:<ref> set (open, closed and all not among them),
+// no list of entries on the case; with perPersonSets, as schema 1 did
+// too: per-person sets (op:<user>) in place of the deadline-ordered
+// per-person and per-stage indexes.
+func legacyLayout(t *testing.T, s *Store, ref string, perPersonSets bool) {
+	t.Helper()
+	ctx := context.Background()
+	dk, memk := s.key("d:", ref), s.key("mem:", ref)
+	m := s.rdb.HGet(ctx, dk, "m").Val()
+	if m == "" {
+		t.Fatalf("%s keeps no index entries", ref)
+	}
+	must(t, s.rdb.HDel(ctx, dk, "m").Err())
+	lines := strings.Split(strings.TrimSuffix(m, "\n"), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		k := lines[i]
+		switch {
+		case k == "open" || k == "closed" || k == "all":
+		case perPersonSets && (k[:3] == "pd:" || k[:3] == "od:"):
+			must(t, s.rdb.ZRem(ctx, s.key(k), ref).Err())
+			if k[:3] == "pd:" {
+				must(t, s.rdb.SAdd(ctx, s.key("op:", k[3:]), ref).Err())
+				must(t, s.rdb.SAdd(ctx, memk, "op:"+k[3:]).Err())
+			}
+		default:
+			must(t, s.rdb.SAdd(ctx, memk, k).Err())
+		}
+	}
+}
+
+// A store written with per-person sets (op:) and its entries named in
+// mem:<ref> sets is upgraded once, at start: every open case lands in its
+// deadline-ordered indexes, keeps its entries on itself, the old sets go,
 // and the next start does nothing.
 func TestUpgradeIndexes(t *testing.T) {
 	ctx := context.Background()
@@ -73,20 +107,11 @@ func TestUpgradeIndexes(t *testing.T) {
 	for i := range 3 {
 		must(t, s.Commit(ctx, raised(fmt.Sprintf("ESC-2026-%04d", i+1), t0), ""))
 	}
-	// Rewrite the indexes as the earlier layout had them.
+	want := map[string]string{}
 	for i := range 3 {
 		ref := fmt.Sprintf("ESC-2026-%04d", i+1)
-		memk := s.key("mem:", ref)
-		for _, k := range s.rdb.SMembers(ctx, memk).Val() {
-			if k[:3] == "pd:" || k[:3] == "od:" {
-				must(t, s.rdb.ZRem(ctx, s.key(k), ref).Err())
-				must(t, s.rdb.SRem(ctx, memk, k).Err())
-				if k[:3] == "pd:" {
-					must(t, s.rdb.SAdd(ctx, s.key("op:", k[3:]), ref).Err())
-					must(t, s.rdb.SAdd(ctx, memk, "op:"+k[3:]).Err())
-				}
-			}
-		}
+		want[ref] = s.rdb.HGet(ctx, s.key("d:", ref), "m").Val()
+		legacyLayout(t, s, ref, true)
 	}
 	if refs, _, _ := s.OpenPage(ctx, raiser, 0, 10); len(refs) != 0 {
 		t.Fatalf("the old layout still has a deadline index: %v", refs)
@@ -107,9 +132,96 @@ func TestUpgradeIndexes(t *testing.T) {
 	if c := s.rdb.ZCard(ctx, s.key("od:1")).Val(); c != 3 {
 		t.Errorf("stage 1 index holds %d after the upgrade", c)
 	}
+	for ref, m := range want {
+		if got := s.rdb.HGet(ctx, s.key("d:", ref), "m").Val(); got != m {
+			t.Errorf("%s keeps %q after the upgrade, want %q", ref, got, m)
+		}
+		if s.rdb.Exists(ctx, s.key("mem:", ref)).Val() != 0 {
+			t.Errorf("the mem: set of %s is still there", ref)
+		}
+	}
 	if n, err := s.UpgradeIndexes(ctx); err != nil || n != 0 {
 		t.Errorf("a second upgrade did %d (%v)", n, err)
 	}
+}
+
+// A case written before its index entries were kept on it is moved to
+// the new layout by its next transition, whether or not the upgrade has
+// reached it: every index right, its mem:<ref> set gone; closing it takes
+// it out of open and into closed as before.
+func TestTransitionUpgradesItsCase(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{})
+	r := raised("ESC-2026-0001", t0)
+	must(t, s.Commit(ctx, r, ""))
+	legacyLayout(t, s, r.Dispute.Ref, false)
+	next := escalated(r.Dispute, "no answer", t0.Add(25*time.Hour))
+	must(t, s.Commit(ctx, next, ""))
+	fresh := newTestStore(t, Options{})
+	must(t, fresh.Commit(ctx, raised("ESC-2026-0001", t0), ""))
+	must(t, fresh.Commit(ctx, escalated(raised("ESC-2026-0001", t0).Dispute, "no answer", t0.Add(25*time.Hour)), ""))
+	if got, want := indexDump(t, s, r.Dispute.Ref), indexDump(t, fresh, r.Dispute.Ref); got != want {
+		t.Fatalf("after a transition on the old layout:\n%s\nwritten afresh:\n%s", got, want)
+	}
+	if s.rdb.Exists(ctx, s.key("mem:", r.Dispute.Ref)).Val() != 0 {
+		t.Error("the mem: set is still there")
+	}
+	legacyLayout(t, s, r.Dispute.Ref, false)
+	closed := resolved(next.Dispute, "agreed", t0.Add(26*time.Hour))
+	must(t, s.Commit(ctx, closed, ""))
+	if s.rdb.ZScore(ctx, s.key("open"), r.Dispute.Ref).Err() == nil || s.rdb.ZScore(ctx, s.key("closed"), r.Dispute.Ref).Err() != nil {
+		t.Error("closing a case of the old layout left it open or not closed")
+	}
+	if got := indexDump(t, s, r.Dispute.Ref); strings.Contains(got, "pd:") || strings.Contains(got, "od:") || strings.Contains(got, "oa:") {
+		t.Errorf("a closed case is still indexed as open:\n%s", got)
+	}
+}
+
+// A transition that leaves a case's index entries as they were does not
+// write them (here: one of them is corrupt, and a note still goes
+// through, while an escalation, which moves the case out of it, is
+// refused and writes nothing).
+func TestUnchangedIndexesAreNotWritten(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{})
+	r := raised("ESC-2026-0001", t0)
+	must(t, s.Commit(ctx, r, ""))
+	k := s.key("od:1")
+	must(t, s.rdb.Del(ctx, k).Err())
+	must(t, s.rdb.Set(ctx, k, "not what the store expects", 0).Err())
+	must(t, s.Commit(ctx, noted(r.Dispute, "a note", t0.Add(time.Minute)), ""))
+	d, err := s.Dispute(ctx, r.Dispute.Ref)
+	must(t, err)
+	if err := s.Commit(ctx, escalated(d, "no answer", t0.Add(25*time.Hour)), ""); err == nil || errors.Is(err, ErrConflict) {
+		t.Fatalf("an escalation over a corrupt index of the stage it leaves: %v", err)
+	}
+}
+
+// indexDump is every index entry of one case, by key.
+func indexDump(t *testing.T, s *Store, ref string) string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := s.rawKeys(ctx)
+	must(t, err)
+	var out []string
+	for _, k := range keys {
+		name := strings.TrimPrefix(k, s.base)
+		switch s.rdb.Type(ctx, k).Val() {
+		case "zset":
+			if sc, err := s.rdb.ZScore(ctx, k, ref).Result(); err == nil {
+				out = append(out, fmt.Sprintf("%s %v", name, sc))
+			}
+		case "set":
+			if strings.HasPrefix(name, "dt:") {
+				continue
+			}
+			if s.rdb.SIsMember(ctx, k, ref).Val() {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }
 
 // The event stream is capped: by length whatever happens, and by age to

@@ -13,10 +13,21 @@ import "github.com/redis/go-redis/v9"
 // base ("<prefix>{esc}:") every key name is built from.
 const luaPrelude = `
 local base = ARGV[1]
+-- want checks that k holds a t or nothing, with a read that fails on
+-- any other type (a third of the cost of TYPE, whose answer is a table).
+local wantRead = {zset = 'ZCARD', set = 'SCARD', hash = 'HLEN', list = 'LLEN', stream = 'XLEN', string = 'STRLEN'}
 local function want(k, t)
-  local got = redis.call('TYPE', k)['ok']
-  if got ~= 'none' and got ~= t then
-    error('ESCALATE key ' .. k .. ' holds a ' .. got .. ', not a ' .. t)
+  local r = redis.pcall(wantRead[t], k)
+  if type(r) == 'table' and r.err then
+    error('ESCALATE key ' .. k .. ' does not hold a ' .. t)
+  end
+end
+-- wantSets checks several keys at once that each hold a set or nothing
+-- (SINTERCARD refuses any other type, one call whatever their number).
+local function wantSets(keys)
+  for j = 1, #keys, 1000 do
+    local r = redis.pcall('SINTERCARD', math.min(1000, #keys - j + 1), unpack(keys, j, math.min(j + 999, #keys)))
+    if type(r) == 'table' and r.err then error('ESCALATE one of ' .. #keys .. ' keys does not hold a set') end
   end
 end
 -- num checks a numeric argument. The error names the argument, never its
@@ -67,6 +78,21 @@ local function setTimer(ref, t)
   redis.call('ZREM', tc, t.id)
   redis.call('HDEL', tt, t.id)
 end
+-- setTimersOf (re)sets several timers of one case, as setTimer does each,
+-- in five calls however many they are.
+local function setTimersOf(ref, ts)
+  local zargs, hargs, ids = {}, {}, {}
+  for j, t in ipairs(ts) do
+    zargs[#zargs + 1] = t.due; zargs[#zargs + 1] = t.id
+    hargs[#hargs + 1] = t.id; hargs[#hargs + 1] = t.json
+    ids[j] = t.id
+  end
+  redis.call('ZADD', tz, unpack(zargs))
+  redis.call('HSET', td, unpack(hargs))
+  redis.call('SADD', base .. 'dt:' .. ref, unpack(ids))
+  redis.call('ZREM', tc, unpack(ids))
+  redis.call('HDEL', tt, unpack(ids))
+end
 -- readOutbox reads n outbox items (id, target, message, ms) from ARGV at i.
 local function readOutbox(i)
   local n = tonumber(num(ARGV[i], 'outbox count'))
@@ -98,51 +124,62 @@ local function enqueue(it)
 end
 -- A case's index entries: per-person and per-stage indexes are sorted
 -- sets scored by deadline, open-by-raising-date (oc:) one scored by when
--- the case was raised, the per-agency ones plain sets. The key's
--- prefix says which, so the entries a dispute was in (listed in its mem:
--- set by name only) can be removed without knowing their scores.
+-- the case was raised, open (by stage), closed (by closing time) and all
+-- (by creation) sorted sets too, the per-agency ones plain sets. The
+-- key's name says which, so an entry the case was in can be removed
+-- knowing only its key.
+local zsetKeys = {open = true, closed = true, all = true}
 local function memType(k)
   local p = string.sub(k, 1, 3)
-  if p == 'pd:' or p == 'od:' or p == 'oc:' then return 'zset' end
+  if p == 'pd:' or p == 'od:' or p == 'oc:' or zsetKeys[k] then return 'zset' end
   return 'set'
 end
--- readMembers reads n index entries (key suffix, score; score '' for a
--- set) from ARGV at i.
-local function readMembers(i)
-  local n = tonumber(num(ARGV[i], 'membership count'))
+-- parseMembers reads a case's index entries as they are kept (field m of
+-- d:<ref>, and the argument that replaces it): "key\nscore\n" per entry,
+-- score '' for a set. It returns them in order, as {key, score}.
+local function parseMembers(m)
   local out = {}
-  for j = 1, n do
-    local k, sc = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
-    if not sc then error('ESCALATE membership arguments are short') end
-    if memType(k) == 'zset' then num(sc, 'index score') end
-    out[j] = {key = k, score = sc}
-  end
-  return out, i + 1 + n * 2
+  for k, sc in string.gmatch(m, '([^\n]*)\n([^\n]*)\n') do out[#out + 1] = {key = k, score = sc} end
+  return out
 end
--- wantMembers checks the type of every index key a dispute is in now and
--- will be in; it returns the ones it is in now.
-local function wantMembers(memk, members)
-  want(memk, 'set')
-  local old = redis.call('SMEMBERS', memk)
-  for _, k in ipairs(old) do want(base .. k, memType(k)) end
-  for _, m in ipairs(members) do want(base .. m.key, memType(m.key)) end
-  return old
-end
--- setMembers moves a dispute from the index entries it was in (old) to
--- members, touching only what changed (and the scores, which are cheap
--- to rewrite).
-local function setMembers(ref, memk, old, members)
-  local keep = {}
-  for _, m in ipairs(members) do keep[m.key] = true end
-  for _, k in ipairs(old) do
-    if not keep[k] then
-      if memType(k) == 'zset' then redis.call('ZREM', base .. k, ref) else redis.call('SREM', base .. k, ref) end
-      redis.call('SREM', memk, k)
+-- memberDiff compares the entries a case is in (oldm, the kept list; nil
+-- for a case written before the list was kept, whose entries are named by
+-- its mem:<ref> set, scores unknown, and which may be in open and closed)
+-- with those it will be in (newm). It checks the type of every key it will
+-- touch and returns what to remove and what to (re)write: an entry whose
+-- key and score are unchanged is left alone.
+local function memberDiff(ref, memk, oldm, newm, legacy)
+  local new = parseMembers(newm)
+  if #new * 2 ~= select(2, string.gsub(newm, '\n', '')) then error('ESCALATE index entries are malformed') end
+  local old, oldList = {}, {}
+  if oldm then
+    for _, e in ipairs(parseMembers(oldm)) do old[e.key] = e.score; oldList[#oldList + 1] = e.key end
+  elseif legacy then
+    want(memk, 'set')
+    for _, k in ipairs(redis.call('SMEMBERS', memk)) do old[k] = false; oldList[#oldList + 1] = k end
+    for _, k in ipairs({'open', 'closed', 'all'}) do
+      if old[k] == nil then old[k] = false; oldList[#oldList + 1] = k end
     end
   end
-  for _, m in ipairs(members) do
-    if memType(m.key) == 'zset' then redis.call('ZADD', base .. m.key, m.score, ref) else redis.call('SADD', base .. m.key, ref) end
-    redis.call('SADD', memk, m.key)
+  local keep, put, drop = {}, {}, {}
+  for _, e in ipairs(new) do
+    local t = memType(e.key)
+    if t == 'zset' then num(e.score, 'index score') end
+    keep[e.key] = true
+    if old[e.key] ~= e.score then want(base .. e.key, t); put[#put + 1] = e end
+  end
+  for _, k in ipairs(oldList) do
+    if not keep[k] then want(base .. k, memType(k)); drop[#drop + 1] = k end
+  end
+  return put, drop
+end
+-- applyMembers writes what memberDiff found.
+local function applyMembers(ref, put, drop)
+  for _, k in ipairs(drop) do
+    if memType(k) == 'zset' then redis.call('ZREM', base .. k, ref) else redis.call('SREM', base .. k, ref) end
+  end
+  for _, e in ipairs(put) do
+    if memType(e.key) == 'zset' then redis.call('ZADD', base .. e.key, e.score, ref) else redis.call('SADD', base .. e.key, ref) end
   end
 end
 -- dropOutboxOf removes every outbox item of a case (queued, claimed or
@@ -166,36 +203,39 @@ end
 // is at the new version and carries this call's commit id), -1 duplicate
 // idempotency key, -2 version conflict, -3 no such dispute.
 //
-// ARGV: base, ref, prev version, new version, commit id, dispute JSON, idempotency key
-// ("" for none), idempotency TTL (ms), open stage (0 when closed), closed at
-// (µs, 0 when open), created at (µs), clear timers (0/1), purge history
-// (0/1); then counted sections: events (public JSON, text, the stream's
-// facts), index
-// memberships (key suffix, score; see memType), timers (id, due µs, JSON),
-// outbox items (id, target, message, enqueued ms); then the stream's cap:
-// how long entries are kept (ms, "" for ever) and the most entries kept
-// ("" for no limit), both trimmed approximately (whole stream nodes); then
-// a counted section: a purge's rewritten log (see purgedLog), which
-// replaces the case's log before the purge's own event is appended.
-// Purging also drops the case's outbox items.
+// ARGV: base, ref, prev version, new version, commit id, dispute JSON,
+// idempotency key ("" for none), idempotency TTL (ms), open (1 while the
+// case is open, 0 once closed), the case's index entries (see
+// parseMembers and indexList), clear timers (0/1), purge history (0/1);
+// then counted sections: events (public JSON, text, the stream's facts),
+// timers (id, due µs, JSON), outbox items (id, target, message, enqueued
+// ms); then the stream's cap: how long entries are kept (ms, "" for ever)
+// and the most entries kept ("" for no limit), both trimmed approximately
+// (whole stream nodes); then a counted section: a purge's rewritten log
+// (see purgedLog), which replaces the case's log before the purge's own
+// event is appended. Purging also drops the case's outbox items.
+//
+// It costs what the transition changes: index entries whose key and score
+// are unchanged (field m of the case holds them) are not written, and only
+// the keys it writes are checked.
 var commitScript = redis.NewScript(luaPrelude + `
 local ref = ARGV[2]
 local prev = tonumber(num(ARGV[3], 'previous version'))
 local ver = tonumber(num(ARGV[4], 'version'))
 local commit, dispute, idem, idemTTL = ARGV[5], ARGV[6], ARGV[7], num(ARGV[8], 'idempotency TTL')
-local openStage, closedAt, createdAt = num(ARGV[9], 'stage'), num(ARGV[10], 'closed at'), num(ARGV[11], 'created at')
-local clear, purge = ARGV[12] == '1', ARGV[13] == '1'
+local isOpen, newm = ARGV[9] == '1', ARGV[10]
+local clear, purge = ARGV[11] == '1', ARGV[12] == '1'
+if not purge and ARGV[12] ~= '0' then error('ESCALATE purge flag is malformed') end
 
-local i = 14
+local i = 13
 local nev = tonumber(num(ARGV[i], 'event count'))
-local events = {}
+local events, anyText = {}, false
 for j = 1, nev do
   events[j] = {pub = ARGV[i + 1 + (j - 1) * 3], text = ARGV[i + 2 + (j - 1) * 3], facts = ARGV[i + 3 + (j - 1) * 3]}
   if not events[j].facts then error('ESCALATE event arguments are short') end
+  if events[j].text ~= '' then anyText = true end
 end
 i = i + 1 + nev * 3
-local members
-members, i = readMembers(i)
 local timers
 timers, i = readTimers(i)
 local items
@@ -213,18 +253,16 @@ if nrelog > 0 and not purge then error('ESCALATE a purged log without a purge') 
 if i - 1 ~= #ARGV then error('ESCALATE expected ' .. (i - 1) .. ' arguments, got ' .. #ARGV) end
 
 local dk, evk, exk, memk, dtk = KEYS[1], base .. 'ev:' .. ref, base .. 'ex:' .. ref, base .. 'mem:' .. ref, base .. 'dt:' .. ref
-local stream, open, closed, all = base .. 'events', base .. 'open', base .. 'closed', base .. 'all'
-local chg, chgseq = base .. 'chg', base .. 'chg:seq'
+local stream, chg, chgseq = base .. 'events', base .. 'chg', base .. 'chg:seq'
 local idemk = base .. 'idem:' .. idem
-want(dk, 'hash'); want(evk, 'list'); want(exk, 'hash'); want(dtk, 'set')
-want(stream, 'stream'); want(open, 'zset'); want(closed, 'zset'); want(all, 'zset'); want(idemk, 'string')
-want(chg, 'zset'); want(chgseq, 'string')
-wantTimerKeys(); wantOutboxKeys()
-local old = wantMembers(memk, members)
 
-local cur = redis.call('HMGET', dk, 'v', 'c')
+-- HMGET fails on a d:<ref> of another type, GET on an idempotency key.
+local cur = redis.call('HMGET', dk, 'v', 'c', 'm')
 if cur[1] and tonumber(cur[1]) == ver and cur[2] == commit then return 2 end
-if idem ~= '' and redis.call('EXISTS', idemk) == 1 then return -1 end
+if idem ~= '' then
+  want(idemk, 'string')
+  if redis.call('EXISTS', idemk) == 1 then return -1 end
+end
 if prev == 0 then
   if cur[1] or redis.call('EXISTS', dk) == 1 then return -2 end
 else
@@ -232,8 +270,30 @@ else
   if tonumber(cur[1]) ~= prev then return -2 end
 end
 
+-- Check every key this transition writes, and only those.
+if nev > 0 or nrelog > 0 then want(evk, 'list') end
+if nev > 0 then want(stream, 'stream') end
+if anyText then want(exk, 'hash') end
+if isOpen then want(chg, 'zset'); want(chgseq, 'string') else want(chg, 'zset') end
+local cleared = {}
+if clear then
+  want(dtk, 'set')
+  cleared = redis.call('SMEMBERS', dtk)
+end
+if #cleared > 0 or #timers > 0 then wantTimerKeys(); want(dtk, 'set') end
+if purge then wantOutboxKeys() elseif #items > 0 then want(oq, 'zset'); want(oage, 'zset') end
+local put, drop, legacy = {}, {}, false
+if cur[3] ~= newm then
+  legacy = not cur[3] and prev ~= 0
+  put, drop = memberDiff(ref, memk, cur[3], newm, legacy)
+end
+
 -- Everything is checked: from here on the script only writes.
-redis.call('HSET', dk, 'v', ver, 'c', commit, 'j', dispute)
+if cur[3] ~= newm then
+  redis.call('HSET', dk, 'v', ver, 'c', commit, 'j', dispute, 'm', newm)
+else
+  redis.call('HSET', dk, 'v', ver, 'c', commit, 'j', dispute)
+end
 if purge then
   redis.call('DEL', exk)
   dropOutboxOf(ref)
@@ -242,15 +302,23 @@ if purge then
     for j = 1, nrelog, 1000 do redis.call('RPUSH', evk, unpack(relog, j, math.min(j + 999, nrelog))) end
   end
 end
-local xadd = {'XADD', stream}
-if keepMs ~= '' and #events > 0 then
-  -- Stream ids are the server's milliseconds, so the cut-off is reckoned
-  -- on the server's clock too.
-  local t = redis.call('TIME')
-  local minID = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(keepMs))
-  xadd = {'XADD', stream, 'MINID', '~', minID}
+local xadd
+if keepMs ~= '' then
+  if nev > 0 then
+    -- Stream ids are the server's milliseconds, so the cut-off is reckoned
+    -- on the server's clock too.
+    local t = redis.call('TIME')
+    local minID = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(keepMs))
+    xadd = {'XADD', stream, 'MINID', '~', minID}
+  end
+elseif maxLen ~= '' then
+  -- Only a cap on the length: XADD trims as it adds.
+  xadd = {'XADD', stream, 'MAXLEN', '~', maxLen}
+  maxLen = ''
+else
+  xadd = {'XADD', stream}
 end
-local xn = #xadd
+local xn = xadd and #xadd or 0
 for _, e in ipairs(events) do
   local idx = redis.call('RPUSH', evk, e.pub) - 1
   xadd[xn + 1], xadd[xn + 2], xadd[xn + 3], xadd[xn + 4], xadd[xn + 5], xadd[xn + 6], xadd[xn + 7] = '*', 'r', ref, 'i', idx, 'e', e.facts
@@ -262,26 +330,22 @@ for _, e in ipairs(events) do
   end
   redis.call(unpack(xadd, 1, n))
 end
-if maxLen ~= '' and #events > 0 then redis.call('XTRIM', stream, 'MAXLEN', '~', maxLen) end
-if clear then
-  for _, id in ipairs(redis.call('SMEMBERS', dtk)) do
-    redis.call('ZREM', tz, id); redis.call('ZREM', tc, id)
-    redis.call('HDEL', td, id); redis.call('HDEL', tt, id)
-  end
+if maxLen ~= '' and nev > 0 then redis.call('XTRIM', stream, 'MAXLEN', '~', maxLen) end
+if #cleared > 0 then
+  redis.call('ZREM', tz, unpack(cleared)); redis.call('ZREM', tc, unpack(cleared))
+  redis.call('HDEL', td, unpack(cleared)); redis.call('HDEL', tt, unpack(cleared))
   redis.call('DEL', dtk)
 end
-for _, t in ipairs(timers) do setTimer(ref, t) end
-setMembers(ref, memk, old, members)
+if #timers > 0 then setTimersOf(ref, timers) end
+applyMembers(ref, put, drop)
+if legacy then redis.call('DEL', memk) end
 -- The auditor checks the open cases changed since it last ran (chg, in
 -- order of change) and sweeps the rest slowly.
-if tonumber(openStage) > 0 then
-  redis.call('ZADD', open, openStage, ref)
+if isOpen then
   redis.call('ZADD', chg, redis.call('INCR', chgseq), ref)
 else
-  redis.call('ZREM', open, ref); redis.call('ZREM', chg, ref)
+  redis.call('ZREM', chg, ref)
 end
-if tonumber(closedAt) > 0 then redis.call('ZADD', closed, closedAt, ref) else redis.call('ZREM', closed, ref) end
-redis.call('ZADD', all, createdAt, ref)
 for _, it in ipairs(items) do enqueue(it) end
 if idem ~= '' then redis.call('SET', idemk, ref .. '|' .. ver, 'PX', idemTTL) end
 return 1
@@ -309,21 +373,31 @@ var claimTimersScript = redis.NewScript(luaPrelude + `
 local now, limit, lease, token = num(ARGV[2], 'now'), tonumber(num(ARGV[3], 'limit')), num(ARGV[4], 'lease'), ARGV[5]
 wantTimerKeys()
 local ids = claimable(tc, tz, now, limit)
-local out = {}
-for _, id in ipairs(ids) do
-  local j = redis.call('HGET', td, id)
-  redis.call('ZREM', tz, id)
-  if not j then
-    -- An index entry without its timer (cannot happen through this
-    -- package): drop it.
-    redis.call('ZREM', tc, id); redis.call('HDEL', tt, id)
-  else
-    redis.call('ZADD', tc, lease, id)
-    redis.call('HSET', tt, id, token)
-    out[#out + 1] = id
-    out[#out + 1] = j
+local out, took, lost = {}, {}, {}
+-- A batch is read and moved in a handful of calls, however many it holds.
+for j = 1, #ids, 500 do
+  local chunk = {unpack(ids, j, math.min(j + 499, #ids))}
+  local js = redis.call('HMGET', td, unpack(chunk))
+  redis.call('ZREM', tz, unpack(chunk))
+  local zargs, hargs = {}, {}
+  for k, id in ipairs(chunk) do
+    if not js[k] then
+      -- An index entry without its timer (cannot happen through this
+      -- package): drop it.
+      lost[#lost + 1] = id
+    else
+      zargs[#zargs + 1] = lease; zargs[#zargs + 1] = id
+      hargs[#hargs + 1] = id; hargs[#hargs + 1] = token
+      out[#out + 1] = id
+      out[#out + 1] = js[k]
+    end
+  end
+  if #zargs > 0 then
+    redis.call('ZADD', tc, unpack(zargs))
+    redis.call('HSET', tt, unpack(hargs))
   end
 end
+if #lost > 0 then redis.call('ZREM', tc, unpack(lost)); redis.call('HDEL', tt, unpack(lost)) end
 return out
 `)
 
@@ -334,15 +408,30 @@ return out
 var ackTimersScript = redis.NewScript(luaPrelude + `
 if (#ARGV - 1) % 3 ~= 0 then error('ESCALATE ack arguments come in threes') end
 wantTimerKeys()
-for i = 2, #ARGV, 3 do want(base .. 'dt:' .. ARGV[i + 2], 'set') end
-local n = 0
+local dts, seen = {}, {}
 for i = 2, #ARGV, 3 do
-  local id, token, ref = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if token ~= '' and redis.call('HGET', tt, id) == token then
-    redis.call('ZREM', tc, id); redis.call('HDEL', tt, id); redis.call('HDEL', td, id)
-    redis.call('SREM', base .. 'dt:' .. ref, id)
-    n = n + 1
+  local k = base .. 'dt:' .. ARGV[i + 2]
+  if not seen[k] then seen[k] = true; dts[#dts + 1] = k end
+end
+wantSets(dts)
+local n = 0
+for j = 2, #ARGV, 1500 do
+  local ids, toks, refs = {}, {}, {}
+  for i = j, math.min(j + 1499, #ARGV), 3 do
+    ids[#ids + 1], toks[#toks + 1], refs[#refs + 1] = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   end
+  local held = redis.call('HMGET', tt, unpack(ids))
+  local done = {}
+  for k, id in ipairs(ids) do
+    if toks[k] ~= '' and held[k] == toks[k] then
+      done[#done + 1] = id
+      redis.call('SREM', base .. 'dt:' .. refs[k], id)
+    end
+  end
+  if #done > 0 then
+    redis.call('ZREM', tc, unpack(done)); redis.call('HDEL', tt, unpack(done)); redis.call('HDEL', td, unpack(done))
+  end
+  n = n + #done
 end
 return n
 `)
@@ -453,18 +542,20 @@ return 1
 `)
 
 // reindexScript puts one open case in the indexes it belongs in (see
-// memberships), unless the case moved on since it was read (its version
-// differs: the transition that moved it indexed it already). Returns 1
-// reindexed, 0 skipped. ARGV: base, ref, version, then index memberships
-// (key suffix, score).
+// indexList), unless the case moved on since it was read (its version
+// differs: the transition that moved it indexed it already). A case
+// written before its entries were kept on it (field m) has them kept now,
+// and its mem:<ref> set goes. Returns 1 reindexed, 0 skipped. ARGV: base,
+// ref, version, the case's index entries.
 var reindexScript = redis.NewScript(luaPrelude + `
-local ref, ver = ARGV[2], num(ARGV[3], 'version')
-local members, i = readMembers(4)
-if i - 1 ~= #ARGV then error('ESCALATE reindex arguments do not match') end
+local ref, ver, newm = ARGV[2], num(ARGV[3], 'version'), ARGV[4]
+if #ARGV ~= 4 then error('ESCALATE reindex arguments do not match') end
 local dk, memk = KEYS[1], base .. 'mem:' .. ref
-want(dk, 'hash')
-local old = wantMembers(memk, members)
-if redis.call('HGET', dk, 'v') ~= ver then return 0 end
-setMembers(ref, memk, old, members)
+local cur = redis.call('HMGET', dk, 'v', 'm')
+if cur[1] ~= ver then return 0 end
+local put, drop = memberDiff(ref, memk, cur[2], newm, not cur[2])
+applyMembers(ref, put, drop)
+if not cur[2] then redis.call('DEL', memk) end
+redis.call('HSET', dk, 'm', newm)
 return 1
 `)

@@ -16,8 +16,12 @@ import (
 // longest overdue first straight from the index, and adds the open cases
 // by raising time (oc:) for the board report; 4 keeps the cases on a
 // route of the policy's in stage indexes of that route's own
-// (od:<route>:<stage>), so the digest counts each route's stages apart.
-const indexSchema = "4"
+// (od:<route>:<stage>), so the digest counts each route's stages apart; 5
+// keeps a case's index entries on the case (field m of d:<ref>, with
+// their scores, open, closed and all among them) in place of its
+// mem:<ref> set, so a transition writes only the entries that changed
+// (a case not yet upgraded is moved to it by its next transition too).
+const indexSchema = "5"
 
 // UpgradeIndexes brings the indexes of a store written by an earlier
 // version up to this one's layout, once: every open case is put in the
@@ -53,13 +57,11 @@ func (s *Store) UpgradeIndexes(ctx context.Context) (int, error) {
 		cmds := make([]*redis.Cmd, 0, len(ds))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, d := range ds {
-				args := []any{s.base, d.Ref, strconv.Itoa(d.Version)}
-				members := memberships(d)
-				args = append(args, len(members))
-				for _, m := range members {
-					args = append(args, m.key, m.score)
+				entries, err := indexList(d)
+				if err != nil {
+					return err
 				}
-				cmds = append(cmds, reindexScript.EvalSha(ctx, p, []string{s.key("d:", d.Ref)}, args...))
+				cmds = append(cmds, reindexScript.EvalSha(ctx, p, []string{s.key("d:", d.Ref)}, s.base, d.Ref, strconv.Itoa(d.Version), entries))
 			}
 			return nil
 		})
