@@ -249,7 +249,13 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 	}
 	switch fd.Type {
 	case workflow.FieldSelect, workflow.FieldMulti:
-		cs := InputChoiceSet{Type: "Input.ChoiceSet", ID: fd.Name, Label: fd.Label, Style: "compact", IsRequired: fd.Required,
+		// A long list (the directory's people on email, say) can be searched
+		// by typing: Teams' filtered style; a short one is a plain drop-down.
+		style := "compact"
+		if len(fd.Options) > filterFrom {
+			style = "filtered"
+		}
+		cs := InputChoiceSet{Type: "Input.ChoiceSet", ID: fd.Name, Label: fd.Label, Style: style, IsRequired: fd.Required,
 			ErrorMessage: required, IsMultiSelect: fd.Type == workflow.FieldMulti, Value: value, Choices: []Choice{}}
 		for _, o := range fd.Options {
 			cs.Choices = append(cs.Choices, Choice{Title: o.Label, Value: o.Value})
@@ -284,6 +290,9 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 	}
 	return out
 }
+
+// filterFrom is how many options make a choice list searchable by typing.
+const filterFrom = 6
 
 // people are the directory's Teams people, offered first in the people
 // picker (which also searches the whole organisation).
