@@ -36,6 +36,10 @@ const (
 	// (which lists only its own members).
 	FieldRaiserHoldersEmail    = "raiser_holders_email"
 	FieldResponderHoldersEmail = "responder_holders_email"
+	// A work address typed for a side the directory lists nobody for,
+	// where the policy lets anyone be named (Policy.AnyoneWhereUnlisted).
+	FieldRaiserHoldersAddress    = "raiser_holders_address"
+	FieldResponderHoldersAddress = "responder_holders_address"
 	FieldPanel                 = "panel"
 	FieldThemes                = "themes"
 	FieldCoRaisers             = "co_raisers"  // others who share the concern
@@ -329,7 +333,9 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 				base.Fields = append(base.Fields, holderFields(env.Directory, FieldRaiserHolders, FieldRaiserHoldersEmail, p.RoleLabel(st.Role)+", "+env.Directory.AgencyName(st.DeciderAgency), env.Directory.Holders(st.DeciderAgency, st.Role))...)
 			} else {
 				base.Fields = append(base.Fields, holderFields(env.Directory, FieldRaiserHolders, FieldRaiserHoldersEmail, p.RoleLabel(st.RoleOn(SideRaiser))+", "+env.Directory.SideName(d.Raiser.Agency, st.RoleOn(SideRaiser)), env.Directory.Holders(d.Raiser.Agency, st.RoleOn(SideRaiser)))...)
+				base.Fields = append(base.Fields, addressField(env, FieldRaiserHoldersAddress, d.Raiser.Agency, st.RoleOn(SideRaiser))...)
 				base.Fields = append(base.Fields, holderFields(env.Directory, FieldResponderHolders, FieldResponderHoldersEmail, p.RoleLabel(st.RoleOn(SideResponder))+", "+env.Directory.SideName(d.Responder.Agency, st.RoleOn(SideResponder)), env.Directory.Holders(d.Responder.Agency, st.RoleOn(SideResponder)))...)
+				base.Fields = append(base.Fields, addressField(env, FieldResponderHoldersAddress, d.Responder.Agency, st.RoleOn(SideResponder))...)
 			}
 			if to := skipTargets(p, d.Stage); len(to) > 1 {
 				var opts []Option
@@ -417,6 +423,31 @@ func holderFields(dir *Directory, name, emailName, label string, holders []UserI
 	return out
 }
 
+// addressField is a box for a work address, offered for a side whose
+// agency the directory lists nobody for at this role, where the policy
+// lets the person escalating name anyone (someone on email whom the
+// directory lacks, a school's DSL, say).
+func addressField(env Env, name, agency string, role Role) []FormField {
+	if !env.Policy.AnyoneWhereUnlisted || env.Directory.Covers(env.Policy, agency, role) {
+		return nil
+	}
+	return []FormField{{Name: name, Label: "Or the work email address of the " + env.Policy.RoleLabel(role) + " for " + env.Directory.AgencyName(agency),
+		Type: FieldLine, Max: 254, Hint: "The directory lists nobody for this: they are reached by email, and the record says you chose them."}}
+}
+
+// typedAddress is the holder a typed address names. An address that is not
+// one is kept as typed, so the holder check refuses it on its field.
+func typedAddress(s string) []UserID {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if a, ok := NormalEmail(s); ok {
+		return []UserID{EmailUser(a)}
+	}
+	return []UserID{EmailUser(strings.ToLower(s))}
+}
+
 func ids(u []UserID) []string {
 	s := make([]string, len(u))
 	for i, id := range u {
@@ -461,8 +492,8 @@ func CommandFromForm(kind FormKind, stage int, v Values) (Command, error) {
 		c.Kind, c.Sooner = CmdEscalate, parseSooner(v)
 		c.ToStage, _ = strconv.Atoi(v.Get(FieldToStage))
 		c.SkipReason = v.Get(FieldSkipReason)
-		r := append(userIDs(v[FieldRaiserHolders]), userIDs(v[FieldRaiserHoldersEmail])...)
-		s := append(userIDs(v[FieldResponderHolders]), userIDs(v[FieldResponderHoldersEmail])...)
+		r := append(append(userIDs(v[FieldRaiserHolders]), userIDs(v[FieldRaiserHoldersEmail])...), typedAddress(v.Get(FieldRaiserHoldersAddress))...)
+		s := append(append(userIDs(v[FieldResponderHolders]), userIDs(v[FieldResponderHoldersEmail])...), typedAddress(v.Get(FieldResponderHoldersAddress))...)
 		if len(r)+len(s) > 0 {
 			c.Holders = &StageHolders{Raiser: r, Responder: s, Chair: r}
 		}

@@ -412,3 +412,49 @@ func TestRaiseFormOffersPeopleOnEmailOnly(t *testing.T) {
 		t.Errorf("a bad address is answered inline: %v", errs)
 	}
 }
+
+// Where the directory lists nobody for a side and the policy lets anyone be
+// named, the escalation form offers a box for a work address: the person
+// named so holds that side, reached by email, and the record says who
+// chose them. A typed address that is not one comes back on its field.
+func TestEscalatingToSomeoneTheDirectoryLacksByEmail(t *testing.T) {
+	env := newEnv(t)
+	env.Policy.AnyoneWhereUnlisted = true
+	in := raiseInput()
+	in.ResponderAgency, in.Responder = agEdu, teacher
+	c := newCase(t, env)
+	c.do(raiseCmd(in, t0))
+	f := mustForm(t, env, c.d, ActEscalate)
+	box := field(t, f, FieldResponderHoldersAddress)
+	if box.Type != FieldLine || !strings.Contains(box.Label, "line manager for West Sussex Education") {
+		t.Errorf("the address box %+v", box)
+	}
+	if hasField(f, FieldRaiserHoldersAddress) {
+		t.Error("an address box for a side the directory covers")
+	}
+	cmd, err := FormCommand(FormEscalate, 1, c.d.Version, Values{FieldText: {secretReason}, FieldRaiserHolders: {string(lmA)}, FieldResponderHoldersAddress: {"not an address"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Actor, cmd.At = sw, t0.Add(time.Hour)
+	if r := c.refused(cmd, RefuseInvalid); !strings.Contains(r.Fields[FieldResponderHolders], "is not a work email address") {
+		t.Errorf("a bad address: %+v", r.Fields)
+	}
+	cmd, _ = FormCommand(FormEscalate, 1, c.d.Version, Values{FieldText: {secretReason}, FieldRaiserHolders: {string(lmA)}, FieldResponderHoldersAddress: {" Head@School.example "}})
+	cmd.Actor, cmd.At = sw, t0.Add(time.Hour)
+	res := c.do(cmd)
+	if h := res.Dispute.Current(); !slices.Equal(h.Responder, []UserID{"email:head@school.example"}) {
+		t.Fatalf("holders %+v", h)
+	}
+	if m := msgTo(t, res, "email:head@school.example"); !strings.Contains(m.Title, "escalated to you") {
+		t.Errorf("the head is told %q", m.Title)
+	}
+	if ev := res.Events[len(res.Events)-1]; !strings.Contains(ev.Text, "chose") {
+		t.Errorf("the record does not say who chose them: %q", ev.Text)
+	}
+	// Without the policy's leave, no box.
+	env.Policy.AnyoneWhereUnlisted = false
+	if hasField(mustForm(t, env, c.d, ActEscalate), FieldResponderHoldersAddress) {
+		t.Error("an address box the policy does not allow")
+	}
+}

@@ -150,6 +150,13 @@ func (a *applier) checkChosen(n int, chosen *StageHolders) (problems map[string]
 		if len(s.people) == 0 {
 			continue
 		}
+		if bad := badAddresses(s.people); len(bad) > 0 {
+			if problems == nil {
+				problems = map[string]string{}
+			}
+			problems[s.field] = fmt.Sprintf("%s is not a work email address: give one like name@agency.org", strings.Join(bad, ", "))
+			continue
+		}
 		if !dir.Covers(p, s.agency, s.role) {
 			if p.AnyoneWhereUnlisted && s.role != RoleChair {
 				recorded = append(recorded, fmt.Sprintf("%s chose %s to hold %s as %s for %s: the directory lists nobody who could",
@@ -183,6 +190,19 @@ func (a *applier) checkChosen(n int, chosen *StageHolders) (problems map[string]
 		}
 	}
 	return problems, recorded
+}
+
+// badAddresses are the typed addresses among people that are not addresses.
+func badAddresses(people []UserID) []string {
+	var bad []string
+	for _, u := range people {
+		if u.Platform() == "email" {
+			if _, ok := NormalEmail(u.Local()); !ok {
+				bad = append(bad, fmt.Sprintf("%q", u.Local()))
+			}
+		}
+	}
+	return bad
 }
 
 // Gap is a stage role the directory lists nobody to hold for an agency.
