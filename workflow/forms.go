@@ -40,11 +40,11 @@ const (
 	// where the policy lets anyone be named (Policy.AnyoneWhereUnlisted).
 	FieldRaiserHoldersAddress    = "raiser_holders_address"
 	FieldResponderHoldersAddress = "responder_holders_address"
-	FieldPanel                 = "panel"
-	FieldThemes                = "themes"
-	FieldCoRaisers             = "co_raisers"  // others who share the concern
-	FieldToStage               = "to_stage"    // escalate past optional stages
-	FieldSkipReason            = "skip_reason" // why they are skipped
+	FieldPanel                   = "panel"
+	FieldThemes                  = "themes"
+	FieldCoRaisers               = "co_raisers"  // others who share the concern
+	FieldToStage                 = "to_stage"    // escalate past optional stages
+	FieldSkipReason              = "skip_reason" // why they are skipped
 )
 
 // FormKind names a form.
