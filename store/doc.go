@@ -81,6 +81,8 @@
 //	B ob:claimed         zset   outbox item id → lease expiry
 //	B ob:age             zset   undelivered, unparked item id → enqueued
 //	B ob:parked          zset   parked item id → parked at
+//	B ob:paused:<p>      zset   items of platform p held while its circuit is open
+//	                            (not due), id → the score it was enqueued with
 //	B ob:seq             string sequence that orders items within a millisecond
 //	B ob:done:<id>       string a delivered item (expires after a week), so the
 //	                            same message enqueued again is not sent twice

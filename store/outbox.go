@@ -199,12 +199,16 @@ func (s *Store) outboxItem(id string, f map[string]string) (OutboxItem, error) {
 }
 
 func (s *Store) settle(ctx context.Context, it OutboxItem, action string, at time.Time, errText string) error {
+	return s.settleScore(ctx, it, action, outboxScore(at), errText)
+}
+
+func (s *Store) settleScore(ctx context.Context, it OutboxItem, action, score string, errText string) error {
 	sealed, err := s.opts.Cipher.seal(errText)
 	if err != nil {
 		return err
 	}
 	err = settleOutboxScript.Run(ctx, s.rdb, []string{s.key("ob")},
-		s.base, it.ID, it.Token, action, outboxScore(at), sealed, sentTTL.Milliseconds()).Err()
+		s.base, it.ID, it.Token, action, score, sealed, sentTTL.Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("%s outbox item %s: %w", action, it.ID, err)
 	}
@@ -221,6 +225,34 @@ func (s *Store) AckOutbox(ctx context.Context, it OutboxItem) error {
 // the item due again at at.
 func (s *Store) RetryOutbox(ctx context.Context, it OutboxItem, at time.Time, errText string) error {
 	return s.settle(ctx, it, "retry", at, errText)
+}
+
+// DeferOutbox gives back a claimed item that was not attempted (its
+// platform's circuit is open, or an earlier message to the same
+// conversation must go first): due again at at, its attempts unchanged.
+// seq orders items deferred to the same time (0–999,999), so a
+// conversation's messages keep their order.
+func (s *Store) DeferOutbox(ctx context.Context, it OutboxItem, at time.Time, seq int) error {
+	seq = max(0, min(seq, 999999))
+	return s.settleScore(ctx, it, "defer", strconv.FormatInt(at.UnixMilli()*1000+int64(seq), 10), "")
+}
+
+// PauseOutbox gives back a claimed item that was not attempted because its
+// platform's circuit is open: it waits, not due, in the platform's paused
+// list, at the score it was enqueued with, until ResumeOutbox.
+func (s *Store) PauseOutbox(ctx context.Context, it OutboxItem) error {
+	return s.settle(ctx, it, "pause", s.now(), "")
+}
+
+// ResumeOutbox puts up to limit (0: all) of a platform's paused items back
+// in the queue, oldest first, due at once and in the order they were
+// enqueued; it returns how many.
+func (s *Store) ResumeOutbox(ctx context.Context, platform string, limit int) (int, error) {
+	n, err := resumeOutboxScript.Run(ctx, s.rdb, []string{s.key("ob")}, s.base, platform, max(limit, 0)).Int()
+	if err != nil {
+		return 0, fmt.Errorf("resume %s's outbox: %w", platform, err)
+	}
+	return n, nil
 }
 
 // ParkOutbox records a delivery that will not succeed by retrying

@@ -489,7 +489,8 @@ return out
 `)
 
 // settleOutboxScript ends a claim on an outbox item: ack (delivered),
-// retry (again at a time) or park (for an operator). A claim that is no
+// retry (again at a time), defer (again at a time, not attempted) or park
+// (for an operator). A claim that is no
 // longer the holder's (lease expired and claimed again, or already
 // settled) is left alone. ARGV: base, id, token, action, time score, error,
 // sent TTL (ms).
@@ -497,12 +498,23 @@ var settleOutboxScript = redis.NewScript(luaPrelude + `
 local id, token, action, at, errText, sentTTL = ARGV[2], ARGV[3], ARGV[4], num(ARGV[5], 'time'), ARGV[6], num(ARGV[7], 'sent TTL')
 local k = base .. 'o:' .. id
 wantOutboxKeys(); want(k, 'hash'); want(base .. 'ob:done:' .. id, 'string')
-if action ~= 'ack' and action ~= 'retry' and action ~= 'park' then error('ESCALATE unknown outbox action ' .. action) end
+if action ~= 'ack' and action ~= 'retry' and action ~= 'park' and action ~= 'defer' and action ~= 'pause' then error('ESCALATE unknown outbox action ' .. action) end
+local pk
+if action == 'pause' then
+  pk = base .. 'ob:paused:' .. (redis.call('HGET', k, 't') or '')
+  want(pk, 'zset')
+end
 if token == '' or redis.call('HGET', k, 'k') ~= token then return 0 end
 redis.call('ZREM', oc, id)
 if action == 'ack' then
   redis.call('DEL', k); redis.call('ZREM', oage, id)
   redis.call('SET', base .. 'ob:done:' .. id, '1', 'PX', sentTTL)
+elseif action == 'pause' then
+  redis.call('HDEL', k, 'k')
+  redis.call('ZADD', pk, redis.call('HGET', k, 'q') or at, id)
+elseif action == 'defer' then
+  redis.call('HDEL', k, 'k')
+  redis.call('ZADD', oq, at, id)
 elseif action == 'retry' then
   redis.call('HINCRBY', k, 'a', 1); redis.call('HSET', k, 'e', errText); redis.call('HDEL', k, 'k')
   redis.call('ZADD', oq, at, id)
@@ -526,6 +538,28 @@ if token == '' or redis.call('HGET', k, 'k') ~= token then return false end
 local since = redis.call('HGET', k, 's')
 if not since then since = now; redis.call('HSET', k, 's', now) end
 return since
+`)
+
+// resumeOutboxScript puts up to limit paused items of a platform (its
+// circuit was open) back in the queue, oldest first, each at the score it
+// was enqueued with, so they are due at once and go out in the order they
+// were written. Items gone meanwhile (a purged case) are dropped. Returns
+// how many it moved. ARGV: base, platform, limit (0: all).
+var resumeOutboxScript = redis.NewScript(luaPrelude + `
+local pk, limit = base .. 'ob:paused:' .. ARGV[2], tonumber(num(ARGV[3], 'limit'))
+wantOutboxKeys(); want(pk, 'zset')
+local stop = -1
+if limit > 0 then stop = limit - 1 end
+local zs = redis.call('ZRANGE', pk, 0, stop, 'WITHSCORES')
+local n = 0
+for i = 1, #zs, 2 do
+  local id, sc = zs[i], zs[i + 1]
+  redis.call('ZREM', pk, id)
+  if redis.call('EXISTS', base .. 'o:' .. id) == 1 then
+    redis.call('ZADD', oq, sc, id); n = n + 1
+  end
+end
+return n
 `)
 
 // replayScript puts a parked item back in the queue with its attempts

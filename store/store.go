@@ -74,6 +74,8 @@ type Store struct {
 	// rekeyRead, when set (by tests), runs after a rekey has read a case
 	// and before it writes it back: where a concurrent writer can strike.
 	rekeyRead func(ref string)
+	// stop ends the cluster slot-map reloader (nil when there is none).
+	stop chan struct{}
 }
 
 // Open connects to the Redis at redisURL (redis://[:password@]host:port/db,
@@ -93,7 +95,51 @@ func OpenUniversal(ctx context.Context, uo *redis.UniversalOptions, opts Options
 	if uo == nil || len(uo.Addrs) == 0 {
 		return nil, errors.New("no Redis addresses configured")
 	}
-	return connect(ctx, redis.NewUniversalClient(uo), opts)
+	c := redis.NewUniversalClient(uo)
+	s, err := connect(ctx, c, opts)
+	if err != nil {
+		return nil, err
+	}
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		// The client reloads its slot map when a node refuses it
+		// (MOVED) or cannot be reached; reloading every few seconds as
+		// well finds a promoted replica before the next write fails.
+		s.stop = make(chan struct{})
+		go reloadSlots(cc, slotReload, s.stop)
+	}
+	return s, nil
+}
+
+// slotReload is how often a cluster client rereads the cluster's slot map.
+const slotReload = 2 * time.Second
+
+func reloadSlots(cc *redis.ClusterClient, every time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			cc.ReloadState(context.Background())
+		}
+	}
+}
+
+// Ready checks that Escalate can write: a write to a key of its hash tag,
+// which on Cluster goes to the master holding Escalate's slot and on
+// Sentinel to the current master, so a dead or demoted master is not
+// "ready" however many other nodes answer. On Cluster a failure rereads
+// the slot map at once.
+func (s *Store) Ready(ctx context.Context) error {
+	err := s.rdb.Set(ctx, s.key("ready"), strconv.FormatInt(s.now().UnixMilli(), 10), time.Minute).Err()
+	if err != nil {
+		if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+			cc.ReloadState(ctx)
+		}
+		return fmt.Errorf("redis write to Escalate's slot: %w", err)
+	}
+	return nil
 }
 
 func connect(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, error) {
@@ -126,7 +172,13 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.rdb.Close() }
+func (s *Store) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+	return s.rdb.Close()
+}
 
 // key names one key under the store's hash tag.
 func (s *Store) key(parts ...string) string {

@@ -5,6 +5,12 @@
 // it: an unacknowledged item comes back when its lease runs out, a failed one
 // is retried with backoff, a rate-limited one when the platform says, and one
 // that can never succeed is parked for an operator.
+//
+// Each platform has a circuit breaker: after failures in a row it stops
+// calling the platform, pauses its items (in the order they were written)
+// and probes it with one; the first success puts the backlog back, due at
+// once. Trade-off: each sender has its own breaker, so N replicas probe N
+// times as often.
 package outbox
 
 import (
@@ -13,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,6 +131,14 @@ type Queue interface {
 	AckOutbox(ctx context.Context, it store.OutboxItem) error
 	RetryOutbox(ctx context.Context, it store.OutboxItem, at time.Time, errText string) error
 	ParkOutbox(ctx context.Context, it store.OutboxItem, errText string) error
+	// DeferOutbox gives an item back unattempted, due at at; seq orders
+	// items deferred to the same time.
+	DeferOutbox(ctx context.Context, it store.OutboxItem, at time.Time, seq int) error
+	// PauseOutbox holds an unattempted item, in enqueue order, while its
+	// platform's circuit is open; ResumeOutbox puts up to limit (0: all)
+	// back, oldest first.
+	PauseOutbox(ctx context.Context, it store.OutboxItem) error
+	ResumeOutbox(ctx context.Context, platform string, limit int) (int, error)
 }
 
 // Metrics counts delivery attempts by platform and result: "sent", "retry",
@@ -161,6 +176,13 @@ type Options struct {
 	// Fault, when set, is called at every step of every delivery (tests
 	// inject crashes and store failures with it).
 	Fault Fault
+	// BreakerThreshold is how many failures in a row (5xx, timeouts,
+	// 429s) open a platform's circuit (default 5); BreakerCooldown how
+	// long it first stays open before a probe (default 1s), doubling
+	// after each failed probe up to BreakerMaxCooldown (default 4s).
+	BreakerThreshold   int
+	BreakerCooldown    time.Duration
+	BreakerMaxCooldown time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -186,6 +208,15 @@ func (o Options) withDefaults() Options {
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 10 * time.Minute
 	}
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = 5
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = time.Second
+	}
+	if o.BreakerMaxCooldown <= 0 {
+		o.BreakerMaxCooldown = 4 * time.Second
+	}
 	return o
 }
 
@@ -208,6 +239,34 @@ type Sender struct {
 	// dead is set once an injected crash stopped this sender: it writes
 	// nothing more, as a process that died would not.
 	dead atomic.Bool
+
+	brMu     sync.Mutex
+	breakers map[string]*breaker // by platform
+	resumed  atomic.Bool         // a paused backlog was put back: drain on
+}
+
+// breaker is a platform's circuit breaker.
+func (s *Sender) breaker(platform string) *breaker {
+	s.brMu.Lock()
+	defer s.brMu.Unlock()
+	if s.breakers == nil {
+		s.breakers = map[string]*breaker{}
+	}
+	b, ok := s.breakers[platform]
+	if !ok {
+		b = &breaker{threshold: s.opts.BreakerThreshold, cooldown: s.opts.BreakerCooldown, maxCooldown: s.opts.BreakerMaxCooldown}
+		s.breakers[platform] = b
+	}
+	return b
+}
+
+// conversation names where an item goes, for keeping order: a person's
+// DMs, or the feed.
+func conversation(it store.OutboxItem) string {
+	if it.Message.Feed || it.Message.To == "" {
+		return "feed"
+	}
+	return string(it.Message.To)
 }
 
 // New builds a sender. now is the clock; log and m may be nil.
@@ -262,7 +321,7 @@ func (s *Sender) drain(ctx context.Context) {
 			s.log.ErrorContext(ctx, "outbox: deliver", "err", err)
 			return
 		}
-		if r.claimed < s.opts.BatchSize {
+		if r.claimed < s.opts.BatchSize && !s.resumed.Swap(false) {
 			return
 		}
 	}
@@ -289,6 +348,9 @@ func (s *Sender) runOnce(ctx context.Context) (batchResult, error) {
 		return batchResult{}, ErrCrash
 	}
 	claimedAt := s.now()
+	if err := s.probe(ctx, claimedAt); err != nil {
+		return batchResult{}, fmt.Errorf("probe: %w", err)
+	}
 	items, err := s.q.ClaimOutbox(ctx, claimedAt, s.opts.BatchSize, s.opts.Lease)
 	if err != nil {
 		return batchResult{}, fmt.Errorf("claim outbox items: %w", err)
@@ -350,16 +412,40 @@ func (s *Sender) deliver(ctx context.Context, target string, items []store.Outbo
 	var errs []error
 	sent := 0
 	var limitedUntil time.Time // set once the platform rate-limits us
+	br := s.breaker(target)
+	// Oldest first: deferrals can leave a batch's scores out of the order
+	// the messages were written in, and each conversation keeps that order.
+	slices.SortStableFunc(items, func(a, b store.OutboxItem) int { return a.EnqueuedAt.Compare(b.EnqueuedAt) })
 	for _, it := range items {
 		if !ok {
 			errs = append(errs, s.park(ctx, it, fmt.Sprintf("no transport for platform %q (is it configured?)", target)))
 			continue
 		}
 		now := s.now()
+		if allowed, _, _ := br.allow(now); !allowed {
+			// The circuit is open: the platform is not called; the item
+			// waits with the platform's paused backlog, in the order it
+			// was written, for the probe.
+			errs = append(errs, s.pause(ctx, it))
+			continue
+		}
+		if at, seq, wait := br.heldUntil(conversation(it), it.ID, now, s.opts.Lease); wait {
+			// An earlier message to the same conversation is due again
+			// later: this one goes after it.
+			if err := s.q.DeferOutbox(ctx, it, at, seq); err != nil {
+				errs = append(errs, fmt.Errorf("defer %s: %w", it.ID, err))
+			}
+			continue
+		}
 		if !limitedUntil.IsZero() {
 			// The platform asked us to wait: the rest of its batch waits
-			// too, without another request that would only be refused.
-			errs = append(errs, s.retry(ctx, it, limitedUntil, "rate limited (not attempted)", "rate_limited"))
+			// too, in order, without another request that would only be
+			// refused (and without counting an attempt it did not make).
+			s.count(target, "rate_limited")
+			br.hold(conversation(it), it.ID, limitedUntil)
+			if err := s.q.DeferOutbox(ctx, it, limitedUntil, br.next()); err != nil {
+				errs = append(errs, fmt.Errorf("defer %s: %w", it.ID, err))
+			}
 			continue
 		}
 		if now.Sub(claimedAt) > s.opts.Lease-s.opts.SendTimeout {
@@ -381,7 +467,11 @@ func (s *Sender) deliver(ctx context.Context, target string, items []store.Outbo
 			if s.dead.Load() {
 				return sent, nil
 			}
-			errs = append(errs, s.failed(ctx, it, err, &limitedUntil))
+			at, ferr := s.failed(ctx, it, err, &limitedUntil, nil)
+			errs = append(errs, ferr)
+			if !at.IsZero() {
+				br.hold(conversation(it), it.ID, at)
+			}
 			continue
 		}
 		sctx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
@@ -397,6 +487,14 @@ func (s *Sender) deliver(ctx context.Context, target string, items []store.Outbo
 			return sent, nil
 		}
 		if err == nil {
+			if br.success() {
+				// A probe went through: the platform is back, and its
+				// paused backlog is due at once, oldest first.
+				if _, rerr := s.q.ResumeOutbox(ctx, target, 0); rerr != nil {
+					errs = append(errs, rerr)
+				}
+				s.resumed.Store(true)
+			}
 			sent++
 			s.count(target, "sent")
 			if ferr := s.fault(ctx, StepRecorded, it); ferr != nil {
@@ -411,7 +509,11 @@ func (s *Sender) deliver(ctx context.Context, target string, items []store.Outbo
 			}
 			continue
 		}
-		errs = append(errs, s.failed(ctx, it, err, &limitedUntil))
+		at, ferr := s.failed(ctx, it, err, &limitedUntil, br)
+		errs = append(errs, ferr)
+		if !at.IsZero() {
+			br.hold(conversation(it), it.ID, at)
+		}
 	}
 	return sent, errors.Join(errs...)
 }
@@ -421,24 +523,73 @@ func (s *Sender) deliver(ctx context.Context, target string, items []store.Outbo
 func attempt(it store.OutboxItem) int { return it.Attempts + 1 }
 
 // failed records a failed send: parked, rescheduled after the platform's
-// Retry-After, or retried with backoff.
-func (s *Sender) failed(ctx context.Context, it store.OutboxItem, err error, limitedUntil *time.Time) error {
+// Retry-After, or retried with backoff. A failure the platform may get
+// over (not a permanent one) counts against its circuit breaker (br; nil
+// for a failure that was not the platform's). It returns when the item is
+// due again (zero when parked), so later messages to the same
+// conversation wait until after it.
+func (s *Sender) failed(ctx context.Context, it store.OutboxItem, err error, limitedUntil *time.Time, br *breaker) (time.Time, error) {
 	now := s.now()
 	text := errText(err)
 	var ra *RetryAfter
 	switch {
 	case IsPermanent(err):
-		return s.park(ctx, it, text)
+		return time.Time{}, s.park(ctx, it, text)
 	case errors.As(err, &ra):
+		if br != nil {
+			br.failure(now, ra.After)
+		}
 		if attempt(it) >= s.opts.MaxRateLimited {
-			return s.park(ctx, it, fmt.Sprintf("still rate limited after %d attempts: %s", attempt(it), text))
+			return time.Time{}, s.park(ctx, it, fmt.Sprintf("still rate limited after %d attempts: %s", attempt(it), text))
 		}
 		*limitedUntil = now.Add(max(ra.After, time.Second))
-		return s.retry(ctx, it, *limitedUntil, text, "rate_limited")
-	case attempt(it) >= s.opts.MaxAttempts:
-		return s.park(ctx, it, fmt.Sprintf("failed %d times: %s", attempt(it), text))
+		return *limitedUntil, s.retry(ctx, it, *limitedUntil, text, "rate_limited")
 	}
-	return s.retry(ctx, it, now.Add(s.Backoff(attempt(it))), text, "retry")
+	if br != nil && br.failure(now, 0) {
+		// The circuit is open (this failure opened it, or a probe
+		// failed): the platform is down, not this message, so it waits
+		// with the paused backlog, in its place, without an attempt
+		// counted.
+		return time.Time{}, s.pause(ctx, it)
+	}
+	if attempt(it) >= s.opts.MaxAttempts {
+		return time.Time{}, s.park(ctx, it, fmt.Sprintf("failed %d times: %s", attempt(it), text))
+	}
+	at := now.Add(s.Backoff(attempt(it)))
+	return at, s.retry(ctx, it, at, text, "retry")
+}
+
+func (s *Sender) pause(ctx context.Context, it store.OutboxItem) error {
+	s.count(it.Target, "circuit_open")
+	if err := s.q.PauseOutbox(ctx, it); err != nil {
+		return fmt.Errorf("pause %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+// probe puts one paused item back for each platform whose circuit is due
+// to be probed.
+func (s *Sender) probe(ctx context.Context, now time.Time) error {
+	s.brMu.Lock()
+	var due []string
+	for p, b := range s.breakers {
+		if b.probeDue(now) {
+			due = append(due, p)
+		}
+	}
+	s.brMu.Unlock()
+	var errs []error
+	for _, p := range due {
+		n, err := s.q.ResumeOutbox(ctx, p, 1)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if n == 0 && err == nil {
+			// Nothing waits: the next message is the probe.
+			s.breaker(p).success()
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Sender) retry(ctx context.Context, it store.OutboxItem, at time.Time, text, result string) error {

@@ -33,6 +33,7 @@ type memItem struct {
 	leased time.Time // claimable again at this time
 	parked bool
 	acked  bool
+	paused bool
 }
 
 func (q *memQueue) add(now time.Time, target string, m workflow.Message) {
@@ -49,7 +50,7 @@ func (q *memQueue) ClaimOutbox(_ context.Context, now time.Time, limit int, leas
 		if len(out) == limit {
 			break
 		}
-		if m.parked || m.acked || m.due.After(now) || m.leased.After(now) {
+		if m.parked || m.acked || m.paused || m.due.After(now) || m.leased.After(now) {
 			continue
 		}
 		q.tokens++
@@ -108,6 +109,42 @@ func (q *memQueue) RetryOutbox(_ context.Context, it store.OutboxItem, at time.T
 	m.due = at
 	m.leased = time.Time{}
 	return nil
+}
+
+func (q *memQueue) DeferOutbox(_ context.Context, it store.OutboxItem, at time.Time, _ int) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.find(it)
+	if err != nil {
+		return err
+	}
+	m.due = at
+	m.leased = time.Time{}
+	return nil
+}
+
+func (q *memQueue) PauseOutbox(_ context.Context, it store.OutboxItem) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, err := q.find(it)
+	if err != nil {
+		return err
+	}
+	m.paused, m.leased = true, time.Time{}
+	return nil
+}
+
+func (q *memQueue) ResumeOutbox(_ context.Context, platform string, limit int) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for _, m := range q.items {
+		if m.paused && m.it.Target == platform && (limit == 0 || n < limit) {
+			m.paused = false
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (q *memQueue) ParkOutbox(_ context.Context, it store.OutboxItem, errText string) error {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/escalate-app/escalate/bot/budget"
 	"github.com/escalate-app/escalate/bot/engine"
+	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -191,9 +192,10 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.handle(r.Context(), act); err != nil {
+		// The connector is answered 200 all the same: a 5xx would make
+		// Teams show the person an error of its own, and what could be
+		// done is done (a reply that could not go is in the outbox).
 		a.log.ErrorContext(r.Context(), "handle an activity", "type", string(act.Type), "error", err.Error())
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -349,6 +351,11 @@ func (a *Adapter) replyHere(ctx context.Context, act schema.Activity, c *Card) (
 // so that its buttons can be taken off once used.
 func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref string, c *Card) (string, error) {
 	id, err := a.replyPatiently(ctx, act, c)
+	if err != nil && !outbox.IsPermanent(err) {
+		// Still refused after waiting what a person can wait: the
+		// outbox tells them, durably, once Teams takes messages again.
+		return "", a.handOver(ctx, act, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("reply: %w", err)
 	}
@@ -357,6 +364,22 @@ func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref strin
 }
 
 // tell answers a person privately (see tellAbout).
+// handOver puts a notice for the person whose activity could not be
+// answered in the outbox (one per activity, however often Teams sends it
+// again), which delivers it with its retries and circuit breaker.
+func (a *Adapter) handOver(ctx context.Context, act schema.Activity, cause error) error {
+	user := userOf(act)
+	a.log.WarnContext(ctx, "reply handed to the outbox", "error", cause.Error())
+	m := workflow.Message{ID: "teams-reply/" + act.ID, Kind: workflow.MsgInfo, To: user,
+		Title: "Escalate could not answer you straight away",
+		Lines: []string{"Teams was not taking messages when you wrote or pressed a button. Anything you did that Escalate confirmed is recorded; if you saw no confirmation, please do it again (type help for what you can do)."}}
+	if err := a.st.Enqueue(ctx, []workflow.Message{m}); err != nil {
+		return fmt.Errorf("reply: hand to the outbox: %w (after %v)", err, cause)
+	}
+	a.kick()
+	return nil
+}
+
 func (a *Adapter) tell(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) (string, error) {
 	return a.tellAbout(ctx, act, user, "", c)
 }

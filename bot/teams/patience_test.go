@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,5 +68,43 @@ func TestAReplyDoesNotRetryWhatCannotChange(t *testing.T) {
 	h.post(h.activity(aadRaiser, "help", nil, ""), h.token())
 	if len(w.d) != 3 || w.d[0] != 500*time.Millisecond || w.d[2] != 2*time.Second {
 		t.Errorf("backoff %v, want 500ms, 1s, 2s then give up", w.d)
+	}
+}
+
+// A reply Teams still refuses after patience (5xx four times, or a
+// Retry-After longer than a person can wait) is handed to the outbox: the
+// connector is answered 200 in every fault, and the person is told once,
+// through the outbox, when Teams takes messages again.
+func TestAReplyStillRefusedGoesToTheOutbox(t *testing.T) {
+	for _, fail := range [][]int{
+		{http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusInternalServerError, http.StatusBadGateway},
+		{http.StatusTooManyRequests}, // Retry-After 7s is waited; then more
+	} {
+		h, _ := patientHarness(t)
+		statuses := fail
+		if fail[0] == http.StatusTooManyRequests {
+			statuses = []int{http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests}
+		}
+		h.conn.failNext("reply", statuses...)
+		act := h.activity(aadRaiser, "help", nil, "")
+		for range 2 { // Teams may send the same activity again
+			if code := h.post(act, h.token()); code != http.StatusOK {
+				t.Fatalf("the connector was answered %d", code)
+			}
+		}
+		if n := len(h.conn.ops("reply")); n != 1 {
+			// The second post found Teams answering again.
+			t.Fatalf("%d replies, want the second post's one", n)
+		}
+		h.deliver()
+		notices := 0
+		for _, c := range h.conn.ops("send") {
+			if strings.Contains(c.Raw, "could not answer you straight away") {
+				notices++
+			}
+		}
+		if notices != 1 {
+			t.Fatalf("the person was told %d times through the outbox, want once", notices)
+		}
 	}
 }

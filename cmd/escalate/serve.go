@@ -158,8 +158,8 @@ func health(mux *http.ServeMux, a *app) {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := a.store.Ping(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "redis": "not answering"})
+		if err := a.store.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "redis": "not taking writes"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "redis": "ok", "config": "valid"})
@@ -279,6 +279,12 @@ func universalOptions(r config.Redis) *redis.UniversalOptions {
 	if r.TLS {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
+	// A dead master must not hold a write for long: short timeouts make
+	// the client give up on it, reload the slot map (Cluster) or ask the
+	// sentinels (Sentinel) and go to the promoted replica within seconds.
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = time.Second, time.Second, time.Second
+	o.MaxRedirects, o.MaxRetries = 8, 5
+	o.MinRetryBackoff, o.MaxRetryBackoff = 50*time.Millisecond, 500*time.Millisecond
 	return o
 }
 
