@@ -147,7 +147,7 @@ func (b *directoryBuilder) addPerson(path string, pf personFile) {
 	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup, email)
 	tenant := b.tenant(path, pf.TeamsTenant)
 	for _, id := range ids {
-		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role, TeamsTenant: tenant})
+		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role, TeamsTenant: tenant, Email: email})
 		if role == workflow.RoleChair {
 			b.dir.Chair = append(b.dir.Chair, id)
 		}
@@ -161,7 +161,7 @@ func (b *directoryBuilder) addMember(path string, m memberFile, role workflow.Ro
 	email := b.email(path, m.Email)
 	tenant := b.tenant(path, m.TeamsTenant)
 	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "", email) {
-		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role, TeamsTenant: tenant})
+		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role, TeamsTenant: tenant, Email: email})
 		if role == workflow.RoleChair {
 			b.dir.Chair = append(b.dir.Chair, id)
 		} else {

@@ -48,6 +48,7 @@ type policyFile struct {
 	NotifyOnResolution    bool        `yaml:"notify_on_resolution"`
 	LapseNotifiesNextTier bool        `yaml:"lapse_notifies_next_tier"`
 	WithinAgency          bool        `yaml:"within_agency"`
+	AnyoneWhereUnlisted   bool        `yaml:"anyone_where_unlisted"`
 	ImmediateRiskMaxStage int         `yaml:"immediate_risk_max_stage"`
 	ImmediateRiskWindow   windowSpec  `yaml:"immediate_risk_window"`
 	ImmediateRiskTell     []string    `yaml:"immediate_risk_tell"`

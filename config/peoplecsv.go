@@ -227,7 +227,7 @@ func (c *Config) People(rows []ImportRow) (people []workflow.Person, skipped int
 			continue
 		}
 		for _, id := range ids {
-			people = append(people, workflow.Person{ID: id, Name: r.Name, Agency: r.Agency, Role: r.Role})
+			people = append(people, workflow.Person{ID: id, Name: r.Name, Agency: r.Agency, Role: r.Role, Email: r.Email})
 		}
 	}
 	return people, skipped

@@ -121,6 +121,7 @@ func policyFromFile(pf *policyFile, probs *problems) (*workflow.Policy, string) 
 		NotifyOnResolution:    pf.NotifyOnResolution,
 		LapseNotifiesNextTier: pf.LapseNotifiesNextTier,
 		WithinAgency:          pf.WithinAgency,
+		AnyoneWhereUnlisted:   pf.AnyoneWhereUnlisted,
 		ImmediateRiskMaxStage: pf.ImmediateRiskMaxStage,
 	}
 	if p.ID == "" {

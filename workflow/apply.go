@@ -136,6 +136,9 @@ type applier struct {
 	// command's event names them once (toldNoted).
 	told      []UserID
 	toldNoted bool
+	// chosenNote says who chose whom to hold a stage the directory lists
+	// nobody for (Policy.AnyoneWhereUnlisted), for the command's event.
+	chosenNote []string
 }
 
 // check applies the rules every command shares, after permission to see

@@ -429,8 +429,8 @@ func TestEscalate(t *testing.T) {
 	})
 	t.Run("Escalate itself is never chosen", func(t *testing.T) {
 		c := raised(t)
-		res := c.do(Command{Kind: CmdEscalate, Actor: sw, At: at, Text: secretReason, Holders: &StageHolders{Raiser: []UserID{SystemActor}, Responder: []UserID{SystemActor, hv2}}})
-		if h := res.Dispute.Current(); !slices.Equal(h.Raiser, []UserID{lmA}) || !slices.Equal(h.Responder, []UserID{hv2}) {
+		res := c.do(Command{Kind: CmdEscalate, Actor: sw, At: at, Text: secretReason, Holders: &StageHolders{Raiser: []UserID{SystemActor}, Responder: []UserID{SystemActor, smB}}})
+		if h := res.Dispute.Current(); !slices.Equal(h.Raiser, []UserID{lmA}) || !slices.Equal(h.Responder, []UserID{smB}) {
 			t.Errorf("holders %+v", h)
 		}
 	})
@@ -452,10 +452,21 @@ func TestEscalate(t *testing.T) {
 			!slices.Equal(slices.Sorted(maps.Keys(r.Fields)), []string{FieldResponderHolders}) {
 			t.Errorf("refusal %+v", r)
 		}
-		// Choosing the people in the form gets it through.
-		res := c.do(Command{Kind: CmdEscalate, Actor: sw, At: at, Text: secretReason, Holders: &StageHolders{Responder: []UserID{"slack:UHEAD"}}})
+		// Naming someone in the form does not: the directory lists nobody
+		// who could hold it for education...
+		named := Command{Kind: CmdEscalate, Actor: sw, At: at, Text: secretReason, Holders: &StageHolders{Responder: []UserID{"slack:UHEAD"}}}
+		r = c.refused(named, RefuseInvalid)
+		if !strings.Contains(r.Fields[FieldResponderHolders], "The directory lists no line manager for West Sussex Education") {
+			t.Errorf("refusal %+v", r)
+		}
+		// ...unless the policy lets anyone be named there, recorded.
+		c.env.Policy.AnyoneWhereUnlisted = true
+		res := c.do(named)
 		if h := res.Dispute.Current(); !slices.Equal(h.Responder, []UserID{"slack:UHEAD"}) || !slices.Equal(h.Raiser, []UserID{lmA}) {
 			t.Errorf("holders %+v", h)
+		}
+		if ev := res.Events[len(res.Events)-1]; !strings.Contains(ev.Text, "Sam Walker chose") || !strings.Contains(ev.Text, "the directory lists nobody who could") {
+			t.Errorf("the record does not say who chose whom: %q", ev.Text)
 		}
 	})
 	t.Run("nobody on either side", func(t *testing.T) {

@@ -28,6 +28,10 @@ type Person struct {
 	// TeamsTenant overrides the agency's tenant for this person ("": the
 	// agency's).
 	TeamsTenant string `json:"teams_tenant,omitempty"`
+	// Email is the person's work address when the directory has it (the
+	// file's email, an imported row's): what `escalate directory export`
+	// writes back and Microsoft Graph finds them by.
+	Email string `json:"email,omitempty"`
 }
 
 // Directory says who holds each role in each agency, who the business team

@@ -119,6 +119,11 @@ type Policy struct {
 	LapseNotifiesNextTier bool `yaml:"lapse_notifies_next_tier" json:"lapse_notifies_next_tier"`
 	// WithinAgency allows disagreements between two people of one agency.
 	WithinAgency bool `yaml:"within_agency" json:"within_agency"`
+	// AnyoneWhereUnlisted lets the person escalating name anyone to hold
+	// a stage for an agency the directory lists nobody to hold it for;
+	// the record says who chose whom (see holders.go). Off, nobody can be
+	// made to hold such a stage until the directory lists someone.
+	AnyoneWhereUnlisted bool `yaml:"anyone_where_unlisted,omitempty" json:"anyone_where_unlisted,omitempty"`
 	// ImmediateRiskMaxStage is the latest stage a case at risk of immediate
 	// harm may start at (0 means any stage).
 	ImmediateRiskMaxStage int `yaml:"immediate_risk_max_stage,omitempty" json:"immediate_risk_max_stage,omitempty"`

@@ -61,20 +61,15 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 	if strings.TrimSpace(in.Evidence) == "" {
 		errs[FieldEvidence] = "Say what the disagreement rests on: the policies ask for it to be evidence based"
 	}
-	raiserAgency := in.RaiserAgency
-	if raiserAgency == "" {
-		if me, ok := dir.Person(actor); ok {
-			raiserAgency = me.Agency
-		}
-	}
+	raiserAgency, responderAgency := in.parties(dir, actor)
 	if _, ok := dir.Agency(raiserAgency); !ok {
 		errs[FieldRaiserAgency] = "Choose your agency"
 	}
-	if _, ok := dir.Agency(in.ResponderAgency); !ok {
+	if _, ok := dir.Agency(responderAgency); !ok {
 		errs[FieldResponderAgency] = "Choose the agency you disagree with"
-	} else if in.ResponderAgency == raiserAgency && !p.WithinAgency {
+	} else if responderAgency == raiserAgency && !p.WithinAgency {
 		errs[FieldResponderAgency] = "This policy is for disagreements between agencies; use your own agency's escalation policy for one within it"
-	} else if in.Category == CatOwnManagement && in.ResponderAgency != raiserAgency && errs[FieldCategory] == "" {
+	} else if in.Category == CatOwnManagement && responderAgency != raiserAgency && errs[FieldCategory] == "" {
 		// One's own management is in one's own agency: a disagreement with
 		// another agency is about that agency's decision, another category.
 		errs[FieldResponderAgency] = "A disagreement with your own management's position is within your own agency: choose your agency, or another category"
@@ -98,6 +93,11 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 		errs[FieldResponder] = "Choose the practitioner you disagree with, or give their email address"
 	} else if in.Responder == actor {
 		errs[FieldResponder] = "Choose someone other than yourself"
+	}
+	for f, m := range in.partyProblems(dir, actor) {
+		if errs[f] == "" {
+			errs[f] = m
+		}
 	}
 	start := in.StartStage
 	if start == 0 {
@@ -139,11 +139,11 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if len(errs) > 0 {
 		return nil, &Refusal{Code: RefuseInvalid, Message: "some answers need a look", Fields: errs}
 	}
+	// The directory's agencies for people it knows (holders.go).
+	taken := *in
+	in = &taken
+	in.RaiserAgency, in.ResponderAgency = in.parties(env.Directory, cmd.Actor)
 	raiserAgency := in.RaiserAgency
-	if raiserAgency == "" {
-		me, _ := env.Directory.Person(cmd.Actor)
-		raiserAgency = me.Agency
-	}
 	start := max(in.StartStage, 1)
 	d := &Dispute{
 		Ref: in.Ref, PolicyID: env.Policy.ID, SubjectType: in.SubjectType, SubjectRef: strings.TrimSpace(in.SubjectRef),
@@ -184,7 +184,11 @@ func raise(env Env, cmd Command) (*Result, error) {
 			return nil, err
 		}
 	}
-	a.event(summary, raiseText(d), nil)
+	text := raiseText(d)
+	if len(a.chosenNote) > 0 {
+		text += "\n\n" + strings.Join(a.chosenNote, "\n")
+	}
+	a.event(summary, text, nil)
 	a.tellConsulted()
 	lines := a.caseLines()
 	if d.ImmediateRisk {

@@ -55,6 +55,9 @@ func (a *applier) escalate() error {
 		}
 	}
 	summary, text := "Escalated to "+p.StageName(next), strings.TrimSpace(a.cmd.Text)
+	if len(a.chosenNote) > 0 {
+		text += "\n\n" + strings.Join(a.chosenNote, "\n")
+	}
 	if len(skipped) > 0 {
 		var names []string
 		for _, n := range skipped {
@@ -83,6 +86,12 @@ func (a *applier) escalate() error {
 // holdersFor chooses who holds stage n: the people named in the form, else
 // the directory's holders of the stage's role in each agency.
 func (a *applier) holdersFor(n int, chosen *StageHolders) (StageHolders, error) {
+	// Everyone chosen must be able to hold their side (holders.go).
+	if problems, note := a.checkChosen(n, chosen); len(problems) > 0 {
+		return StageHolders{Stage: n}, &Refusal{Code: RefuseInvalid, Message: "some answers need a look", Fields: problems}
+	} else {
+		a.chosenNote = note
+	}
 	st := a.env.Policy.Stage(n)
 	dir := a.env.Directory
 	h := StageHolders{Stage: n}
