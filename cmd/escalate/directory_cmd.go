@@ -26,12 +26,21 @@ func directoryCmd(ctx context.Context, args []string, out io.Writer, getenv func
 	switch args[0] {
 	case "import":
 		return directoryImport(ctx, args[1:], out, getenv, log)
+	case "list":
+		return directoryList(ctx, args[1:], out, getenv, log)
+	case "check":
+		return directoryCheck(ctx, args[1:], out, getenv, log)
+	case "export":
+		return directoryExport(ctx, args[1:], out, getenv, log)
 	}
 	fmt.Fprint(out, directoryUsage)
 	return fmt.Errorf("directory: unknown command %q", args[0])
 }
 
 const directoryUsage = `escalate directory import FILE.csv [--dry-run] [--allow-email-only]
+escalate directory list [--agency ID]
+escalate directory check
+escalate directory export [--all] [--out FILE.csv]
 
   Imports the people of a CSV file into the directory Escalate keeps in its
   store, beside the configuration file's (which wins for anyone in both).
@@ -44,6 +53,13 @@ const directoryUsage = `escalate directory import FILE.csv [--dry-run] [--allow-
 
   --dry-run           check the file (and look up the addresses), change nothing
   --allow-email-only  accept people no platform knows: they are reached by email
+
+  list     the directory the bot runs with, by agency and role: each person's
+           platform ids and whether the file or the import lists them
+  check    per agency and stage role, where nobody could hold a stage (exit
+           status 1 when there is such a gap)
+  export   the imported people as a CSV that import reads back (--all: the
+           configuration file's people too)
 `
 
 func directoryImport(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
