@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/escalate-app/escalate/store"
@@ -71,10 +72,12 @@ type Namer interface {
 	Names(ctx context.Context, ids []workflow.UserID) map[workflow.UserID]string
 }
 
-// Engine runs commands. Env is fixed for the process (configuration).
+// Engine runs commands. Its Env is the configuration's; the directory in
+// it may be swapped while it serves (SetDirectory, on SIGHUP), each
+// command seeing one directory or the other, never a mixture.
 type Engine struct {
 	store   Store
-	env     workflow.Env
+	env     atomic.Pointer[workflow.Env]
 	now     func() time.Time
 	log     *slog.Logger
 	metrics Metrics
@@ -92,7 +95,7 @@ func (e *Engine) name(ctx context.Context, d *workflow.Dispute, cmd *workflow.Co
 	if e.namer == nil {
 		return
 	}
-	ids := workflow.Unnamed(e.env.Directory, d, *cmd)
+	ids := workflow.Unnamed(e.Env().Directory, d, *cmd)
 	if len(ids) == 0 {
 		return
 	}
@@ -107,11 +110,29 @@ func New(s Store, env workflow.Env, now func() time.Time, log *slog.Logger, m Me
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{store: s, env: env, now: now, log: log, metrics: m}
+	e := &Engine{store: s, now: now, log: log, metrics: m}
+	e.env.Store(&env)
+	return e
 }
 
-// Env is the workflow environment (policy, directory, calendar).
-func (e *Engine) Env() workflow.Env { return e.env }
+// Env is the workflow environment (policy, directory, calendar): the
+// directory as last set.
+func (e *Engine) Env() workflow.Env { return *e.env.Load() }
+
+// SetDirectory swaps the directory the engine's commands see from now on
+// (a reload of the configuration file and the imported people); commands
+// already running finish with the one they started with. The directory
+// is not changed after it is handed over.
+func (e *Engine) SetDirectory(d *workflow.Directory) {
+	for {
+		old := e.env.Load()
+		next := *old
+		next.Directory = d
+		if e.env.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
 
 // Now is the engine's clock.
 func (e *Engine) Now() time.Time { return e.now() }
@@ -127,7 +148,7 @@ func (e *Engine) count(k workflow.CommandKind, outcome string) {
 // *workflow.Refusal with Fields set.
 func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.RaiseInput, idempotencyKey string) (*workflow.Result, error) {
 	now := e.now()
-	if errs := in.ValidateAt(e.env, actor, now); len(errs) > 0 {
+	if errs := in.ValidateAt(e.Env(), actor, now); len(errs) > 0 {
 		e.count(workflow.CmdRaise, "refused")
 		return nil, &workflow.Refusal{Code: workflow.RefuseInvalid, Message: "some answers need a look", Fields: errs}
 	}
@@ -137,7 +158,7 @@ func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.R
 		e.count(workflow.CmdRaise, "duplicate")
 		return nil, dup
 	}
-	ref, err := e.store.NextRef(ctx, now.In(e.env.Calendar.Location()).Year())
+	ref, err := e.store.NextRef(ctx, now.In(e.Env().Calendar.Location()).Year())
 	if err != nil {
 		e.count(workflow.CmdRaise, "error")
 		return nil, fmt.Errorf("allocate reference: %w", err)
@@ -145,7 +166,7 @@ func (e *Engine) Raise(ctx context.Context, actor workflow.UserID, in workflow.R
 	in.Ref = ref
 	cmd := workflow.Command{Kind: workflow.CmdRaise, Actor: actor, At: now, Raise: &in}
 	e.name(ctx, nil, &cmd)
-	res, err := workflow.Apply(e.env, nil, nil, cmd)
+	res, err := workflow.Apply(e.Env(), nil, nil, cmd)
 	if err != nil {
 		e.count(cmd.Kind, "refused")
 		return nil, err
@@ -203,7 +224,7 @@ func (e *Engine) Do(ctx context.Context, ref string, cmd workflow.Command, idemp
 			return nil, fmt.Errorf("load %s: %w", ref, err)
 		}
 		e.name(ctx, d, &cmd)
-		res, err := workflow.Apply(e.env, d, hist, cmd)
+		res, err := workflow.Apply(e.Env(), d, hist, cmd)
 		if err != nil {
 			e.count(cmd.Kind, "refused")
 			return nil, err
@@ -267,7 +288,7 @@ func (e *Engine) Case(ctx context.Context, ref string, viewer workflow.UserID) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", ref, err)
 	}
-	if viewer != workflow.SystemActor && !workflow.CanView(d, e.env.Directory, viewer) {
+	if viewer != workflow.SystemActor && !workflow.CanView(d, e.Env().Directory, viewer) {
 		return nil, nil, workflow.UnknownCase(ref)
 	}
 	return d, hist, nil
@@ -403,7 +424,7 @@ func (e *Engine) RunTimers(ctx context.Context, ts []workflow.Timer) []TimerRun 
 			out[i].Res, out[i].Err = e.RunTimer(ctx, t)
 			continue
 		}
-		res, err := workflow.Apply(e.env, d, nil, cmd)
+		res, err := workflow.Apply(e.Env(), d, nil, cmd)
 		if err != nil {
 			e.count(cmd.Kind, "refused")
 			if !staleTimer(err) {

@@ -49,7 +49,7 @@ escalate directory export [--all] [--out FILE.csv]
   and no id is looked up on Slack (users.lookupByEmail) when Slack is
   configured. Every bad row is reported by its line and nothing is imported
   until the whole file is good; an import replaces the previous one whole.
-  The running bot reads the import when it starts.
+  The running bot reads the import when it starts and on SIGHUP.
 
   --dry-run           check the file (and look up the addresses), change nothing
   --allow-email-only  accept people no platform knows: they are reached by email
@@ -111,7 +111,7 @@ func directoryImport(ctx context.Context, args []string, out io.Writer, getenv f
 	if err := a.store.PutImportedPeople(ctx, people, store.ImportMeta{At: time.Now(), Source: filepath.Base(file), Rows: len(rows), People: len(people)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Imported %d people (%d directory entries) from %s; %d already in the configuration file were left as the file has them. Restart Escalate to use them.\n", len(rows), len(people), file, skipped)
+	fmt.Fprintf(out, "Imported %d people (%d directory entries) from %s; %d already in the configuration file were left as the file has them. Reload the running Escalate (kill -HUP its process) or restart it to use them.\n", len(rows), len(people), file, skipped)
 	return nil
 }
 

@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/escalate-app/escalate/bot/console"
@@ -65,6 +68,12 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 		}
 	}
 	var background []func(context.Context)
+	// SIGHUP reloads the directory (the file's and the imported people)
+	// without a restart: starters and leavers take effect at once.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	background = append(background, func(ctx context.Context) { reloadOnSignal(ctx, hup, a, getenv, log) })
 	adapters, err := chatAdapters(ctx, cfg, a, mux, kickProxy)
 	if err != nil {
 		return err
@@ -155,6 +164,18 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// reloadOnSignal reloads the directory each time sig fires, until ctx ends.
+func reloadOnSignal(ctx context.Context, sig <-chan os.Signal, a *app, getenv func(string) string, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+			_ = reloadDirectory(ctx, a, getenv, log)
+		}
+	}
 }
 
 // adapter is one chat platform, wired.

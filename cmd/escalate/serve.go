@@ -22,6 +22,7 @@ import (
 	"github.com/escalate-app/escalate/bot/weblink"
 	"github.com/escalate-app/escalate/config"
 	"github.com/escalate-app/escalate/store"
+	"github.com/escalate-app/escalate/workflow"
 	"github.com/escalate-app/escalate/workflow/calendar"
 )
 
@@ -113,22 +114,12 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	}
 	a.closers = append(a.closers, func() { _ = st.Close() })
 	a.store = st
-	// The people imported with `escalate directory import` join the
-	// configuration file's (which wins for anyone in both).
-	imported, meta, err := st.ImportedPeople(ctx)
+	dir, err := runningDirectory(ctx, cfg, st, log)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	if len(imported) > 0 {
-		kept, dropped := cfg.StillValid(imported)
-		d := config.WithImported(*env.Directory, kept)
-		env.Directory = &d
-		log.Info("directory: imported people added", "entries", len(kept), "source", meta.Source, "imported_at", meta.At)
-		if dropped > 0 {
-			log.Warn("directory: imported people whose agency or role the configuration no longer has were left out; import the file again", "left_out", dropped)
-		}
-	}
+	env.Directory = dir
 	a.metrics = metrics.New(st, now)
 	a.engine = engine.New(st, env, now, log, a.metrics)
 	// People the directory does not list are named from their platform
@@ -136,6 +127,47 @@ func open(ctx context.Context, cfg *config.Config, getenv func(string) string, l
 	a.names = directory.NewNames(st, now, log.With("part", "names"), a.metrics)
 	a.engine.UseNamer(a.names)
 	return a, nil
+}
+
+// runningDirectory is the directory Escalate runs with: the configuration
+// file's, and the people imported with `escalate directory import` joined
+// to it (the file wins for anyone in both).
+func runningDirectory(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*workflow.Directory, error) {
+	imported, meta, err := st.ImportedPeople(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(imported) == 0 {
+		return &cfg.Directory, nil
+	}
+	kept, dropped := cfg.StillValid(imported)
+	d := config.WithImported(cfg.Directory, kept)
+	log.Info("directory: imported people added", "entries", len(kept), "source", meta.Source, "imported_at", meta.At)
+	if dropped > 0 {
+		log.Warn("directory: imported people whose agency or role the configuration no longer has were left out; import the file again", "left_out", dropped)
+	}
+	return &d, nil
+}
+
+// reloadDirectory reads the configuration file's directory and the
+// imported people again and hands the engine the result: what SIGHUP
+// does. A file that no longer loads changes nothing (the last directory
+// keeps working) and says why. Only the directory is reloaded: a changed
+// policy, calendar or platform setting needs a restart.
+func reloadDirectory(ctx context.Context, a *app, getenv func(string) string, log *slog.Logger) error {
+	cfg, err := config.Load(getenv("ESCALATE_CONFIG"), getenv)
+	if err != nil {
+		log.Error("directory reload: the configuration does not load; the last directory stays in use", "err", err)
+		return fmt.Errorf("reload the directory: %w", err)
+	}
+	dir, err := runningDirectory(ctx, cfg, a.store, log)
+	if err != nil {
+		log.Error("directory reload: the imported people cannot be read; the last directory stays in use", "err", err)
+		return fmt.Errorf("reload the directory: %w", err)
+	}
+	a.engine.SetDirectory(dir)
+	log.Info("directory reloaded", "agencies", len(dir.Agencies), "entries", len(dir.People))
+	return nil
 }
 
 // webPage serves the page for people on email: GET /link/{token} and /web/.
