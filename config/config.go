@@ -135,6 +135,9 @@ type Config struct {
 
 	// explicitPractice: ESCALATE_ENV (or the file's env) says practice.
 	explicitPractice bool
+	// fileDirectory: the directory is the partnership's file's, not the
+	// built-in practice people (see StandIns).
+	fileDirectory bool
 }
 
 // Scope is the help text saying what the process is for and what it is not.
@@ -387,6 +390,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 		c.Policy.Partnership = c.Partnership
 	}
 	c.Directory = resolveDirectory(fc, c, builtin, probs)
+	c.fileDirectory = fc.Directory != nil && !builtin
 	resolveEmail(fc, getenv, c, probs)
 	requireKey(c, probs)
 	c.Calendar = resolveCalendar(fc.Calendar, probs)

@@ -109,5 +109,6 @@ func consoleRedis(cfg *config.Config, raw string) error {
 		return fmt.Errorf("%s is set but Slack or Teams is configured: the console's store is only for the practice console's configuration", envConsoleRedis)
 	}
 	cfg.Redis.URL = raw
+	cfg.StandIns() // the console's directory, as it runs
 	return nil
 }

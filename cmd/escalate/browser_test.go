@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,4 +198,67 @@ func TestPracticeConsoleInABrowser(t *testing.T) {
 		t.Error("the page scrolls sideways at 200% zoom")
 	}
 	shot("8-zoom-200")
+}
+
+// TestOwnPolicyInABrowser: the README's "try your own policy" path in
+// headless Chromium. The switcher holds the file's agencies' stand-ins, the
+// header names who you are, and a raise reaches the other agency's one.
+func TestOwnPolicyInABrowser(t *testing.T) {
+	exe := chromium(t)
+	base := practiceServerWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_ENV": "practice", "ESCALATE_CONFIG": "../../config/example.yaml"}, io.Discard)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return v
+	}
+	sw, hv := "console:childrens-social-care-practitioner", "console:community-health-practitioner"
+	do("be the council's practitioner",
+		chromedp.Click(chromedp.CSS(`button[data-person="`+sw+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[aria-pressed="true"][data-person="`+sw+`"]`)))
+	if people := text(`.people`); !strings.Contains(people, "Line manager at Anyshire Police (Public Protection)") {
+		t.Errorf("the switcher lacks the police's line manager: %q", people)
+	}
+	if body := text(`body`); strings.Contains(body, "(, )") {
+		t.Error("the header names nobody")
+	}
+	do("raise",
+		chromedp.Click(chromedp.CSS(`a[href="/raise"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#f-subject_ref`)),
+		chromedp.SetValue(chromedp.CSS(`#f-subject_type`), "child"),
+		chromedp.SendKeys(chromedp.CSS(`#f-subject_ref`), "CS-123456"),
+		chromedp.SetValue(chromedp.CSS(`#f-category`), "thresholds"),
+		chromedp.SetValue(chromedp.CSS(`#f-responder_agency`), "community-health"),
+		chromedp.SetValue(chromedp.CSS(`#f-responder`), hv),
+		chromedp.SendKeys(chromedp.CSS(`#f-disagreement`), "A strategy discussion was refused"),
+		chromedp.SendKeys(chromedp.CSS(`#f-outcome_sought`), "A strategy discussion"),
+		chromedp.SendKeys(chromedp.CSS(`#f-evidence`), "Notes"),
+		chromedp.Click(chromedp.CSS(`#submit`)), chromedp.WaitVisible(chromedp.CSS(`#flash`)))
+	if flash := text(`#flash`); !regexp.MustCompile(`ESC-\d{4}-\d{4}`).MatchString(flash) {
+		t.Fatalf("raise: %q", flash)
+	}
+	do("be the health trust's practitioner",
+		chromedp.Click(chromedp.CSS(`button[data-person="`+hv+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-action="escalate"]`)))
 }

@@ -18,6 +18,12 @@ func practiceServer(t *testing.T) string {
 	return serveWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0"})
 }
 
+// practiceServerWith is practiceServer with this environment, logging to logs.
+func practiceServerWith(t *testing.T, env map[string]string, logs io.Writer) string {
+	t.Helper()
+	return serveLogged(t, env, logs)
+}
+
 type browser struct {
 	t    *testing.T
 	base string

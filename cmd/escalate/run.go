@@ -20,6 +20,7 @@ import (
 	"github.com/escalate-app/escalate/bot/scheduler"
 	"github.com/escalate-app/escalate/bot/weblink"
 	"github.com/escalate-app/escalate/config"
+	"github.com/escalate-app/escalate/workflow"
 )
 
 // serve runs the bot until ctx ends. ready, when set, learns the address
@@ -36,6 +37,12 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	if cfg.Practice() {
 		if err := cfg.CheckPracticeConsole(); err != nil {
 			return err
+		}
+		if added := cfg.StandIns(); len(added) > 0 {
+			log.Info("practice console: your policy and agencies, with practice people standing in for each role (nobody real is reached)", "config", getenv("ESCALATE_CONFIG"), "stand_ins", len(added))
+		}
+		if warn := nobodyToPlay(cfg.Directory); warn != "" {
+			log.Warn(warn)
 		}
 		clock = console.NewClock(time.Now())
 		now = clock.Now
@@ -205,4 +212,15 @@ func linkSigner(cfg *config.Config) (*weblink.Signer, error) {
 		return nil, errors.New("ESCALATE_ENCRYPTION_KEY is required when SMTP_URL is set: it signs the links in emails; make one with: openssl rand -base64 32")
 	}
 	return weblink.New(key, cfg.Email.LinkTTL)
+}
+
+// nobodyToPlay is the practice console's start-up warning when its
+// directory has nobody it can play (no console: ids), else "".
+func nobodyToPlay(d workflow.Directory) string {
+	for _, p := range d.People {
+		if p.ID.Platform() == "console" {
+			return ""
+		}
+	}
+	return "practice console: nobody in the directory can be played: give people console: ids in ESCALATE_CONFIG, or leave its directory out to use the practice people"
 }
