@@ -1,52 +1,17 @@
+//go:build browser
+
 package web
 
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/escalate-app/escalate/bot/bottest"
 )
-
-// inCI: CI sets CI; there the browser tests must run, never skip.
-func inCI() bool { return os.Getenv("CI") != "" }
-
-// chromium finds Debian's Chromium; outside CI a machine without it skips.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if inCI() {
-		t.Fatal("CI is set but no Chromium is installed: .ci/run installs Debian's chromium")
-	}
-	t.Skip("no Chromium on this machine (apt-get install chromium); the browser test runs in CI")
-	return ""
-}
-
-// axeSource is axe-core's script: ESCALATE_AXE names it, else the cache
-// .ci/run installs it in (npm install --prefix ~/.cache/escalate-ci axe-core).
-func axeSource(t *testing.T) string {
-	path := os.Getenv("ESCALATE_AXE")
-	if path == "" {
-		home, _ := os.UserHomeDir()
-		path = filepath.Join(home, ".cache", "escalate-ci", "node_modules", "axe-core", "axe.min.js")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		if inCI() {
-			t.Fatalf("CI is set but axe-core is not at %s: .ci/run installs it", path)
-		}
-		t.Skipf("no axe-core at %s (npm install --prefix ~/.cache/escalate-ci axe-core); the accessibility test runs in CI", path)
-	}
-	return string(b)
-}
 
 type violation struct {
 	ID     string   `json:"id"`
@@ -60,21 +25,13 @@ type violation struct {
 // script, and the Content-Security-Policy allows none), and has axe-core
 // check each page: no serious or critical violation, on any of them.
 func TestWebPagesAreAccessible(t *testing.T) {
-	exe := chromium(t)
-	axe := axeSource(t)
+	axe := bottest.AxeSource(t)
 	r := newRig(t)
 	ref := r.raise(head, "school")
 	tok := r.token(head)
 	stale := r.token(head)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := bottest.Browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL+"/link/"+tok)); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}

@@ -1,10 +1,11 @@
+//go:build browser
+
 package main
 
 import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,43 +13,21 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/escalate-app/escalate/bot/bottest"
 )
-
-// chromium finds Debian's Chromium. In CI (CI=true) the browser test must
-// run, so a missing browser fails it; elsewhere it skips and says why.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but no Chromium is installed: .ci/run installs Debian's chromium")
-	}
-	t.Skip("no Chromium on this machine (apt-get install chromium); the browser test runs in CI")
-	return ""
-}
 
 // TestPracticeConsoleInABrowser walks the practice console as a person
 // would, in headless Chromium, and takes a screenshot of each step. With
 // ESCALATE_SCREENSHOTS=DIR the screenshots are kept there (the README's
 // come from docs/screenshots).
 func TestPracticeConsoleInABrowser(t *testing.T) {
-	exe := chromium(t)
 	base := practiceServer(t)
 	shots := os.Getenv("ESCALATE_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := bottest.Browser(t)
 	// The first Do starts the browser; its context must carry no deadline.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatalf("start Chromium: %v", err)
@@ -204,16 +183,8 @@ func TestPracticeConsoleInABrowser(t *testing.T) {
 // headless Chromium. The switcher holds the file's agencies' stand-ins, the
 // header names who you are, and a raise reaches the other agency's one.
 func TestOwnPolicyInABrowser(t *testing.T) {
-	exe := chromium(t)
 	base := practiceServerWith(t, map[string]string{"ESCALATE_ADDR": "127.0.0.1:0", "ESCALATE_ENV": "practice", "ESCALATE_CONFIG": "../../config/example.yaml"}, io.Discard)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := bottest.Browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
