@@ -59,7 +59,7 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 			return err
 		}
 	}
-	card := a.render.message(m, modeDM)
+	card := forViewer(a.render.message(m, modeDM), ref.TeamsUserID)
 	id, err := reg.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
 	if err != nil {
 		return fmt.Errorf("teams: send a DM: %w", err)
@@ -208,9 +208,7 @@ func (t transport) retirePrevious(ctx context.Context, reg *registration, key, r
 			a.log.WarnContext(ctx, "redraw a card to retire its buttons", "ref", ref, "error", err.Error())
 			return nil
 		}
-		env := a.eng.Env()
-		c = a.render.message(workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref, To: workflow.UserID(user), Title: d.Ref,
-			Lines: workflow.CaseLines(d), Facts: workflow.CaseFacts(env, d, true)}, modeDM)
+		c = a.caseCard(d, workflow.UserID(user), false)
 	}
 	c.Body = append(c.Body, small(ref+" has moved on: the current buttons are on the newer message below."))
 	err = a.update(ctx, reg, serviceURL, conv, id, ref, c)
