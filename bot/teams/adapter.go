@@ -267,6 +267,10 @@ func (a *Adapter) handle(ctx context.Context, act schema.Activity) (*invokeRespo
 	default:
 		return nil, nil // typing, reactions and the like need nothing
 	}
+	if a.handedOver(ctx, act) {
+		// Sent again by Teams: its answer is already with the outbox.
+		return nil, nil
+	}
 	if err := a.remember(ctx, user, act); err != nil {
 		return nil, err
 	}
@@ -367,7 +371,7 @@ func (a *Adapter) replyHere(ctx context.Context, act schema.Activity, c *Card) (
 func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref string, c *Card) (string, error) {
 	if inv := invokeOf(ctx); inv.here(act.Conversation.ID, "") {
 		// A press's answer is the card shown in place of the pressed one.
-		inv.answer = c
+		inv.answer, inv.ref = c, ref
 		return inv.card, nil
 	}
 	c = forViewer(c, act.From.ID)
@@ -385,22 +389,6 @@ func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref strin
 }
 
 // tell answers a person privately (see tellAbout).
-// handOver puts a notice for the person whose activity could not be
-// answered in the outbox (one per activity, however often Teams sends it
-// again), which delivers it with its retries and circuit breaker.
-func (a *Adapter) handOver(ctx context.Context, act schema.Activity, cause error) error {
-	user := userOf(act)
-	a.log.WarnContext(ctx, "reply handed to the outbox", "error", cause.Error())
-	m := workflow.Message{ID: "teams-reply/" + act.ID, Kind: workflow.MsgInfo, To: user,
-		Title: "Escalate could not answer you straight away",
-		Lines: []string{"Teams was not taking messages when you wrote or pressed a button. Anything you did that Escalate confirmed is recorded; if you saw no confirmation, please do it again (type help for what you can do)."}}
-	if err := a.st.Enqueue(ctx, []workflow.Message{m}); err != nil {
-		return fmt.Errorf("reply: hand to the outbox: %w (after %v)", err, cause)
-	}
-	a.kick()
-	return nil
-}
-
 func (a *Adapter) tell(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) (string, error) {
 	return a.tellAbout(ctx, act, user, "", c)
 }
@@ -434,7 +422,9 @@ func (a *Adapter) tellAbout(ctx context.Context, act schema.Activity, user workf
 		return "", fmt.Errorf("send privately: %w", err)
 	}
 	a.recent.put(activityKey(conv.ConversationID, id), ref, c)
-	if _, err := a.replyHere(ctx, act, notice("Escalate", "I have answered you in our 1:1 chat, to keep case details out of this channel.")); err != nil {
+	// The answer went; only the pointer to it is left, which is not worth
+	// the outbox's while.
+	if _, err := a.replyHere(withReplay(ctx, ""), act, notice("Escalate", "I have answered you in our 1:1 chat, to keep case details out of this channel.")); err != nil {
 		a.log.WarnContext(ctx, "point to the 1:1 chat", "error", err.Error())
 	}
 	return id, nil

@@ -43,6 +43,8 @@ func (a *Adapter) command(ctx context.Context, act schema.Activity, user workflo
 	if len(words) > 0 {
 		cmd = strings.ToLower(words[0])
 	}
+	// A reply Teams will not take is handed to the outbox as the command.
+	ctx = withReplay(ctx, replayable(cmd, words))
 	if cmd == "help" || cmd == "" {
 		_, err := a.replyHere(ctx, act, a.help())
 		return err

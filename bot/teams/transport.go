@@ -59,12 +59,18 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 			return err
 		}
 	}
-	card := forViewer(a.render.message(m, modeDM), ref.TeamsUserID)
+	card, about := a.render.message(m, modeDM), m.Ref
+	if m.Kind == msgReply {
+		// A typed command's answer Teams would not take at the time:
+		// answered now.
+		card, about = a.replayCard(ctx, m, ref)
+	}
+	card = forViewer(card, ref.TeamsUserID)
 	id, err := reg.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
 	if err != nil {
 		return fmt.Errorf("teams: send a DM: %w", err)
 	}
-	a.recent.put(activityKey(ref.ConversationID, id), m.Ref, card)
+	a.recent.put(activityKey(ref.ConversationID, id), about, card)
 	t.answered(it, ref.ConversationID, id)
 	if err := outbox.Reached(ctx, outbox.StepAnswered, it); err != nil {
 		return err

@@ -39,6 +39,7 @@ type invokeResponse struct {
 type invoked struct {
 	conv, card string // the conversation and activity of the pressed card
 	answer     *Card
+	ref        string // the case the answer is about, if one
 }
 
 type invokedKey struct{}
