@@ -206,6 +206,7 @@ type teamsFile struct {
 	OpenIDMetadataURL string `yaml:"openid_metadata_url"`
 	TokenURL          string `yaml:"token_url"`
 	ServiceURL        string `yaml:"service_url"`
+	GraphURL          string `yaml:"graph_url"`
 	// Registrations are several single-tenant bots, one per agency tenant.
 	Registrations []registrationFile `yaml:"registrations"`
 }

@@ -79,6 +79,14 @@ type Config struct {
 	// defaults. Share one with the Slack adapter so the bound is the
 	// process's.
 	Work *budget.Limiter
+	// GraphURL is Microsoft Graph's base (GRAPH_API_URL, such as
+	// https://graph.microsoft.com/v1.0). Set, a DM whose earlier attempt
+	// may have been posted (the process died between the connector's
+	// answer and its record) is looked for in the person's 1:1 chat
+	// before it is sent again; each bot then needs the application
+	// permissions TeamsAppInstallation.ReadForUser.All and Chat.Read.All.
+	// Empty: such a DM is sent again (at least once).
+	GraphURL string
 	// Wait pauses a reply between attempts (a 429's Retry-After, a 5xx's
 	// backoff); nil waits on the real clock. Tests move a fake one.
 	Wait func(ctx context.Context, d time.Duration) error

@@ -51,6 +51,7 @@ type Element interface{ element() }
 // TextBlock is a paragraph.
 type TextBlock struct {
 	Type     string `json:"type"`
+	ID       string `json:"id,omitempty"`
 	Text     string `json:"text"`
 	Wrap     bool   `json:"wrap,omitempty"`
 	Weight   string `json:"weight,omitempty"`

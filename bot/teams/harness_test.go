@@ -165,9 +165,15 @@ func newIdentity(t testing.TB) *identity {
 		id.tokenFetches.Add(1)
 		r.ParseForm()
 		if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != creds[0] ||
-			r.PostForm.Get("client_secret") != creds[1] || r.PostForm.Get("scope") != connectorScope {
+			r.PostForm.Get("client_secret") != creds[1] || (r.PostForm.Get("scope") != connectorScope && r.PostForm.Get("scope") != graphScope) {
 			w.WriteHeader(http.StatusBadRequest)
 			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client"})
+			return
+		}
+		if r.PostForm.Get("scope") == graphScope {
+			// A Graph token is good for Graph only, never the connector.
+			tok := fmt.Sprintf("graph-token-%s-%d", tenant, id.tokenN.Add(1))
+			json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": id.tokenLife.Load(), "access_token": tok})
 			return
 		}
 		time.Sleep(20 * time.Millisecond) // long enough for concurrent callers to pile up
@@ -413,6 +419,8 @@ type harness struct {
 	sender *outbox.Sender
 	kicks  atomic.Int64
 	seq    atomic.Int64
+	// graphURL is the fake Graph's base, for harnesses that have one.
+	graphURL string
 }
 
 // testEnv is a West-Sussex-shaped partnership: the West Sussex preset
@@ -471,7 +479,7 @@ func (h *harness) config() Config {
 	return Config{AppID: appID, AppPassword: appSecret, TenantID: tenantID,
 		OpenIDMetadataURL: h.id.srv.URL + "/v1/.well-known/openidconfiguration",
 		TokenURL:          h.id.srv.URL + "/" + tenantID + "/oauth2/v2.0/token",
-		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv,
+		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv, GraphURL: h.graphURL,
 		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}},
 		// See the Slack harness: budgets end by hand in their own tests.
 		Work: budget.New(budget.Options{AfterFunc: bottest.NeverAfter})}

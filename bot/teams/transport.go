@@ -54,6 +54,19 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
+	if !it.PendingSince.IsZero() {
+		// An earlier attempt left no record: it may have been posted all
+		// the same (see lookup.go).
+		id, found, err := a.findPosted(ctx, reg, m.To, it.ID)
+		switch {
+		case errors.Is(err, errNoLookup):
+			a.log.WarnContext(ctx, "teams: an earlier attempt at this item left no record and cannot be looked for; sending it again", "id", it.ID)
+		case err != nil:
+			return err
+		case found:
+			return t.recordDM(ctx, it, key, ref.ConversationID, id)
+		}
+	}
 	if m.Ref != "" {
 		if err := t.retirePrevious(ctx, reg, key, m.Ref, ref.ServiceURL); err != nil {
 			return err
@@ -65,7 +78,7 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 		// answered now.
 		card, about = a.replayCard(ctx, m, ref)
 	}
-	card = forViewer(card, ref.TeamsUserID)
+	card = mark(forViewer(card, ref.TeamsUserID), it.ID)
 	id, err := reg.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
 	if err != nil {
 		return fmt.Errorf("teams: send a DM: %w", err)
@@ -102,10 +115,9 @@ func (t transport) sentBefore(ctx context.Context, it store.OutboxItem) (conv, i
 		}
 	}
 	if !ok {
-		// Created and lost with the process between the connector's
-		// answer and the record: nothing can find it (bots cannot read
-		// a chat's history), so it is sent again.
-		t.a.log.WarnContext(ctx, "teams: an earlier attempt at this item left no record; sending it again", "id", it.ID)
+		// Never posted, or posted and lost with the process between the
+		// connector's answer and the record: a DM is looked for in the
+		// chat (lookup.go) before it is sent again.
 		return "", "", false, nil
 	}
 	conv, id, _ = strings.Cut(where, "|")
