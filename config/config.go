@@ -185,6 +185,10 @@ type Teams struct {
 	// an interrupted attempt may have posted is looked for in the
 	// person's chat before it is sent again. Empty: no Graph.
 	GraphURL string
+	// FeedTeam is the team the business team's channel is in
+	// (business_team.teams_team, its group id): with GraphURL, a feed post
+	// is looked for there too.
+	FeedTeam string
 }
 
 // Redis says where the store lives: one server (URL), a Sentinel-managed
@@ -332,6 +336,7 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 			ServiceURL:        strings.TrimSpace(fc.Teams.ServiceURL),
 			FeedTenant:        strings.TrimSpace(fc.BusinessTeam.TeamsTenant),
 			GraphURL:          env(envGraphURL, fc.Teams.GraphURL),
+			FeedTeam:          strings.ToLower(strings.TrimSpace(fc.BusinessTeam.TeamsTeam)),
 		},
 		Redis: Redis{
 			URL:          strings.TrimSpace(getenv(envRedisURL)),

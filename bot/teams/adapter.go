@@ -87,6 +87,10 @@ type Config struct {
 	// permissions TeamsAppInstallation.ReadForUser.All and Chat.Read.All.
 	// Empty: such a DM is sent again (at least once).
 	GraphURL string
+	// FeedTeam is the team (group id) FeedConversation is in: with
+	// GraphURL, a feed post is looked for there the same way (permission
+	// ChannelMessage.Read.All). Empty: a feed post is sent again.
+	FeedTeam string
 	// Wait pauses a reply between attempts (a 429's Retry-After, a 5xx's
 	// backoff); nil waits on the real clock. Tests move a fake one.
 	Wait func(ctx context.Context, d time.Duration) error

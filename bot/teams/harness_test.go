@@ -419,8 +419,9 @@ type harness struct {
 	sender *outbox.Sender
 	kicks  atomic.Int64
 	seq    atomic.Int64
-	// graphURL is the fake Graph's base, for harnesses that have one.
-	graphURL string
+	// graphURL is the fake Graph's base, for harnesses that have one, and
+	// feedTeam the business team's team there.
+	graphURL, feedTeam string
 }
 
 // testEnv is a West-Sussex-shaped partnership: the West Sussex preset
@@ -479,7 +480,7 @@ func (h *harness) config() Config {
 	return Config{AppID: appID, AppPassword: appSecret, TenantID: tenantID,
 		OpenIDMetadataURL: h.id.srv.URL + "/v1/.well-known/openidconfiguration",
 		TokenURL:          h.id.srv.URL + "/" + tenantID + "/oauth2/v2.0/token",
-		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv, GraphURL: h.graphURL,
+		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv, GraphURL: h.graphURL, FeedTeam: h.feedTeam,
 		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}},
 		// See the Slack harness: budgets end by hand in their own tests.
 		Work: budget.New(budget.Options{AfterFunc: bottest.NeverAfter})}

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/escalate-app/escalate/bot/outbox"
+	"github.com/escalate-app/escalate/store"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -23,10 +25,12 @@ import (
 // record is sent again, the person's 1:1 chat with the bot is read
 // (GET /chats/{id}/messages, newest first) for a message carrying it. In
 // Teams a message's Graph id is its activity id, so one found is recorded
-// as if the connector's answer had been. Without Graph (no GraphURL, or
-// the permissions not granted) such an item is sent again: at least once.
-// Feed posts are not looked for (a channel's messages need its team's
-// id); in that instant a feed post can be posted twice.
+// as if the connector's answer had been. A feed post is looked for the
+// same way in the business team's channel (its thread's replies, or the
+// channel's posts changed since the item's first attempt), when the
+// channel's team is configured (FeedTeam). Without Graph (no GraphURL,
+// no FeedTeam for the feed, or the permissions not granted) such an item
+// is sent again: at least once.
 
 // graphScope is what a bot's Graph token is for.
 const graphScope = "https://graph.microsoft.com/.default"
@@ -107,24 +111,72 @@ func (a *Adapter) findPosted(ctx context.Context, reg *registration, to workflow
 		}
 	}
 	var msgs struct {
-		Value []struct {
-			ID          string `json:"id"`
-			Attachments []struct {
-				Content string `json:"content"`
-			} `json:"attachments"`
-		} `json:"value"`
+		Value []graphMessage `json:"value"`
 	}
 	q := url.Values{"$top": {fmt.Sprint(lookBack)}, "$orderby": {"createdDateTime desc"}}
 	if err := reg.graph.call(ctx, "GET", base+"/chats/"+url.PathEscape(chat)+"/messages?"+q.Encode(), "graph: chat messages", nil, &msgs); err != nil {
 		return "", false, graphErr(err)
 	}
+	id, found := carrying(msgs.Value, itemID)
+	return id, found, nil
+}
+
+// graphMessage is the part of a Graph chatMessage a lookup reads.
+type graphMessage struct {
+	ID          string `json:"id"`
+	Attachments []struct {
+		Content string `json:"content"`
+	} `json:"attachments"`
+}
+
+// carrying is the message whose card carries an item's marker.
+func carrying(msgs []graphMessage, itemID string) (string, bool) {
 	want := `"` + marker(itemID) + `"`
-	for _, m := range msgs.Value {
+	for _, m := range msgs {
 		for _, att := range m.Attachments {
 			if strings.Contains(att.Content, want) {
-				return m.ID, true, nil
+				return m.ID, true
 			}
 		}
+	}
+	return "", false
+}
+
+// maxPages bounds how many pages of a channel's changed posts are read.
+const maxPages = 5
+
+// findFeedPost looks in the business team's channel for the post an
+// earlier attempt at a feed item made: among the replies of the case's
+// thread (root set), else among the channel's posts changed since the
+// item's first attempt.
+func (a *Adapter) findFeedPost(ctx context.Context, reg *registration, root string, it store.OutboxItem) (string, bool, error) {
+	if reg.graph == nil || a.cfg.FeedTeam == "" {
+		return "", false, errNoLookup
+	}
+	base := strings.TrimSuffix(a.cfg.GraphURL, "/")
+	channel := base + "/teams/" + url.PathEscape(a.cfg.FeedTeam) + "/channels/" + url.PathEscape(a.cfg.FeedConversation) + "/messages"
+	var u string
+	if root != "" {
+		u = channel + "/" + url.PathEscape(root) + "/replies?" + url.Values{"$top": {fmt.Sprint(lookBack)}}.Encode()
+	} else {
+		since := it.PendingSince.Add(-time.Minute).UTC().Format(time.RFC3339)
+		u = channel + "/delta?" + url.Values{"$filter": {"lastModifiedDateTime gt " + since}}.Encode()
+	}
+	for range maxPages {
+		var page struct {
+			Value []graphMessage `json:"value"`
+			Next  string         `json:"@odata.nextLink"`
+		}
+		if err := reg.graph.call(ctx, "GET", u, "graph: channel messages", nil, &page); err != nil {
+			return "", false, graphErr(err)
+		}
+		if id, ok := carrying(page.Value, it.ID); ok {
+			return id, true, nil
+		}
+		if page.Next == "" {
+			return "", false, nil
+		}
+		u = page.Next
 	}
 	return "", false, nil
 }
@@ -137,4 +189,13 @@ func graphErr(err error) error {
 		return fmt.Errorf("%w: %v", errNoLookup, err)
 	}
 	return fmt.Errorf("teams: %w", err)
+}
+
+// noLookup says, when Graph was asked and refused (its permissions not
+// granted), that an item is sent again without being looked for. Without
+// Graph configured that is the rule, and said once in the README.
+func noLookup(ctx context.Context, a *Adapter, err error, it store.OutboxItem) {
+	if err != errNoLookup {
+		a.log.WarnContext(ctx, "teams: an earlier attempt at this item left no record and Graph cannot be asked; sending it again", "id", it.ID, "error", err.Error())
+	}
 }

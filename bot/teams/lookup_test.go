@@ -89,28 +89,60 @@ func newFakeGraph(t testing.TB, conn *fakeConnector) *fakeGraph {
 		}
 		json.NewEncoder(w).Encode(map[string]any{"value": value})
 	}))
+	// The business team's channel: its posts changed since a time (delta,
+	// the only listing Graph filters by date) and a thread's replies.
+	channelPosts := func(w http.ResponseWriter, conv string) {
+		value := []any{}
+		for _, c := range conn.ops("send") {
+			if c.Conversation != conv {
+				continue
+			}
+			card, _ := json.Marshal(c.card())
+			value = append(value, map[string]any{"id": c.ID, "messageType": "message",
+				"attachments": []any{map[string]any{"contentType": cardContentType, "content": string(card)}}})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"value": value})
+	}
+	mux.HandleFunc("GET /v1.0/teams/{team}/channels/{channel}/messages/delta", auth(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("team") != feedTeamID || r.PathValue("channel") != feedConv || !strings.HasPrefix(r.URL.Query().Get("$filter"), "lastModifiedDateTime gt ") {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		g.reads.Add(1)
+		channelPosts(w, feedConv)
+	}))
+	mux.HandleFunc("GET /v1.0/teams/{team}/channels/{channel}/messages/{root}/replies", auth(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("team") != feedTeamID || r.PathValue("channel") != feedConv {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		g.reads.Add(1)
+		channelPosts(w, feedConv+";messageid="+r.PathValue("root"))
+	}))
 	g.srv = httptest.NewServer(mux)
 	t.Cleanup(g.srv.Close)
 	return g
 }
 
+// feedTeamID is the team the business team's channel is in.
+const feedTeamID = "5f4e3d2c-1b0a-4987-8654-3210fedcba98"
+
 func graphHarness(t *testing.T) (*harness, *fakeGraph) {
 	var g *fakeGraph
 	h := newHarnessWith(t, func(h *harness) (workflow.Env, Config) {
 		g = newFakeGraph(t, h.conn)
-		h.graphURL = g.srv.URL + "/v1.0"
+		h.graphURL, h.feedTeam = g.srv.URL+"/v1.0", feedTeamID
 		return testEnv(t), h.config()
 	})
 	return h, g
 }
 
-// crashAt is a fault that kills the process at step, twice for each DM
-// (feed posts are left alone: they are not looked for).
+// crashAt is a fault that kills the process at step, twice for each item.
 func crashAt(step outbox.Step, hits map[string]int, mu *sync.Mutex) outbox.Fault {
 	return func(_ context.Context, at outbox.Step, it store.OutboxItem) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if at != step || it.Message.Feed || it.Message.To == "" {
+		if at != step {
 			return nil
 		}
 		if hits[it.ID]++; hits[it.ID] > 2 {
@@ -120,13 +152,14 @@ func crashAt(step outbox.Step, hits map[string]int, mu *sync.Mutex) outbox.Fault
 	}
 }
 
-// TestTeamsDMExactlyOnceWhenTheProcessDiesAfterTheAnswer: the process
-// dies between the connector's answer and Escalate's record of the
-// activity, for every DM, twice; the restarted process finds each DM in
-// the person's chat through Graph and records it instead of posting it
-// again: every DM arrives exactly once. The other steps, crashed or with
-// Redis failing there, deliver exactly once as well with Graph in place.
-func TestTeamsDMExactlyOnceWhenTheProcessDiesAfterTheAnswer(t *testing.T) {
+// TestTeamsExactlyOnceWhenTheProcessDiesAfterTheAnswer: the process dies
+// between the connector's answer and Escalate's record of the activity,
+// for every DM, feed post, thread reply and digest, twice; the restarted
+// process finds each in the person's chat or the business team's channel
+// through Graph and records it instead of posting it again: every one
+// arrives exactly once. A crash at the other steps delivers exactly once
+// as well with Graph in place.
+func TestTeamsExactlyOnceWhenTheProcessDiesAfterTheAnswer(t *testing.T) {
 	ref := newHarness(t)
 	teamsJourney(ref, nil)
 	want := arrived(ref)
@@ -145,8 +178,8 @@ func TestTeamsDMExactlyOnceWhenTheProcessDiesAfterTheAnswer(t *testing.T) {
 			if len(got) != len(want) {
 				t.Errorf("created %v, want %v", got, want)
 			}
-			if len(hits) != 3 {
-				t.Errorf("the crash struck %d DMs, want 3", len(hits))
+			if len(hits) != 6 {
+				t.Errorf("the crash struck %d items, want all 6", len(hits))
 			}
 			if step == outbox.StepAnswered && g.reads.Load() == 0 {
 				t.Error("the restarted process did not look in the chats")
@@ -174,8 +207,8 @@ func TestAPendingDMNotInTheChatIsSent(t *testing.T) {
 	}
 }
 
-// Without the Graph permissions (403) a DM whose earlier attempt left no
-// record cannot be looked for, and is sent again rather than lost or
+// Without the Graph permissions (403) an item whose earlier attempt left
+// no record cannot be looked for, and is sent again rather than lost or
 // parked: at least once, the documented trade-off.
 func TestWithoutGraphPermissionsAPendingDMIsSentAgain(t *testing.T) {
 	h, g := graphHarness(t)
@@ -193,7 +226,7 @@ func TestWithoutGraphPermissionsAPendingDMIsSentAgain(t *testing.T) {
 			t.Fatal("a DM was lost")
 		}
 	}
-	if twice != 3 || g.refused == 0 {
-		t.Fatalf("DMs %v (Graph refused %d times): want the three crashed DMs sent again", got, g.refused)
+	if twice != 6 || g.refused == 0 {
+		t.Fatalf("posts %v (Graph refused %d times): want every crashed item sent again", got, g.refused)
 	}
 }

@@ -60,7 +60,7 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 		id, found, err := a.findPosted(ctx, reg, m.To, it.ID)
 		switch {
 		case errors.Is(err, errNoLookup):
-			a.log.WarnContext(ctx, "teams: an earlier attempt at this item left no record and cannot be looked for; sending it again", "id", it.ID)
+			noLookup(ctx, a, err, it)
 		case err != nil:
 			return err
 		case found:
@@ -271,8 +271,25 @@ func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
 	} else if ok {
 		return t.recordFeed(ctx, it, threaded, id)
 	}
+	if !it.PendingSince.IsZero() {
+		// An earlier attempt left no record: it may have been posted all
+		// the same (see lookup.go).
+		thread := ""
+		if threaded {
+			thread = root
+		}
+		id, found, err := a.findFeedPost(ctx, reg, thread, it)
+		switch {
+		case errors.Is(err, errNoLookup):
+			noLookup(ctx, a, err, it)
+		case err != nil:
+			return err
+		case found:
+			return t.recordFeed(ctx, it, threaded, id)
+		}
+	}
 	serviceURL := a.serviceURL(ctx, reg)
-	card := a.render.message(m, modeFeed)
+	card := mark(a.render.message(m, modeFeed), it.ID)
 	conv := a.cfg.FeedConversation
 	if threaded {
 		conv += ";messageid=" + root
