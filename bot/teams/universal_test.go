@@ -370,6 +370,7 @@ func TestTeamsHoldersRacingEscalateAndResolved(t *testing.T) {
 	if wins["escalate"] == 0 || wins["resolved"] == 0 {
 		t.Errorf("each side should win some rounds: %v", wins)
 	}
+	t.Logf("%d rounds, wins %v", rounds, wins)
 }
 
 // A note form submitted twice from the same card (a double click, Teams
