@@ -95,7 +95,7 @@ func OpenUniversal(ctx context.Context, uo *redis.UniversalOptions, opts Options
 	if uo == nil || len(uo.Addrs) == 0 {
 		return nil, errors.New("no Redis addresses configured")
 	}
-	c := redis.NewUniversalClient(uo)
+	c := redis.NewUniversalClient(FailoverDefaults(uo))
 	s, err := connect(ctx, c, opts)
 	if err != nil {
 		return nil, err
@@ -108,6 +108,33 @@ func OpenUniversal(ctx context.Context, uo *redis.UniversalOptions, opts Options
 		go reloadSlots(cc, slotReload, s.stop)
 	}
 	return s, nil
+}
+
+// FailoverDefaults fills the options a Cluster or Sentinel client is
+// left without so that a dead master does not hold Escalate's writes for
+// long: a connection to it is given up on after a second, the command is
+// retried with short backoff while the client rereads the slot map
+// (Cluster) or asks the sentinels for the new master (Sentinel), and
+// follows the promoted replica's redirections. Options already set are
+// kept. It returns uo.
+func FailoverDefaults(uo *redis.UniversalOptions) *redis.UniversalOptions {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&uo.DialTimeout, time.Second)
+	set(&uo.ReadTimeout, time.Second)
+	set(&uo.WriteTimeout, time.Second)
+	set(&uo.MinRetryBackoff, 50*time.Millisecond)
+	set(&uo.MaxRetryBackoff, 500*time.Millisecond)
+	if uo.MaxRedirects == 0 {
+		uo.MaxRedirects = 8
+	}
+	if uo.MaxRetries == 0 {
+		uo.MaxRetries = 5
+	}
+	return uo
 }
 
 // slotReload is how often a cluster client rereads the cluster's slot map.

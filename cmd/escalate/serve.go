@@ -311,12 +311,8 @@ func universalOptions(r config.Redis) *redis.UniversalOptions {
 	if r.TLS {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	// A dead master must not hold a write for long: short timeouts make
-	// the client give up on it, reload the slot map (Cluster) or ask the
-	// sentinels (Sentinel) and go to the promoted replica within seconds.
-	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = time.Second, time.Second, time.Second
-	o.MaxRedirects, o.MaxRetries = 8, 5
-	o.MinRetryBackoff, o.MaxRetryBackoff = 50*time.Millisecond, 500*time.Millisecond
+	// The timeouts and retries that make a failover quick are the
+	// store's (store.FailoverDefaults, applied by OpenUniversal).
 	return o
 }
 
