@@ -111,6 +111,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.steps.Register(mux, p)
 	mux.Handle("GET /case/{ref}", p(c.showCase))
 	mux.Handle("GET /case/{ref}/record.pdf", p(c.recordPDF))
+	mux.Handle("GET /case/{ref}/record.html", p(c.recordHTML))
 	mux.Handle("GET /feed", p(c.feed))
 	mux.Handle("POST /clock", p(c.moveClock))
 }
@@ -189,7 +190,8 @@ type page struct {
 func (c *Console) page(r *http.Request, title, section string, body any) page {
 	me := c.me(r)
 	dir := c.eng.Env().Directory
-	p := page{Title: title, Now: c.when(c.clock.Now()), Flash: c.takeFlash(me), Body: body, IsBT: dir.InBusinessTeam(me) || dir.IsChair(me), Section: section}
+	flash := c.takeFlash(me)
+	p := page{Title: htmlui.OutcomeTitle(flash, title), Now: c.when(c.clock.Now()), Flash: flash, Body: body, IsBT: dir.InBusinessTeam(me) || dir.IsChair(me), Section: section}
 	for _, ps := range c.people() {
 		role := c.eng.Env().Policy.RoleLabel(ps.Role)
 		if ps.Role == "" {
@@ -292,7 +294,7 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 		var ref *workflow.Refusal
 		if errors.As(err, &ref) && len(ref.Fields) > 0 {
 			f := workflow.RaiseForm(c.eng.Env())
-			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
+			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, htmlui.ErrorTitle(f.Title), "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
 			return
 		}
 		c.fail(w, r, me, err)
@@ -343,6 +345,26 @@ func (c *Console) recordPDF(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.Ref+`.pdf"`)
 	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// recordHTML is the written record as a web page: the PDF's accessible
+// twin (record.HTML), for the same people.
+func (c *Console) recordHTML(w http.ResponseWriter, r *http.Request) {
+	me := c.me(r)
+	rec, err := record.ForViewer(r.Context(), c.eng, r.PathValue("ref"), me)
+	if err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	rec.Practice = true
+	var buf bytes.Buffer
+	if err := record.HTML(&buf, rec); err != nil {
+		c.fail(w, r, me, err)
+		return
+	}
+	htmlui.SecurityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
 }
 

@@ -71,9 +71,20 @@ func New(s Surface, log *slog.Logger) (*Renderer, error) {
 			}
 			return t.In(loc).Format("Mon 2 Jan 2006, 15:04")
 		},
-		"name":      s.Name,
-		"lines":     func(s string) []string { return strings.Split(s, "\n") },
-		"fieldID":   func(name string) string { return "f-" + name },
+		"name":    s.Name,
+		"lines":   func(s string) []string { return strings.Split(s, "\n") },
+		"fieldID": FieldID,
+		"describedBy": func(name, hint, err string) string {
+			var ids []string
+			if hint != "" {
+				ids = append(ids, FieldID(name)+"-hint")
+			}
+			if err != "" {
+				ids = append(ids, FieldID(name)+"-error")
+			}
+			return strings.Join(ids, " ")
+		},
+		"notes":     func(id, hint, err string) fieldNotes { return fieldNotes{ID: id, Hint: hint, Error: err} },
 		"now_nonce": Nonce,
 		"path":      func(p string) string { return s.Base + p },
 		"has": func(vals []string, v string) bool {
@@ -102,6 +113,32 @@ func New(s Surface, log *slog.Logger) (*Renderer, error) {
 	}
 	return &Renderer{master: t, log: log}, nil
 }
+
+// OutcomeTitle is a page's title when it opens with what the last step
+// did (a flash): the outcome's first sentence comes first, so a screen
+// reader, a browser tab or a history list says "Raised as ESC-2026-0042"
+// or "Resolution confirmed" before the page's own name.
+func OutcomeTitle(flash, title string) string {
+	flash = strings.TrimSpace(flash)
+	if flash == "" {
+		return title
+	}
+	if i := strings.Index(flash, ". "); i > 0 {
+		flash = flash[:i]
+	}
+	return strings.TrimSuffix(flash, ".") + " · " + title
+}
+
+// ErrorTitle is the title of a form page sent back with errors: the
+// title says so first, as the summary that takes focus does.
+func ErrorTitle(title string) string { return "Some answers need a look · " + title }
+
+// FieldID is the id of a form field's control (or its fieldset): the
+// error summary's links point at it.
+func FieldID(name string) string { return "f-" + name }
+
+// fieldNotes are what the "field-notes" template shows under a label.
+type fieldNotes struct{ ID, Hint, Error string }
 
 // Render writes a page with the request's CSRF token in its forms.
 func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, code int, name string, data any) {

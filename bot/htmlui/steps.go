@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
@@ -47,6 +48,35 @@ type FormBody struct {
 	Values workflow.Values
 	People []workflow.Person
 	Hidden map[string]string
+}
+
+// SummaryItem is one line of a form's error summary: the message and the
+// id of the field it is about ("" when it is about no one field).
+type SummaryItem struct{ ID, Message string }
+
+// Summary is the form's errors in the order its fields are asked (a
+// person reads the summary top to bottom and meets the fields in the same
+// order), then any about no field of the form.
+func (b FormBody) Summary() []SummaryItem {
+	var out []SummaryItem
+	seen := map[string]bool{}
+	for _, f := range b.Form.Fields {
+		if msg, ok := b.Errors[f.Name]; ok && !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, SummaryItem{ID: FieldID(f.Name), Message: msg})
+		}
+	}
+	var rest []string
+	for k := range b.Errors {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out = append(out, SummaryItem{Message: b.Errors[k]})
+	}
+	return out
 }
 
 // Register adds POST {base}/act, GET and POST {base}/form to mux, each
@@ -226,7 +256,7 @@ func (s *Steps) SubmitForm(w http.ResponseWriter, r *http.Request) {
 					f.Stage = stage
 					body := FormBody{Form: f, Action: s.Base + "/form", Errors: refusal.Fields, Values: vals, People: s.People(r),
 						Hidden: map[string]string{"ref": ref, "stage": fmt.Sprint(stage), "version": fmt.Sprint(version), "action": r.FormValue("action"), "form": string(kind)}}
-					s.UI.Render(w, r, http.StatusUnprocessableEntity, "form.html", s.Page(r, f.Title, "home", body))
+					s.UI.Render(w, r, http.StatusUnprocessableEntity, "form.html", s.Page(r, ErrorTitle(f.Title), "home", body))
 					return
 				}
 			}

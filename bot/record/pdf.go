@@ -31,6 +31,12 @@ func PDF(w io.Writer, rec Record) error {
 	}
 	doc.SetTitle(title, true)
 	doc.SetCreator("Escalate", true)
+	// The document's language, for a reader's voice. The PDF is not
+	// tagged: fpdf writes no structure tree or marked content, and a
+	// /MarkInfo claiming otherwise would mislead a screen reader. Its
+	// accessible twin is the HTML record (HTML), offered beside it
+	// wherever it is.
+	doc.SetLang("en-GB")
 	doc.SetMargins(18, 18, 18)
 	doc.SetAutoPageBreak(true, 18)
 	doc.AliasNbPages("")

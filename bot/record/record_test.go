@@ -429,3 +429,44 @@ func TestRecordHTML(t *testing.T) {
 		t.Error("the practice record's title lacks the mark")
 	}
 }
+
+// The PDF names its language; it claims no tagging it does not have (fpdf
+// writes no structure tree), and its accessible twin, the HTML record,
+// shows the stages as a table whose every cell has its headers.
+func TestRecordLanguageAndStructure(t *testing.T) {
+	env := testEnv(t)
+	d, events := scenario(t, env)
+	rec := record.Build(env, d, events)
+	var pdf bytes.Buffer
+	if err := record.PDF(&pdf, rec); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(pdf.Bytes(), []byte("/Lang (en-GB)")) {
+		t.Error("the PDF does not name its language")
+	}
+	if bytes.Contains(pdf.Bytes(), []byte("/MarkInfo")) && !bytes.Contains(pdf.Bytes(), []byte("/StructTreeRoot")) {
+		t.Error("the PDF claims to be tagged without a structure tree")
+	}
+	var b bytes.Buffer
+	if err := record.HTML(&b, rec); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	rows := regexp.MustCompile(`<tr><th scope="row">([^<]+)</th>`).FindAllStringSubmatch(page, -1)
+	if len(rows) != len(rec.Stages) || len(rows) == 0 {
+		t.Fatalf("%d stage rows for %d stages", len(rows), len(rec.Stages))
+	}
+	for i, s := range rec.Stages {
+		if rows[i][1] != s.Name {
+			t.Errorf("row %d is headed %q, not %q", i, rows[i][1], s.Name)
+		}
+	}
+	cols := regexp.MustCompile(`<th scope="col">`).FindAllString(page, -1)
+	cells := regexp.MustCompile(`<tr><th scope="row">.*?</tr>`).FindString(page)
+	if n := strings.Count(cells, "<td>") + 1; n != len(cols) {
+		t.Errorf("a row has %d cells for %d column headers", n, len(cols))
+	}
+	if !strings.Contains(page, `<div class="table-scroll" role="region" aria-labelledby="stages-caption" tabindex="0">`) || !strings.Contains(page, `<caption id="stages-caption">`) {
+		t.Error("the stages table does not scroll in its own labelled box")
+	}
+}

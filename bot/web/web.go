@@ -115,6 +115,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /web/{$}", signed(s.home))
 	mux.Handle("GET /web/case/{ref}", signed(s.showCase))
 	mux.Handle("GET /web/case/{ref}/record.pdf", signed(s.recordPDF))
+	mux.Handle("GET /web/case/{ref}/record.html", signed(s.recordHTML))
 	mux.Handle("POST /web/signout", signed(s.signOut))
 	s.steps.Register(mux, signed)
 	// Anything else under /web/ asks for sign-in first, then says there
@@ -180,7 +181,7 @@ type page struct {
 }
 
 func (s *Server) page(r *http.Request, title, section string, body any) any {
-	p := page{Title: title, Section: section, Body: body, Flash: flashFrom(r)}
+	p := page{Title: htmlui.OutcomeTitle(flashFrom(r), title), Section: section, Body: body, Flash: flashFrom(r)}
 	if u := me(r); u != "" {
 		p.Signed = true
 		p.Me = s.o.Engine.Env().Directory.Name(u)
@@ -478,6 +479,24 @@ func (s *Server) recordPDF(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.Ref+`.pdf"`)
 	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// recordHTML is the written record as a web page: the PDF's accessible
+// twin (record.HTML), for the same people.
+func (s *Server) recordHTML(w http.ResponseWriter, r *http.Request) {
+	rec, err := record.ForViewer(r.Context(), s.o.Engine, r.PathValue("ref"), me(r))
+	if err != nil {
+		s.refuseCase(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := record.HTML(&buf, rec); err != nil {
+		s.refuseCase(w, r, err)
+		return
+	}
+	htmlui.SecurityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
 }
 
