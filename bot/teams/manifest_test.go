@@ -59,13 +59,16 @@ func TestAppManifest(t *testing.T) {
 		v   string
 		max int
 	}{
-		"name.short": {m.Name.Short, 30}, "name.full": {m.Name.Full, 100},
 		"description.short": {m.Description.Short, 80}, "description.full": {m.Description.Full, 4000},
-		"developer.name": {m.Developer.Name, 32},
 	} {
 		if n := len([]rune(s.v)); n == 0 || n > s.max {
 			t.Errorf("%s is %d characters; the schema allows 1 to %d", field, n, s.max)
 		}
+	}
+	// The partnership's own details are filled in when the package is made.
+	if m.Developer.Name != "${{DEVELOPER_NAME}}" || m.Developer.WebsiteURL != "${{WEBSITE_URL}}" || m.Developer.PrivacyURL != "${{PRIVACY_URL}}" ||
+		m.Developer.TermsOfUseURL != "${{TERMS_URL}}" || m.Name.Short != "${{SHORT_NAME}}" || m.Name.Full != "${{FULL_NAME}}" {
+		t.Errorf("the developer and name must be placeholders: %+v %+v", m.Developer, m.Name)
 	}
 	if m.ID != "${{TEAMS_APP_ID}}" || len(m.Bots) != 1 || m.Bots[0].BotID != "${{TEAMS_APP_ID}}" {
 		t.Errorf("the app and bot ids must be the ${{TEAMS_APP_ID}} placeholder: %q %+v", m.ID, m.Bots)

@@ -138,7 +138,7 @@ func TestTeamsPackageCommand(t *testing.T) {
 	env := func(k string) string {
 		return map[string]string{"TEAMS_APP_ID": "11111111-2222-3333-4444-555555555555"}[k]
 	}
-	if err := run(context.Background(), []string{"teams-package", "--out", file}, &out, env, nil); err != nil {
+	if err := run(context.Background(), append([]string{"teams-package", "--out", file}, packagePages...), &out, env, nil); err != nil {
 		t.Fatal(err)
 	}
 	z, err := zip.OpenReader(file)
@@ -149,7 +149,7 @@ func TestTeamsPackageCommand(t *testing.T) {
 	if len(z.File) != 3 || !strings.Contains(out.String(), "is ready") {
 		t.Fatalf("the package has %d files; said %q", len(z.File), out.String())
 	}
-	if err := run(context.Background(), []string{"teams-package", "--out", file}, &out, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "TEAMS_APP_ID") {
+	if err := run(context.Background(), append([]string{"teams-package", "--out", file}, packagePages...), &out, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "TEAMS_APP_ID") {
 		t.Errorf("without an app id: %v", err)
 	}
 }

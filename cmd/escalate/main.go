@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -21,7 +22,7 @@ const usage = `escalate — professional-disagreement escalation for safeguardin
 Usage:
   escalate                          run the bot (the practice console when no Slack or Teams is configured)
   escalate serve                    the same
-  escalate check-config [--at RFC3339-TIME] FILE|PRESET
+  escalate check-config [--at RFC3339-TIME] [--env] FILE|PRESET
                                     validate a configuration file (or a preset: coventry, west-sussex,
                                     warwickshire, wolverhampton) and print the effective policy and the
                                     deadline of each stage for a case raised at that time
@@ -33,7 +34,8 @@ Usage:
                                     the board report (default: the last complete quarter)
   escalate purge [--dry-run]        remove the free text of cases closed longer than the retention period
   escalate rekey                    rewrap everything under the newest key of ESCALATE_ENCRYPTION_KEYS
-  escalate teams-package [--app-id ID | --registration NAME] [--out FILE]
+  escalate teams-package [--app-id ID | --registration NAME] --developer NAME --website-url URL
+                         --privacy-url URL --terms-url URL [--name NAME] [--icons DIR] [--out FILE]
                                     the Microsoft Teams app package (manifest and icons) to upload
   escalate directory import FILE.csv [--dry-run] [--allow-email-only]
                                     import people (name, email, agency, role, slack, teams) into the
@@ -93,6 +95,13 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return rekeyCmd(ctx, args[1:], out, getenv, log)
 	case "teams-package":
 		return teamsPackage(args[1:], out, getenv)
+	case "teams":
+		// "escalate teams package" reads as naturally as teams-package.
+		if len(args) > 1 && args[1] == "package" {
+			return teamsPackage(args[2:], out, getenv)
+		}
+		fmt.Fprint(out, usage)
+		return fmt.Errorf("unknown subcommand %q: did you mean escalate teams-package?", strings.Join(args, " "))
 	case "bench":
 		return benchCmd(ctx, args[1:], out, getenv, log)
 	case "directory":

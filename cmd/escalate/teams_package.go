@@ -10,8 +10,12 @@ import (
 )
 
 // teamsPackage: escalate teams-package [--app-id ID | --registration NAME]
-// [--out FILE] writes the zip a Teams admin uploads, with the bot's
-// Microsoft App ID in place. With several bot registrations (one per agency
+// --developer NAME --website-url URL --privacy-url URL --terms-url URL
+// [--name NAME] [--icons DIR] [--out FILE] writes the zip a Teams admin
+// uploads, with the bot's Microsoft App ID, the partnership's name and
+// pages and its icons (read from DIR now, no rebuild) in place. Teams shows
+// the publisher and the three pages to everyone who installs the app, so
+// they have no made-up defaults: what is missing is named, all at once. With several bot registrations (one per agency
 // tenant, teams.registrations in ESCALATE_CONFIG) each tenant gets its own
 // package carrying its own bot's id: --registration NAME writes that one;
 // with neither flag nor TEAMS_APP_ID, every registration's is written.
@@ -21,11 +25,22 @@ func teamsPackage(args []string, out io.Writer, getenv func(string) string) erro
 	appID := fs.String("app-id", getenv("TEAMS_APP_ID"), "the bot's Microsoft App ID (default: TEAMS_APP_ID)")
 	regName := fs.String("registration", "", "the name of one of teams.registrations in ESCALATE_CONFIG: that tenant's package")
 	file := fs.String("out", "", "the zip to write (default escalate-teams.zip, or escalate-teams-NAME.zip for a registration)")
+	var p teams.Package
+	fs.StringVar(&p.Name, "name", teams.DefaultAppName, "the app's name in Teams (at most 30 characters)")
+	fs.StringVar(&p.Developer, "developer", "", "required: who publishes the app, e.g. your partnership (at most 32 characters)")
+	fs.StringVar(&p.WebsiteURL, "website-url", "", "required: https address of a page about Escalate at your partnership")
+	fs.StringVar(&p.PrivacyURL, "privacy-url", "", "required: https address of your privacy notice")
+	fs.StringVar(&p.TermsURL, "terms-url", "", "required: https address of your terms of use")
+	fs.StringVar(&p.IconsDir, "icons", "", "a folder holding color.png (192x192) and outline.png (32x32, white on transparent); default Escalate's own")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("teams-package takes no arguments (%q): every value is a flag, see escalate teams-package --help", fs.Args())
+	}
 	if *regName == "" && *appID != "" {
-		return writePackage(out, orDefault(*file, "escalate-teams.zip"), *appID, "")
+		p.AppID = *appID
+		return writePackage(out, orDefault(*file, "escalate-teams.zip"), p, "")
 	}
 	path := getenv("ESCALATE_CONFIG")
 	if path == "" {
@@ -51,7 +66,9 @@ func teamsPackage(args []string, out io.Writer, getenv func(string) string) erro
 		if *regName != "" {
 			name = orDefault(*file, name)
 		}
-		if err := writePackage(out, name, r.AppID, r.Name); err != nil {
+		rp := p
+		rp.AppID = r.AppID
+		if err := writePackage(out, name, rp, r.Name); err != nil {
 			return fmt.Errorf("registration %s: %w", r.Name, err)
 		}
 		if *regName != "" {
@@ -64,15 +81,19 @@ func teamsPackage(args []string, out io.Writer, getenv func(string) string) erro
 	return nil
 }
 
-func writePackage(out io.Writer, file, appID, reg string) error {
-	if err := writeTo(file, out, func(w io.Writer) error { return teams.WritePackage(w, appID) }); err != nil {
+func writePackage(out io.Writer, file string, p teams.Package, reg string) error {
+	// Checked before the file is made: a refusal leaves nothing behind.
+	if err := p.Check(); err != nil {
+		return err
+	}
+	if err := writeTo(file, out, func(w io.Writer) error { return teams.WritePackage(w, p) }); err != nil {
 		return err
 	}
 	who := ""
 	if reg != "" {
 		who = " by the IT team of registration " + reg + "'s tenant"
 	}
-	fmt.Fprintf(out, "%s is ready (bot %s): upload it%s in the Teams admin centre (Teams apps → Manage apps → Upload new app)\n", file, appID, who)
+	fmt.Fprintf(out, "%s is ready (bot %s): upload it%s in the Teams admin centre (Teams apps → Manage apps → Upload new app)\n", file, p.AppID, who)
 	return nil
 }
 
