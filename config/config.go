@@ -110,6 +110,7 @@ type Config struct {
 	Scope     Scope
 	Slack     Slack
 	Teams     Teams
+	Graph     Graph
 	Redis     Redis
 
 	// SubjectRef is the partnership's case-number shape (subject_ref_pattern).
@@ -403,6 +404,8 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 	}
 	c.Directory = resolveDirectory(fc, c, builtin, probs)
 	c.fileDirectory = fc.Directory != nil && !builtin
+	resolveGraph(fc, c, getenv, probs)
+	checkEntraGroups(fc, c, probs)
 	resolveEmail(fc, getenv, c, probs)
 	requireKey(c, probs)
 	c.Calendar = resolveCalendar(fc.Calendar, probs)

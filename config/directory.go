@@ -14,6 +14,7 @@ const (
 	platformTeams      = "teams"
 	platformConsole    = "console"
 	platformSlackGroup = "slackgroup"
+	platformEntraGroup = "entragroup"
 	platformEmail      = "email"
 )
 
@@ -144,7 +145,7 @@ func (b *directoryBuilder) addPerson(path string, pf personFile) {
 	}
 	b.checkAgency(path, agency, role != workflow.RoleChair)
 	email := b.email(path, pf.Email)
-	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup, email)
+	ids := b.ids(path, pf.Name, pf.Slack, pf.Teams, pf.Console, pf.SlackGroup, pf.EntraGroup, email)
 	tenant := b.tenant(path, pf.TeamsTenant)
 	for _, id := range ids {
 		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(pf.Name), Agency: agency, Role: role, TeamsTenant: tenant, Email: email})
@@ -160,7 +161,7 @@ func (b *directoryBuilder) addMember(path string, m memberFile, role workflow.Ro
 	b.checkAgency(path, agency, false)
 	email := b.email(path, m.Email)
 	tenant := b.tenant(path, m.TeamsTenant)
-	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "", email) {
+	for _, id := range b.ids(path, m.Name, m.Slack, m.Teams, m.Console, "", "", email) {
 		b.dir.People = append(b.dir.People, workflow.Person{ID: id, Name: strings.TrimSpace(m.Name), Agency: agency, Role: role, TeamsTenant: tenant, Email: email})
 		if role == workflow.RoleChair {
 			b.dir.Chair = append(b.dir.Chair, id)
@@ -211,8 +212,9 @@ func (b *directoryBuilder) email(path, raw string) string {
 // ids checks a person's name and platform ids and returns the
 // platform-qualified ids, one per platform the person is on. A person on no
 // chat platform but with an email address gets one id, email:<address>.
-func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup, email string) []workflow.UserID {
+func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup, entraGroup, email string) []workflow.UserID {
 	slack, teams, console, slackGroup = strings.TrimSpace(slack), strings.TrimSpace(teams), strings.TrimSpace(console), strings.TrimSpace(slackGroup)
+	entraGroup = strings.ToLower(strings.TrimSpace(entraGroup))
 	if strings.TrimSpace(name) == "" {
 		b.probs.add(path+".name", "is required")
 	}
@@ -240,14 +242,17 @@ func (b *directoryBuilder) ids(path, name, slack, teams, console, slackGroup, em
 	add("teams", platformTeams, teams, teamsAADPattern.MatchString(teams) || (strings.HasPrefix(teams, "29:") && len(teams) > 3), "a Microsoft Entra (Azure AD) object id, or a Teams user id (29:…)")
 	add("console", platformConsole, console, consolePattern.MatchString(console), "a practice-console id of lower-case letters, digits, - and _")
 	add("slack_group", platformSlackGroup, slackGroup, slackGroupPattern.MatchString(slackGroup), "a Slack user-group id (S…)")
-	if slack == "" && teams == "" && console == "" && slackGroup == "" {
+	// An Entra ID group's members are read from Microsoft Graph on a
+	// schedule and hold the entry's role (see bot/directory.Groups).
+	add("entra_group", platformEntraGroup, entraGroup, teamsAADPattern.MatchString(entraGroup), "a Microsoft Entra group's object id (a GUID, from the group's Overview page)")
+	if slack == "" && teams == "" && console == "" && slackGroup == "" && entraGroup == "" {
 		if email != "" {
 			add("email", platformEmail, email, true, "")
 			return ids
 		}
 		keys := "slack, teams, console or email"
 		if !strings.HasPrefix(path, "business_team") && !strings.HasPrefix(path, "directory.chair") {
-			keys = "slack, teams, console, slack_group or email"
+			keys = "slack, teams, console, slack_group, entra_group or email"
 		}
 		b.probs.add(path, "needs at least one platform id or an email address (%s)", keys)
 	}

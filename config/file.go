@@ -26,6 +26,7 @@ type fileConfig struct {
 	Scope        *scopeFile       `yaml:"scope"`
 	Slack        slackFile        `yaml:"slack"`
 	Teams        teamsFile        `yaml:"teams"`
+	Graph        graphFile        `yaml:"graph"`
 	Redis        redisFile        `yaml:"redis"`
 	Digest       digestFile       `yaml:"digest"`
 	Retention    retentionFile    `yaml:"retention"`
@@ -150,6 +151,9 @@ type personFile struct {
 	Teams      string `yaml:"teams"`
 	Console    string `yaml:"console"`
 	SlackGroup string `yaml:"slack_group"`
+	// EntraGroup is a Microsoft Entra ID group whose members (through
+	// nested groups) hold this entry's role in its agency.
+	EntraGroup string `yaml:"entra_group"`
 	// Email is the person's work address. A person with no chat id is
 	// reached by email alone (notices and a link to the web page).
 	Email string `yaml:"email"`

@@ -47,7 +47,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"not YAML", "policy: [unclosed\n", nil, []string{"(file): is not valid YAML"}},
 		// Found by fuzzing: an anchored empty key once gave a problem with no path.
 		{"an empty key", "&a :\nx: 1\n", nil, []string{"(the key on line 1): unknown key (a typo?)"}},
-		{"unknown top-level key", "polcy: {preset: coventry}\n", nil, []string{`polcy: unknown key (a typo?); the keys here are addr, business_team, calendar, digest, directory, email, emergency, env, metrics_addr, partnership, policy, redis, retention, scheduler, scope, slack, subject_ref_example, subject_ref_pattern, teams (line 1)`}},
+		{"unknown top-level key", "polcy: {preset: coventry}\n", nil, []string{`polcy: unknown key (a typo?); the keys here are addr, business_team, calendar, digest, directory, email, emergency, env, graph, metrics_addr, partnership, policy, redis, retention, scheduler, scope, slack, subject_ref_example, subject_ref_pattern, teams (line 1)`}},
 		{"unknown nested key", "calendar:\n  region: scotland\n  timezon: Europe/London\n", nil, []string{"calendar.timezon: unknown key (a typo?); the keys here are closures, region, timezone, working_hours", "(line 3)"}},
 		{"a key given twice", "digest: {time: \"09:00\"}\ndigest: {time: \"10:00\"}\n", nil, []string{"digest: is given twice"}},
 		{"wrong kind", "emergency: call 999\ndirectory: [a]\n", nil, []string{`emergency: must be a list, not "call 999"`, "directory: must be a mapping of keys (agencies, chair, people), not a list"}},
@@ -128,7 +128,7 @@ business_team:
 			`directory.agencies[2].id: must be lower-case letters, digits and dashes, not "Health Trust"`,
 			"directory.agencies[2].name: is required",
 			"directory.people[1].slack: slack:U0001 is already listed at directory.people[0].slack",
-			"directory.people[2]: needs at least one platform id or an email address (slack, teams, console, slack_group or email)",
+			"directory.people[2]: needs at least one platform id or an email address (slack, teams, console, slack_group, entra_group or email)",
 			`directory.people[3].role: unknown role "boss"`,
 			"directory.people[4].name: is required",
 			`directory.people[4].agency: unknown agency "nowhere"; list it under directory.agencies`,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/escalate-app/escalate/bot/directory"
@@ -88,10 +89,20 @@ func directoryImport(ctx context.Context, args []string, out io.Writer, getenv f
 		return err
 	}
 	var lookups []directory.EmailLookup
+	var where []string
 	if cfg.SlackEnabled() {
+		where = append(where, "on Slack")
 		lookups = append(lookups, slack.NewPeople(cfg.Slack.BotToken, cfg.Slack.APIURL))
 	}
-	rows, err = resolveRows(ctx, cfg, rows, lookups, *emailOnly, filepath.Base(file))
+	if cfg.GraphEnabled() {
+		g, err := graphClient(cfg)
+		if err != nil {
+			return err
+		}
+		lookups = append(lookups, g)
+		where = append(where, "in Microsoft Entra ID")
+	}
+	rows, err = resolveRows(ctx, cfg, rows, lookups, strings.Join(where, " or "), *emailOnly, filepath.Base(file))
 	if err != nil {
 		return err
 	}
@@ -119,7 +130,7 @@ func directoryImport(ctx context.Context, args []string, out io.Writer, getenv f
 // address is found under. An address no platform knows is a problem of its
 // row, unless people on email alone are allowed (or no platform is
 // configured, when email is how everyone is reached).
-func resolveRows(ctx context.Context, cfg *config.Config, rows []config.ImportRow, lookups []directory.EmailLookup, emailOnly bool, source string) ([]config.ImportRow, error) {
+func resolveRows(ctx context.Context, cfg *config.Config, rows []config.ImportRow, lookups []directory.EmailLookup, where string, emailOnly bool, source string) ([]config.ImportRow, error) {
 	var emails []string
 	var at []int
 	for i, r := range rows {
@@ -145,7 +156,7 @@ func resolveRows(ctx context.Context, cfg *config.Config, rows []config.ImportRo
 			rows[i].Teams = f.ID.Local()
 		case !emailOnly:
 			probs = append(probs, config.Problem{Path: fmt.Sprintf("line %d, email", rows[i].Line),
-				Message: fmt.Sprintf("%s is not found on Slack: give their slack id, correct the address, or import with --allow-email-only to reach them by email", rows[i].Email)})
+				Message: fmt.Sprintf("%s is not found %s: give their slack or teams id, correct the address, or import with --allow-email-only to reach them by email", rows[i].Email, where)})
 		}
 	}
 	if len(probs) > 0 {

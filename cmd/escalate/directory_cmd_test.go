@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/escalate-app/escalate/bot/graph/graphtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -132,11 +133,14 @@ func TestDirectoryImport(t *testing.T) {
 	}
 }
 
-// Importing 10,000 people against a fake Slack that answers every address:
-// the import's own cost, look-ups included.
+// Importing 10,000 people, half found on a fake Slack and half in a fake
+// Microsoft Graph (each address asked of Slack first): the import's own
+// cost, look-ups included.
 func BenchmarkDirectoryImport10000(b *testing.B) {
+	fg := graphtest.New(b)
 	c, err := config.Parse([]byte(slackConfig), func(k string) string {
-		return map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "ESCALATE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}[k]
+		return map[string]string{"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "ESCALATE_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+			"GRAPH_API_URL": fg.BaseURL(), "GRAPH_TOKEN_URL": fg.TokenURL(), "GRAPH_TENANT_ID": graphtest.Tenant, "GRAPH_CLIENT_ID": graphtest.ClientID, "GRAPH_CLIENT_SECRET": graphtest.Secret}[k]
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -146,14 +150,27 @@ func BenchmarkDirectoryImport10000(b *testing.B) {
 	sb.WriteString("name,email,agency,role\n")
 	for i := range 10_000 {
 		email := fmt.Sprintf("person.%d@agency.example", i)
-		users[email] = fmt.Sprintf("U%08d", i)
+		if i%2 == 0 {
+			users[email] = fmt.Sprintf("U%08d", i)
+		} else {
+			fg.AddUser(graphtest.User{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000001", i), DisplayName: fmt.Sprintf("Person %d", i), Mail: email, UPN: email})
+		}
 		fmt.Fprintf(&sb, "Person %d,%s,nhs,practitioner\n", i, email)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
-		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "user": map[string]any{"id": users[r.Form.Get("email")], "profile": map[string]any{}}})
+		id, ok := users[r.Form.Get("email")]
+		if !ok {
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "users_not_found"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "user": map[string]any{"id": id, "profile": map[string]any{}}})
 	}))
 	defer srv.Close()
+	g, err := graphClient(c)
+	if err != nil {
+		b.Fatal(err)
+	}
 	in := sb.String()
 	b.ResetTimer()
 	for b.Loop() {
@@ -161,13 +178,78 @@ func BenchmarkDirectoryImport10000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rows, err = resolveRows(context.Background(), c, rows, []directory.EmailLookup{slack.NewPeople("xoxb-test", srv.URL+"/api/")}, false, "people.csv")
+		rows, err = resolveRows(context.Background(), c, rows, []directory.EmailLookup{slack.NewPeople("xoxb-test", srv.URL+"/api/"), g}, "on Slack or in Microsoft Entra ID", false, "people.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
-		if people, _ := c.People(rows); len(people) != 10_000 {
-			b.Fatalf("%d people", len(people))
+		people, _ := c.People(rows)
+		teams := 0
+		for _, p := range people {
+			if p.ID.Platform() == "teams" {
+				teams++
+			}
+		}
+		if len(people) != 10_000 || teams != 5_000 {
+			b.Fatalf("%d people, %d on Teams", len(people), teams)
 		}
 	}
 	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "people/s")
+	b.ReportMetric(float64(g.TokenFetches()), "graph-tokens")
+}
+
+// With Microsoft Graph configured, an address Slack does not know is
+// looked up in Entra ID (GET /users/{mail}) and the person imported with
+// their Teams (object) id; an address neither knows is refused by line,
+// naming both places, and nothing is imported.
+func TestDirectoryImportFindsPeopleInGraph(t *testing.T) {
+	env := adminEnv(t)
+	delete(env, "ESCALATE_ENV")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "escalate.yaml")
+	if err := os.WriteFile(file, []byte(slackConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	api, _ := fakeSlackPeople(t, map[string]string{"priya.shah@nhs.example": "U0PRIYA01"})
+	fg := graphtest.New(t)
+	fg.AddUser(graphtest.User{ID: "0c8d7e6f-5a4b-4c3d-9e2f-1a0b9c8d7e6f", DisplayName: "Dana Okafor", JobTitle: "Named Nurse", Mail: "dana.okafor@nhs.example", UPN: "dana.okafor@nhs.example"})
+	for k, v := range map[string]string{"ESCALATE_CONFIG": file, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": api,
+		"GRAPH_API_URL": fg.BaseURL(), "GRAPH_TOKEN_URL": fg.TokenURL(), "GRAPH_TENANT_ID": graphtest.Tenant, "GRAPH_CLIENT_ID": graphtest.ClientID, "GRAPH_CLIENT_SECRET": graphtest.Secret} {
+		env[k] = v
+	}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	csvFile := filepath.Join(dir, "people.csv")
+	rows := "name,email,agency,role\nPriya Shah,priya.shah@nhs.example,nhs,line_manager\nDana Okafor,dana.okafor@nhs.example,nhs,senior_manager\n"
+	if err := os.WriteFile(csvFile, []byte(rows+"Nobody Known,nobody@nhs.example,nhs,practitioner\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err := run(ctx, []string{"directory", "import", csvFile}, &out, getenv, log)
+	if err == nil || !strings.Contains(err.Error(), "line 4, email: nobody@nhs.example is not found on Slack or in Microsoft Entra ID") {
+		t.Fatalf("an address neither knows: %v", err)
+	}
+	if err := os.WriteFile(csvFile, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"directory", "import", csvFile}, &out, getenv, log); err != nil {
+		t.Fatal(err)
+	}
+	a, err := adminApp(ctx, getenv, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	d := a.engine.Env().Directory
+	if p, ok := d.Person("teams:0c8d7e6f-5a4b-4c3d-9e2f-1a0b9c8d7e6f"); !ok || p.Name != "Dana Okafor" || p.Role != workflow.RoleSeniorManager {
+		t.Errorf("Dana, found in Entra ID: %+v %v", p, ok)
+	}
+	if _, ok := d.Person("slack:U0PRIYA01"); !ok {
+		t.Errorf("Priya, found on Slack, is not imported")
+	}
+	// Dana is found by GET /users/{mail} in each run; Nobody, once, also
+	// by the mail filter before the refusal.
+	if u, byMail := fg.Calls("user"), fg.Calls("users"); u != 3 || byMail != 1 {
+		t.Errorf("Graph was asked GET /users/{mail} %d times and by mail filter %d; want 3 and 1", u, byMail)
+	}
 }
