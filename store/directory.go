@@ -74,3 +74,48 @@ func (s *Store) ImportedPeople(ctx context.Context) ([]workflow.Person, ImportMe
 	}
 	return people, meta, nil
 }
+
+// GroupPeople are the members of the directory's Microsoft Entra groups
+// and the line managers Entra ID records, as last read from Graph
+// (bot/directory.Groups): replaced whole on each successful read, so a
+// Graph outage leaves the last known members holding their stages.
+//
+//	directory:groups     string  JSON list of workflow.Person
+//	directory:groups:at  string  RFC 3339 time of the read
+
+// PutGroupPeople replaces the group members, all at once.
+func (s *Store) PutGroupPeople(ctx context.Context, people []workflow.Person, at time.Time) error {
+	pj, err := json.Marshal(people)
+	if err != nil {
+		return fmt.Errorf("encode the group members: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.key("directory:groups"), pj, 0)
+		p.Set(ctx, s.key("directory:groups:at"), at.UTC().Format(time.RFC3339), 0)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("keep the group members: %w", err)
+	}
+	return nil
+}
+
+// GroupPeople reads the group members last kept (none, with a zero time,
+// before the first read).
+func (s *Store) GroupPeople(ctx context.Context) ([]workflow.Person, time.Time, error) {
+	vals, err := s.rdb.MGet(ctx, s.key("directory:groups"), s.key("directory:groups:at")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, time.Time{}, fmt.Errorf("read the group members: %w", err)
+	}
+	var people []workflow.Person
+	var at time.Time
+	if v, ok := vals[0].(string); ok {
+		if err := json.Unmarshal([]byte(v), &people); err != nil {
+			return nil, time.Time{}, fmt.Errorf("read the group members: %w", err)
+		}
+	}
+	if v, ok := vals[1].(string); ok {
+		at, _ = time.Parse(time.RFC3339, v)
+	}
+	return people, at, nil
+}

@@ -98,6 +98,8 @@
 //	B xref:<kind>        hash   platform conversation references: key → value
 //	B directory:people   string the people imported by escalate directory import (JSON;
 //	                            see directory.go), replaced whole with directory:meta
+//	B directory:groups   string the members of Entra groups and Entra line managers, as
+//	                            last read from Graph (JSON; with directory:groups:at)
 //	B people:names       hash   user id → the name their platform gave (see people.go);
 //	                            a purge forgets the purged case's people
 //

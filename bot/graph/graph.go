@@ -416,3 +416,36 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+var _ directory.GroupReader = (*Client)(nil)
+
+// member is u as bot/directory keeps group members.
+func (u User) member() directory.Member {
+	f := u.Found()
+	return directory.Member{ID: u.UserID(), Name: f.Name, Email: f.Email}
+}
+
+// Members implements directory.GroupReader: GroupMembers, as members.
+func (c *Client) Members(ctx context.Context, groupID string) ([]directory.Member, error) {
+	users, err := c.GroupMembers(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]directory.Member, 0, len(users))
+	for _, u := range users {
+		out = append(out, u.member())
+	}
+	return out, nil
+}
+
+// ManagerOf implements directory.GroupReader for a Teams person.
+func (c *Client) ManagerOf(ctx context.Context, id workflow.UserID) (directory.Member, error) {
+	if id.Platform() != "teams" {
+		return directory.Member{}, fmt.Errorf("graph: %s is not an Entra person: %w", id.Platform(), directory.ErrNotFound)
+	}
+	u, err := c.Manager(ctx, id.Local())
+	if err != nil {
+		return directory.Member{}, err
+	}
+	return u.member(), nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -81,6 +82,35 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	background = append(background, func(ctx context.Context) { reloadOnSignal(ctx, hup, a, getenv, log) })
+	// A changed file reloads the directory too, as SIGHUP would: an
+	// administrator who saves the file need not know about signals.
+	if path := getenv("ESCALATE_CONFIG"); path != "" {
+		background = append(background, func(ctx context.Context) {
+			t := time.NewTicker(fileWatchEvery)
+			defer t.Stop()
+			watchFile(ctx, path, t.C, func() { _ = reloadDirectory(ctx, a, getenv, log) }, log)
+		})
+	}
+	// Entra ID groups and line managers are read from Graph at start and
+	// every graph.refresh; a Graph outage keeps the last members read.
+	groups, err := groupsRefresher(cfg, a, now, log)
+	if err != nil {
+		return err
+	}
+	if groups != nil {
+		background = append(background, func(ctx context.Context) {
+			t := time.NewTicker(cfg.Graph.Refresh)
+			defer t.Stop()
+			for {
+				_ = refreshGroups(ctx, a, cfg, groups, getenv, log)
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
 	adapters, err := chatAdapters(ctx, cfg, a, mux, kickProxy)
 	if err != nil {
 		return err
@@ -171,6 +201,49 @@ func serve(ctx context.Context, getenv func(string) string, log *slog.Logger, re
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// fileWatchEvery is how often the configuration file is looked at for a
+// change: a stat, and a read only when its size or time moved.
+const fileWatchEvery = 5 * time.Second
+
+// watchFile calls changed each time the file at path has other contents
+// than when last looked at (on each tick), until ctx ends. A file being
+// rewritten or briefly missing is looked at again on the next tick; its
+// contents, not its time, decide, so a touch reloads nothing.
+func watchFile(ctx context.Context, path string, ticks <-chan time.Time, changed func(), log *slog.Logger) {
+	sum := func() (string, bool) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", false
+		}
+		h := sha256.Sum256(b)
+		return string(h[:]), true
+	}
+	last, _ := sum()
+	var lastStat os.FileInfo
+	if fi, err := os.Stat(path); err == nil {
+		lastStat = fi
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticks:
+		}
+		fi, err := os.Stat(path)
+		if err != nil || (lastStat != nil && fi.Size() == lastStat.Size() && fi.ModTime().Equal(lastStat.ModTime())) {
+			continue
+		}
+		lastStat = fi
+		now, ok := sum()
+		if !ok || now == last {
+			continue
+		}
+		last = now
+		log.Info("directory: the configuration file changed; reloading the directory", "config", path)
+		changed()
+	}
 }
 
 // reloadOnSignal reloads the directory each time sig fires, until ctx ends.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -137,16 +138,57 @@ func runningDirectory(ctx context.Context, cfg *config.Config, st *store.Store, 
 	if err != nil {
 		return nil, err
 	}
-	if len(imported) == 0 {
-		return &cfg.Directory, nil
+	grouped, readAt, err := st.GroupPeople(ctx)
+	if err != nil {
+		return nil, err
 	}
-	kept, dropped := cfg.StillValid(imported)
-	d := config.WithImported(cfg.Directory, kept)
-	log.Info("directory: imported people added", "entries", len(kept), "source", meta.Source, "imported_at", meta.At)
-	if dropped > 0 {
-		log.Warn("directory: imported people whose agency or role the configuration no longer has were left out; import the file again", "left_out", dropped)
+	d := cfg.Directory
+	// An Entra group's entry is not a person anyone can be shown or
+	// chosen as: its members, as Graph last named them, stand in its place.
+	d.People = slices.DeleteFunc(slices.Clone(d.People), func(p workflow.Person) bool { return p.ID.Platform() == directory.EntraGroupPlatform })
+	if len(imported) > 0 {
+		kept, dropped := cfg.StillValid(imported)
+		d = config.WithImported(d, kept)
+		log.Info("directory: imported people added", "entries", len(kept), "source", meta.Source, "imported_at", meta.At)
+		if dropped > 0 {
+			log.Warn("directory: imported people whose agency or role the configuration no longer has were left out; import the file again", "left_out", dropped)
+		}
+	}
+	if len(grouped) > 0 {
+		kept, _ := cfg.StillValid(grouped)
+		d = config.WithImported(d, kept)
+		log.Info("directory: Entra groups' members and managers added", "entries", len(kept), "read_at", readAt)
 	}
 	return &d, nil
+}
+
+// refreshGroups reads the directory's Entra groups and line managers from
+// Graph and, when that worked, hands the engine the directory with them;
+// when Graph is down the last known members keep working (Groups logs and
+// counts it).
+func refreshGroups(ctx context.Context, a *app, cfg *config.Config, g *directory.Groups, getenv func(string) string, log *slog.Logger) error {
+	// The file is read again so that groups added or removed since start
+	// (SIGHUP, or the file changed) are the ones read.
+	if c, err := config.Load(getenv("ESCALATE_CONFIG"), getenv); err == nil {
+		cfg = c
+	}
+	if _, err := g.Refresh(ctx, &cfg.Directory); err != nil {
+		return err
+	}
+	return reloadDirectory(ctx, a, getenv, log)
+}
+
+// groupsRefresher is the Entra groups' reader, nil when the configuration
+// names no group and does not take line managers from Entra ID.
+func groupsRefresher(cfg *config.Config, a *app, now func() time.Time, log *slog.Logger) (*directory.Groups, error) {
+	if !cfg.GraphEnabled() || (len(cfg.EntraGroups()) == 0 && !cfg.Graph.LineManagers) {
+		return nil, nil
+	}
+	gc, err := graphClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &directory.Groups{Graph: gc, Store: a.store, Now: now, Log: log.With("part", "groups"), Metrics: a.metrics, LineManagers: cfg.Graph.LineManagers}, nil
 }
 
 // reloadDirectory reads the configuration file's directory and the
