@@ -31,9 +31,24 @@ type client struct {
 }
 
 func (c *client) post(path, body string) (time.Duration, error) {
+	t0 := time.Now()
+	answer, err := c.postBody(path, body)
+	took := time.Since(t0)
+	if err != nil {
+		return took, err
+	}
+	if strings.Contains(answer, "Escalate is busy") {
+		c.busy.Add(1)
+	}
+	return took, nil
+}
+
+// postBody sends a request signed as Slack signs it and returns the
+// answer's body; an answer other than 200 is an error.
+func (c *client) postBody(path, body string) (string, error) {
 	req, err := http.NewRequest(http.MethodPost, c.url+path, strings.NewReader(body))
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(c.secret))
@@ -41,21 +56,16 @@ func (c *client) post(path, body string) (time.Duration, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	t0 := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	took := time.Since(t0)
 	if resp.StatusCode != http.StatusOK {
-		return took, fmt.Errorf("POST %s answered %d", path, resp.StatusCode)
+		return string(answer), fmt.Errorf("POST %s answered %d", path, resp.StatusCode)
 	}
-	if bytes.Contains(answer, []byte("Escalate is busy")) {
-		c.busy.Add(1)
-	}
-	return took, nil
+	return string(answer), nil
 }
 
 // command types /escalate text as user; n makes the request unique (a
