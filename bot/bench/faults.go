@@ -103,7 +103,7 @@ func Faults(ctx context.Context, o FaultOptions, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench faults: %w", err)
 	}
-	defer own.Shutdown(context.WithoutCancel(ctx))
+	defer func() { own.Shutdown(context.WithoutCancel(ctx)) }() // the last process started, after restarts
 	fmt.Fprintf(out, "Escalate fault runs: %d raises a run at up to %d a second, each fault %d times; escalate serve is %s; a Redis of its own at %s (append-only, fsync always)\n",
 		o.Raises, o.Rate, o.Runs, o.Bot, own.Addr)
 
@@ -116,6 +116,9 @@ func Faults(ctx context.Context, o FaultOptions, out io.Writer) error {
 			}
 			fr := &faultRun{o: o, kind: k, run: run, dir: filepath.Join(dir, fmt.Sprintf("%s-%d", k, run)), own: own}
 			row, err := fr.do(ctx)
+			// A killed and restarted Redis is a new process: the next
+			// run kills that one, not the first.
+			own = fr.own
 			if err != nil {
 				row = faultRow{fault: fr.title(), note: "failed: " + err.Error()}
 			}
