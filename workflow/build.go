@@ -3,6 +3,7 @@ package workflow
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Everything in this file builds messages. DMs may carry free text (they go
@@ -98,7 +99,7 @@ func CaseLines(d *Dispute) []string {
 	if d.DecisionDisputed != "" {
 		dd := "Decision disputed: " + d.DecisionDisputed
 		if d.DecisionDate != "" {
-			dd += " (" + string(d.DecisionDate) + ")"
+			dd += " (" + DateWords(d.DecisionDate, d.CreatedAt, time.UTC) + ")"
 		}
 		l = append(l, dd)
 	}
@@ -132,7 +133,7 @@ func CaseFacts(env Env, d *Dispute, withSubject bool) []Fact {
 		Fact{Label: "Category", Value: d.Category.Label()},
 		Fact{Label: "Agencies", Value: dir.AgencyName(d.Raiser.Agency) + " ↔ " + dir.AgencyName(d.Responder.Agency)},
 		Fact{Label: "Stage", Value: p.StageName(d.Stage)},
-		Fact{Label: "State", Value: string(d.State)},
+		Fact{Label: "State", Value: d.State.Label()},
 	)
 	if !d.State.Closed() && !d.Deadline.IsZero() {
 		dl := d.Deadline

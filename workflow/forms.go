@@ -578,5 +578,5 @@ func DoneLabel(kind ActionKind, form FormKind) string {
 	case form == FormMeetingResult:
 		return "You recorded the meeting's outcome"
 	}
-	return "Done"
+	return "You acted"
 }

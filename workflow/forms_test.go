@@ -368,7 +368,7 @@ func TestDoneLabelSaysWhatTheClickDid(t *testing.T) {
 		DoneLabel(ActConfirm, ""):            "You confirmed the resolution",
 		DoneLabel(ActEscalate, FormEscalate): "You escalated the case",
 		DoneLabel(ActLearning, FormLearning): "You tagged learning themes",
-		DoneLabel(ActShow, ""):               "Done",
+		DoneLabel(ActShow, ""):               "You acted",
 	}
 	for got, want := range cases {
 		if got != want {

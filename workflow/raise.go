@@ -207,8 +207,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 		if u == cmd.Actor || contains(d.CoRaisers, u) {
 			continue
 		}
-		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), env.Directory.AgencyName(in.ResponderAgency), d.Ref)
-		m := a.dm(u, MsgRaised, title, lines, a.actionsFor(u))
+		m := a.dm(u, MsgRaised, a.askOf(u, start), lines, a.actionsFor(u))
 		if start > 1 {
 			m.History = a.historyWith()
 		}
@@ -217,8 +216,8 @@ func raise(env Env, cmd Command) (*Result, error) {
 	// the case, but is still the other party: they are told, with the case,
 	// and may add notes.
 	if r := d.Responder.Person; r != "" && r != cmd.Actor && !contains(h.All(), r) {
-		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with you, started at %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), p.StageName(start), d.Ref)
-		a.dm(r, MsgRaised, title, append(lines, "It is held by "+a.names(h.All())+"."), a.actionsFor(r))
+		title := fmt.Sprintf("%s (%s) %s about case %s; it started at %s and %s asked to resolve it by %s: you can read it and add notes", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), a.disagreesWith(), d.Ref, p.StageName(start), a.namesAre(h.All()), a.when(d.Deadline))
+		a.dm(r, MsgRaised, title, lines, a.actionsFor(r))
 	}
 	// Everyone the case went to: the other practitioner at stage 1, the
 	// managers of both sides or the chair at a later start (and then the
@@ -241,6 +240,40 @@ func raise(env Env, cmd Command) (*Result, error) {
 	}
 	a.feedStage(summaryForFeed(a, start) + lateFeed)
 	return a.result(), nil
+}
+
+// askOf is the first thing a holder of the starting stage reads: who
+// disagrees, what is asked of them and by when, in one sentence, before any
+// detail. It names the case by its reference only: a title reaches lock
+// screens and notifications, so it never carries the subject's case number.
+func (a *applier) askOf(u UserID, start int) string {
+	d, dir := a.d, a.env.Directory
+	who := fmt.Sprintf("%s (%s)", a.name(a.cmd.Actor), dir.AgencyName(d.Raiser.Agency))
+	by := a.when(d.Deadline)
+	if u == d.Responder.Person && start == 1 {
+		return fmt.Sprintf("%s %s about case %s and asks you to talk it through by %s", who, a.disagreesWith(), d.Ref, by)
+	}
+	if side, _ := d.SideOf(u); side == SideChair {
+		return fmt.Sprintf("%s has raised case %s with %s, starting with you at %s, and asks you to resolve it by %s", who, d.Ref, dir.AgencyName(d.Responder.Agency), a.env.Policy.StageName(start), by)
+	}
+	return fmt.Sprintf("%s has raised case %s with %s at %s, which you hold, and asks you to resolve it by %s", who, d.Ref, dir.AgencyName(d.Responder.Agency), a.env.Policy.StageName(start), by)
+}
+
+// namesAre is "Sam Walker is" or "Sam Walker and Lena Marsh are".
+func (a *applier) namesAre(us []UserID) string {
+	if len(us) == 1 {
+		return a.names(us) + " is"
+	}
+	return a.names(us) + " are"
+}
+
+// disagreesWith says what the raiser disagrees with, to the practitioner
+// it was raised with.
+func (a *applier) disagreesWith() string {
+	if a.d.DecisionDisputed != "" {
+		return "disagrees with a decision of yours"
+	}
+	return "disagrees with you"
 }
 
 func summaryForFeed(a *applier, stage int) string {

@@ -94,10 +94,7 @@ func New(eng *engine.Engine, inbox *Inbox, clock *Clock, cal Calendar, hooks Hoo
 }
 
 func (c *Console) when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(c.cal.Location()).Format("Mon 2 Jan 2006, 15:04")
+	return workflow.FormatTime(t, c.cal.Location())
 }
 
 // Register adds the console's routes, every one behind the CSRF token and

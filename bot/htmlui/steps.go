@@ -73,7 +73,7 @@ func FailMessage(log *slog.Logger, err error) string {
 	var ref *workflow.Refusal
 	switch {
 	case errors.As(err, &ref):
-		return ref.Message
+		return ref.Sentence()
 	case errors.Is(err, engine.ErrConflict):
 		return "Someone else acted on this case at the same moment. Here is where it stands now."
 	case errors.Is(err, engine.ErrDuplicate):
@@ -89,7 +89,7 @@ func FailMessage(log *slog.Logger, err error) string {
 func (s *Steps) failOn(w http.ResponseWriter, r *http.Request, me workflow.UserID, ref string, err error) {
 	var refusal *workflow.Refusal
 	if errors.As(err, &refusal) && refusal.Code == workflow.RefuseMovedOn {
-		s.Flash(w, r, me, refusal.Message+".")
+		s.Flash(w, r, me, refusal.Sentence()+" Here is where it stands now.")
 		http.Redirect(w, r, s.casePath(ref), http.StatusSeeOther)
 		return
 	}
@@ -126,7 +126,7 @@ func (s *Steps) Act(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.done(r.Context(), me, ref)
-		s.Flash(w, r, me, actionDone(kind))
+		s.Flash(w, r, me, actionDone(kind, ref))
 		http.Redirect(w, r, s.home(), http.StatusSeeOther)
 		return
 	}
@@ -145,12 +145,13 @@ func (s *Steps) Act(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.Base+"/form?"+q.Encode(), http.StatusSeeOther)
 }
 
-// actionDone tells the person what their click did.
-func actionDone(k workflow.ActionKind) string {
+// actionDone tells the person what their click did, in words: never a
+// bare "Done.".
+func actionDone(k workflow.ActionKind, ref string) string {
 	if k == workflow.ActConfirm {
-		return "Resolution confirmed. The case is closed and everyone involved has the written record."
+		return "Resolution confirmed. " + ref + " is closed and everyone involved has the written record."
 	}
-	return "Done."
+	return workflow.DoneLabel(k, "") + " (" + ref + "). Everyone who needs to know has been told."
 }
 
 // ShowForm draws a button's follow-up form.
@@ -235,7 +236,7 @@ func (s *Steps) SubmitForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.done(r.Context(), me, ref)
-	s.Flash(w, r, me, "Done. Everyone who needs to know has been told.")
+	s.Flash(w, r, me, workflow.DoneLabel("", kind)+" ("+ref+"). Everyone who needs to know has been told.")
 	http.Redirect(w, r, s.home(), http.StatusSeeOther)
 }
 

@@ -122,7 +122,7 @@ func TestEscalateThroughEveryStage(t *testing.T) {
 	respRaised := h.lastDM(uResponder)
 	assertButtons(t, "the responder", respRaised, "resolved", "escalate", "note")
 	assertContains(t, "the responder's DM", respRaised.Raw, ref, answers[workflow.FieldDisagreement].(string), "CSC-4471-XQ")
-	assertContains(t, "the responder's DM (deadline in the reader's time)", respRaised.Raw, "<!date^", "^{date_short_pretty} {time}|")
+	assertContains(t, "the responder's DM (what is asked, and by when, first)", respRaised.Raw, "disagrees with you about case "+ref+" and asks you to talk it through by Wed 11 Mar, 10:00")
 	ack := h.lastDM(uRaiser)
 	assertContains(t, "the raiser's DM", ack.Raw, "Your disagreement is raised as "+ref)
 	assertButtons(t, "the raiser", ack, "resolved", "escalate", "note", "withdraw")

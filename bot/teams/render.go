@@ -32,7 +32,8 @@ func (r renderer) loc() *time.Location {
 	return time.UTC
 }
 
-func (r renderer) when(t time.Time) string { return t.In(r.loc()).Format("Mon 2 Jan 2006, 15:04") }
+// when is a time as Escalate writes it everywhere (workflow.FormatTime).
+func (r renderer) when(t time.Time) string { return workflow.FormatTime(t, r.loc()) }
 
 // message renders a neutral message. A feed card carries the title and the
 // facts only: Lines, History and buttons are never drawn in a channel,
@@ -49,9 +50,6 @@ func (r renderer) message(m workflow.Message, md mode) *Card {
 	}
 	if fs, ok := r.facts(m.Facts); ok {
 		c.Body = append(c.Body, fs)
-	}
-	if md == modeDM {
-		c.Body = append(c.Body, localTimes(m.Facts)...)
 	}
 	if md == modeDM && len(m.History) > 0 {
 		c.Body = append(c.Body, r.history(m.History))
@@ -70,28 +68,11 @@ func (r renderer) facts(facts []workflow.Fact) (FactSet, bool) {
 	}
 	fs := FactSet{Type: "FactSet"}
 	for _, f := range facts {
-		// Value is already the London form of a time: Teams would show a
-		// DATE() function only in a TextBlock, and a fact must read the
-		// same everywhere.
+		// Value is already the one form of a time (workflow.FormatTime):
+		// no DATE() beside it in another style.
 		fs.Facts = append(fs.Facts, CardFact{Title: plainText(f.Label), Value: plainText(f.Value)})
 	}
 	return fs, true
-}
-
-// localTimes repeats each timed fact (when a window closes) in the
-// reader's own time zone: Teams formats DATE() and TIME() in a TextBlock
-// on the reader's device. The fact above keeps the partnership's time.
-func localTimes(facts []workflow.Fact) []Element {
-	var out []Element
-	for _, f := range facts {
-		if f.Time == nil {
-			continue
-		}
-		iso := f.Time.UTC().Format("2006-01-02T15:04:05Z")
-		out = append(out, TextBlock{Type: "TextBlock", Wrap: true, Size: "Small", IsSubtle: true,
-			Text: fmt.Sprintf("%s, in your time: {{DATE(%s, SHORT)}} at {{TIME(%s)}}", plainText(f.Label), iso, iso)})
-	}
-	return out
 }
 
 func (r renderer) history(h []workflow.HistoryEntry) Container {
