@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +134,7 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 	}
 	pw.kv("Calendar", c.calendarText())
 	pw.kv("Directory", fmt.Sprintf("%d agencies; %d entries in all (one per person per platform id), %d for the chair, %d for the business team", len(c.Directory.Agencies), len(c.Directory.People), len(c.Directory.Chair), len(c.Directory.BusinessTeam)))
+	c.describeHolders(pw, p, env.Directory)
 	c.describeTeams(pw)
 	pw.kv("Digest", fmt.Sprintf("%s on working days; retention %s; scheduler tick %s", formatClock(c.DigestAt), retentionText(c.RetentionDays), c.Tick))
 	describeStages(pw, p)
@@ -156,6 +158,28 @@ func (c *Config) describe(w io.Writer, source string, at time.Time) error {
 		pw.line("stage %d: %s  %s, %s", i+1, partnershipTime(d, loc), p.StageName(i+1), p.Stage(i+1).Window)
 	}
 	return pw.err
+}
+
+// describeHolders warns, per agency and stage role, where the file's
+// directory lists nobody who could hold a stage, and, for the practice
+// console, when nobody in it can be played. These are warnings, not
+// errors: a CSV import or a group may fill the gap, and the practice
+// console stands practice people in.
+func (c *Config) describeHolders(pw *printer, p *workflow.Policy, d *workflow.Directory) {
+	if gaps := workflow.Gaps(p, d); len(gaps) > 0 {
+		pw.line("Warning: %d stage roles have nobody in the directory to hold them (escalate directory check says the same of the directory in use, with its imports):", len(gaps))
+		for _, g := range gaps {
+			pw.line("  - %s", g.Describe(p, d))
+		}
+		if p.AnyoneWhereUnlisted {
+			pw.line("  Until someone is listed, whoever escalates names anyone there and the record says who chose whom (policy.anyone_where_unlisted).")
+		} else {
+			pw.line("  Until someone is listed (here, by escalate directory import, or a group), no case can be escalated to those stages there.")
+		}
+	}
+	if c.Practice() && c.fileDirectory && !slices.ContainsFunc(d.People, func(p workflow.Person) bool { return p.ID.Platform() == platformConsole }) {
+		pw.line("Warning: nobody in this file's directory has a console: id, so the practice console cannot play any of them; it will stand practice people in for each role (nobody real is reached).")
+	}
 }
 
 // describeTeams prints the Teams bots and names the people no bot can

@@ -188,3 +188,35 @@ func TestCheckConfigFile(t *testing.T) {
 		t.Errorf("error:\n%s", msg)
 	}
 }
+
+// TestCheckConfigWarnsWhereNobodyCouldHold: check-config names, per agency
+// and stage role, the stages nobody in the file's directory could hold,
+// and says when the practice console can play nobody in it; the example
+// file's police have no managers listed, so both warnings show for it.
+func TestCheckConfigWarnsWhereNobodyCouldHold(t *testing.T) {
+	var out bytes.Buffer
+	if err := CheckFile(&out, filepath.Join("example.yaml"), time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Warning: 2 stage roles have nobody in the directory to hold them",
+		"  - Anyshire Police (Public Protection): nobody could hold Stage 2 (Manager to manager) as line manager.",
+		"Warning: nobody in this file's directory has a console: id",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The built-in practice directory is played in the console (its
+	// police and schools have practitioners' places only, and say so).
+	out.Reset()
+	if err := CheckPreset(&out, "west-sussex", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "console: id") {
+		t.Errorf("the practice directory is said to have nobody to play:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "Police (Public Protection Unit): nobody could hold Stage 2 (Manager to manager) as line manager.") {
+		t.Errorf("the practice police's missing managers are not named:\n%s", out.String())
+	}
+}

@@ -40,6 +40,7 @@ const (
 	envTeamsTenantID      = "TEAMS_TENANT_ID"
 	envTeamsOpenIDURL     = "TEAMS_OPENID_METADATA_URL"
 	envTeamsTokenURL      = "TEAMS_TOKEN_URL"
+	envGraphURL           = "GRAPH_API_URL"
 )
 
 // Defaults.
@@ -179,6 +180,15 @@ type Teams struct {
 	// FeedTenant is the tenant of the business team's channel
 	// (business_team.teams_tenant).
 	FeedTenant string
+	// GraphURL is Microsoft Graph's base (GRAPH_API_URL or
+	// teams.graph_url, e.g. https://graph.microsoft.com/v1.0): set, a DM
+	// an interrupted attempt may have posted is looked for in the
+	// person's chat before it is sent again. Empty: no Graph.
+	GraphURL string
+	// FeedTeam is the team the business team's channel is in
+	// (business_team.teams_team, its group id): with GraphURL, a feed post
+	// is looked for there too.
+	FeedTeam string
 }
 
 // Redis says where the store lives: one server (URL), a Sentinel-managed
@@ -325,6 +335,8 @@ func resolve(fc *fileConfig, getenv func(string) string, builtin bool, probs *pr
 			FeedConversation:  strings.TrimSpace(fc.BusinessTeam.TeamsConversation),
 			ServiceURL:        strings.TrimSpace(fc.Teams.ServiceURL),
 			FeedTenant:        strings.TrimSpace(fc.BusinessTeam.TeamsTenant),
+			GraphURL:          env(envGraphURL, fc.Teams.GraphURL),
+			FeedTeam:          strings.ToLower(strings.TrimSpace(fc.BusinessTeam.TeamsTeam)),
 		},
 		Redis: Redis{
 			URL:          strings.TrimSpace(getenv(envRedisURL)),
@@ -450,6 +462,12 @@ func checkPlatforms(c *Config, probs *problems) {
 			probs.add(u.name, "%v", err)
 		}
 	}
+	if t.GraphURL != "" {
+		if err := checkURL(t.GraphURL); err != nil {
+			probs.add(envGraphURL+" / teams.graph_url", "%v", err)
+		}
+	}
+
 }
 
 func checkURL(s string) error {

@@ -250,7 +250,11 @@ teams:
 			"ESCALATE_ENV", "test", "ESCALATE_ADDR", "0.0.0.0:8443", "SLACK_API_URL", "http://127.0.0.1:1234/api/",
 			"TEAMS_APP_ID", "env-app", "TEAMS_APP_PASSWORD", "pw", "TEAMS_TENANT_ID", "env-tenant",
 			"TEAMS_OPENID_METADATA_URL", "http://127.0.0.1:1/openid", "REDIS_URL", "redis://127.0.0.1:6379/2",
+			"GRAPH_API_URL", "http://127.0.0.1:1/graph/v1.0",
 		}, slackEnv...), func(t *testing.T, c *Config) {
+			if c.Teams.GraphURL != "http://127.0.0.1:1/graph/v1.0" {
+				t.Errorf("graph URL %q", c.Teams.GraphURL)
+			}
 			if c.Env != EnvTest || c.Addr != "0.0.0.0:8443" || c.Slack.APIURL != "http://127.0.0.1:1234/api/" {
 				t.Errorf("env %q addr %q api %q", c.Env, c.Addr, c.Slack.APIURL)
 			}

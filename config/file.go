@@ -177,6 +177,9 @@ type businessTeamFile struct {
 	// TeamsTenant is the tenant the Teams channel belongs to, whose bot
 	// posts there (needed with several registrations).
 	TeamsTenant string `yaml:"teams_tenant"`
+	// TeamsTeam is the team (its Microsoft 365 group id) the channel is
+	// in: with teams.graph_url, Graph is asked for its posts.
+	TeamsTeam string `yaml:"teams_team"`
 }
 
 type calendarFile struct {
@@ -206,6 +209,7 @@ type teamsFile struct {
 	OpenIDMetadataURL string `yaml:"openid_metadata_url"`
 	TokenURL          string `yaml:"token_url"`
 	ServiceURL        string `yaml:"service_url"`
+	GraphURL          string `yaml:"graph_url"`
 	// Registrations are several single-tenant bots, one per agency tenant.
 	Registrations []registrationFile `yaml:"registrations"`
 }

@@ -181,6 +181,7 @@ retention: {days_after_closure: -1}
 			`teams.service_url: must be an http(s) URL, not "smba.trafficmanager.net"`,
 			"TEAMS_OPENID_METADATA_URL / teams.openid_metadata_url: must be an http(s) URL",
 		}},
+		{"a bad Graph URL", "teams:\n  graph_url: graph.microsoft.com\n", nil, []string{`GRAPH_API_URL / teams.graph_url: must be an http(s) URL, not "graph.microsoft.com"`}},
 		{"bad Redis addresses", "redis:\n  sentinel: {master_name: m, addrs: [nohost]}\n", nil, []string{`redis.sentinel.addrs[0]: must be host:port, not "nohost"`}},
 		{"sentinel without a name", "redis:\n  sentinel: {addrs: [\"h:1\"]}\n", nil, []string{"redis.sentinel: needs both master_name and addrs"}},
 		{"bad cluster address", "redis:\n  cluster_addrs: [\"h:1\", \"h2\"]\n", nil, []string{`redis.cluster_addrs[1]: must be host:port, not "h2"`}},

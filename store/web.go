@@ -19,7 +19,7 @@ import (
 //	web:link:<sha256(link id)>      a link that was used (or renewed); expires with the link
 //	web:session:<sha256(session)>   "<user>|<issued µs>"; expires with the session
 //	web:revoked                     hash: user → µs before which their links and sessions are void
-//	once:email:<outbox item id>     an email the SMTP server accepted (see Once)
+//	once:email:<outbox item id>     an email the SMTP server accepted, or "committing" while its end is on its way (see MarkEmailCommitting)
 //
 // Only hashes of link ids and session ids are kept, so reading Redis does
 // not give anyone a way in.
@@ -126,6 +126,42 @@ func (s *Store) EmailSent(ctx context.Context, itemID string) (bool, error) {
 func (s *Store) MarkEmailSent(ctx context.Context, itemID string) error {
 	if err := s.rdb.Set(ctx, s.key("once:email:", itemID), "1", 30*24*time.Hour).Err(); err != nil {
 		return fmt.Errorf("mark email sent: %w", err)
+	}
+	return nil
+}
+
+// emailCommitting is the value of once:email:<id> while an email's last
+// line is on its way to the SMTP server and its answer is not yet known.
+const emailCommitting = "committing"
+
+// MarkEmailCommitting records that an outbox item's email is complete and
+// about to be committed (the end of its DATA sent): from then on the
+// server may have it. EmailSent reports it as sent.
+func (s *Store) MarkEmailCommitting(ctx context.Context, itemID string) error {
+	if err := s.rdb.Set(ctx, s.key("once:email:", itemID), emailCommitting, 30*24*time.Hour).Err(); err != nil {
+		return fmt.Errorf("mark email committing: %w", err)
+	}
+	return nil
+}
+
+// EmailCommitting reports whether an item's email was left committing:
+// its end was sent and its answer never recorded.
+func (s *Store) EmailCommitting(ctx context.Context, itemID string) (bool, error) {
+	v, err := s.rdb.Get(ctx, s.key("once:email:", itemID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read email committing: %w", err)
+	}
+	return v == emailCommitting, nil
+}
+
+// ClearEmailCommitting forgets a committing mark the server answered with
+// a refusal: the email was not taken and may be sent again.
+func (s *Store) ClearEmailCommitting(ctx context.Context, itemID string) error {
+	if err := s.rdb.Del(ctx, s.key("once:email:", itemID)).Err(); err != nil {
+		return fmt.Errorf("clear email committing: %w", err)
 	}
 	return nil
 }

@@ -213,6 +213,19 @@ type Gap struct {
 	Role   Role
 }
 
+// Describe says the gap in a sentence for the people who fix it: the
+// agency (or the partnership), the stage and the role nobody holds.
+func (g Gap) Describe(p *Policy, d *Directory) string {
+	stage := p.StageName(g.Stage)
+	if g.Route != "" {
+		stage = fmt.Sprintf("stage %d of the route %q", g.Stage, g.Route)
+	}
+	if g.Role == RoleChair {
+		return "The partnership: nobody chairs it, so nobody could hold " + stage + "."
+	}
+	return fmt.Sprintf("%s: nobody could hold %s as %s.", d.AgencyName(g.Agency), stage, p.RoleLabel(g.Role))
+}
+
 // Gaps lists, per agency and each stage's role on either side, where the
 // directory lists nobody who could hold the stage (the practitioners'
 // stage is held by the two who disagree and is never a gap).

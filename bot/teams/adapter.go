@@ -79,6 +79,18 @@ type Config struct {
 	// defaults. Share one with the Slack adapter so the bound is the
 	// process's.
 	Work *budget.Limiter
+	// GraphURL is Microsoft Graph's base (GRAPH_API_URL, such as
+	// https://graph.microsoft.com/v1.0). Set, a DM whose earlier attempt
+	// may have been posted (the process died between the connector's
+	// answer and its record) is looked for in the person's 1:1 chat
+	// before it is sent again; each bot then needs the application
+	// permissions TeamsAppInstallation.ReadForUser.All and Chat.Read.All.
+	// Empty: such a DM is sent again (at least once).
+	GraphURL string
+	// FeedTeam is the team (group id) FeedConversation is in: with
+	// GraphURL, a feed post is looked for there the same way (permission
+	// ChannelMessage.Read.All). Empty: a feed post is sent again.
+	FeedTeam string
 	// Wait pauses a reply between attempts (a 429's Retry-After, a 5xx's
 	// backoff); nil waits on the real clock. Tests move a fake one.
 	Wait func(ctx context.Context, d time.Duration) error
@@ -191,11 +203,23 @@ func (a *Adapter) serveMessages(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	if err := a.handle(r.Context(), act); err != nil {
+	resp, err := a.handle(r.Context(), act)
+	if err != nil {
 		// The connector is answered 200 all the same: a 5xx would make
 		// Teams show the person an error of its own, and what could be
 		// done is done (a reply that could not go is in the outbox).
 		a.log.ErrorContext(r.Context(), "handle an activity", "type", string(act.Type), "error", err.Error())
+	}
+	if resp != nil {
+		// An invoke is answered in the HTTP response itself.
+		buf, merr := json.Marshal(resp)
+		if merr == nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			w.Write(buf)
+			return
+		}
+		a.log.ErrorContext(r.Context(), "encode an invoke's answer", "error", merr.Error())
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -213,17 +237,17 @@ func personal(act schema.Activity) bool {
 	return act.Conversation.ConversationType == "personal" || (act.Conversation.ConversationType == "" && !act.Conversation.IsGroup)
 }
 
-func (a *Adapter) handle(ctx context.Context, act schema.Activity) error {
+func (a *Adapter) handle(ctx context.Context, act schema.Activity) (*invokeResponse, error) {
 	if t := a.regs[0].TenantID; !a.strict && t != "" && act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, t) {
 		// One bot serves its own organisation only. (With several
 		// registrations the validator has already refused an activity
 		// whose tenant is not its token's.)
 		a.log.WarnContext(ctx, "ignored an activity from another tenant")
-		return nil
+		return nil, nil
 	}
 	user := userOf(act)
 	if user == "" {
-		return nil
+		return nil, nil
 	}
 	if a.names != nil && act.From.Name != "" {
 		if _, listed := a.eng.Env().Directory.Person(user); !listed {
@@ -233,35 +257,42 @@ func (a *Adapter) handle(ctx context.Context, act schema.Activity) error {
 	switch act.Type {
 	case schema.ConversationUpdate:
 		if err := a.remember(ctx, user, act); err != nil {
-			return err
+			return nil, err
 		}
 		// Installed in someone's personal scope: say what Escalate is.
 		for _, m := range act.MembersAdded {
 			if m.ID == act.Recipient.ID && personal(act) {
 				_, err := a.replyHere(ctx, act, a.help())
-				return err
+				return nil, err
 			}
 		}
-		return nil
+		return nil, nil
 	case schema.Invoke:
-		if act.Name == fileConsentInvoke {
-			return a.fileConsent(ctx, act, user)
+		switch act.Name {
+		case fileConsentInvoke:
+			return nil, a.fileConsent(ctx, act, user)
+		case cardActionInvoke:
+			return a.execute(ctx, act, user)
 		}
-		return nil
+		return nil, nil
 	case schema.Message:
 	default:
-		return nil // typing, reactions and the like need nothing
+		return nil, nil // typing, reactions and the like need nothing
+	}
+	if a.handedOver(ctx, act) {
+		// Sent again by Teams: its answer is already with the outbox.
+		return nil, nil
 	}
 	if err := a.remember(ctx, user, act); err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case str(act.Value, dataForm) != "":
-		return a.submit(ctx, act, user)
+		return nil, a.submit(ctx, act, user)
 	case str(act.Value, dataAction) != "":
-		return a.press(ctx, act, user)
+		return nil, a.press(ctx, act, user)
 	}
-	return a.command(ctx, act, user)
+	return nil, a.command(ctx, act, user)
 }
 
 // conversationRef is how the bot reaches a person later.
@@ -350,6 +381,12 @@ func (a *Adapter) replyHere(ctx context.Context, act schema.Activity, c *Card) (
 // replyAbout is replyHere for a card about one case, which is remembered
 // so that its buttons can be taken off once used.
 func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref string, c *Card) (string, error) {
+	if inv := invokeOf(ctx); inv.here(act.Conversation.ID, "") {
+		// A press's answer is the card shown in place of the pressed one.
+		inv.answer, inv.ref = c, ref
+		return inv.card, nil
+	}
+	c = forViewer(c, act.From.ID)
 	id, err := a.replyPatiently(ctx, act, c)
 	if err != nil && !outbox.IsPermanent(err) {
 		// Still refused after waiting what a person can wait: the
@@ -364,22 +401,6 @@ func (a *Adapter) replyAbout(ctx context.Context, act schema.Activity, ref strin
 }
 
 // tell answers a person privately (see tellAbout).
-// handOver puts a notice for the person whose activity could not be
-// answered in the outbox (one per activity, however often Teams sends it
-// again), which delivers it with its retries and circuit breaker.
-func (a *Adapter) handOver(ctx context.Context, act schema.Activity, cause error) error {
-	user := userOf(act)
-	a.log.WarnContext(ctx, "reply handed to the outbox", "error", cause.Error())
-	m := workflow.Message{ID: "teams-reply/" + act.ID, Kind: workflow.MsgInfo, To: user,
-		Title: "Escalate could not answer you straight away",
-		Lines: []string{"Teams was not taking messages when you wrote or pressed a button. Anything you did that Escalate confirmed is recorded; if you saw no confirmation, please do it again (type help for what you can do)."}}
-	if err := a.st.Enqueue(ctx, []workflow.Message{m}); err != nil {
-		return fmt.Errorf("reply: hand to the outbox: %w (after %v)", err, cause)
-	}
-	a.kick()
-	return nil
-}
-
 func (a *Adapter) tell(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) (string, error) {
 	return a.tellAbout(ctx, act, user, "", c)
 }
@@ -413,7 +434,9 @@ func (a *Adapter) tellAbout(ctx context.Context, act schema.Activity, user workf
 		return "", fmt.Errorf("send privately: %w", err)
 	}
 	a.recent.put(activityKey(conv.ConversationID, id), ref, c)
-	if _, err := a.replyHere(ctx, act, notice("Escalate", "I have answered you in our 1:1 chat, to keep case details out of this channel.")); err != nil {
+	// The answer went; only the pointer to it is left, which is not worth
+	// the outbox's while.
+	if _, err := a.replyHere(withReplay(ctx, ""), act, notice("Escalate", "I have answered you in our 1:1 chat, to keep case details out of this channel.")); err != nil {
 		a.log.WarnContext(ctx, "point to the 1:1 chat", "error", err.Error())
 	}
 	return id, nil
@@ -428,7 +451,13 @@ func (a *Adapter) tenantOf(act schema.Activity) string {
 
 // update replaces a card the bot sent through a registration, with the
 // library's UpdateActivity (PUT /v3/conversations/{id}/activities/{activityId}).
+//
+// The card an invoke is about is also the invoke's answer: Teams shows it
+// at once, and the chat's copy is updated for the person's other devices.
 func (a *Adapter) update(ctx context.Context, reg *registration, serviceURL, conversationID, activityID, ref string, c *Card) error {
+	if inv := invokeOf(ctx); inv.here(conversationID, activityID) {
+		inv.answer = c
+	}
 	err := a.libraryFor(ctx, reg).UpdateActivity(ctx, schema.Activity{
 		Type: schema.Message, ID: activityID, ServiceURL: serviceURL,
 		Conversation: schema.ConversationAccount{ID: conversationID},

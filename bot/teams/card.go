@@ -23,7 +23,21 @@ type Card struct {
 	Type    string    `json:"type"`
 	Version string    `json:"version"`
 	Body    []Element `json:"body"`
-	MSTeams *msTeams  `json:"msteams,omitempty"`
+	// Refresh makes the card redraw itself when it is shown: Teams sends
+	// its action as an adaptiveCard/action invoke, for the people named,
+	// and shows the card the bot answers with (Universal Actions).
+	Refresh *Refresh `json:"refresh,omitempty"`
+	MSTeams *msTeams `json:"msteams,omitempty"`
+}
+
+// Refresh is a card's refresh clause.
+type Refresh struct {
+	Action ActionExecute `json:"action"`
+	// UserIDs are the Teams ids (29:…, the MRIs) of the people for whom
+	// the card refreshes itself when shown (at most 60). Left out, Teams
+	// refreshes it for everyone in a conversation of 60 or fewer, which a
+	// 1:1 chat always is.
+	UserIDs []string `json:"userIds,omitempty"`
 }
 
 // msTeams holds Teams' own card settings.
@@ -37,6 +51,7 @@ type Element interface{ element() }
 // TextBlock is a paragraph.
 type TextBlock struct {
 	Type     string `json:"type"`
+	ID       string `json:"id,omitempty"`
 	Text     string `json:"text"`
 	Wrap     bool   `json:"wrap,omitempty"`
 	Weight   string `json:"weight,omitempty"`
@@ -131,8 +146,37 @@ type InputDate struct {
 
 // ActionSet holds buttons.
 type ActionSet struct {
-	Type    string         `json:"type"`
-	Actions []ActionSubmit `json:"actions"`
+	Type    string          `json:"type"`
+	Actions []ActionExecute `json:"actions"`
+}
+
+// ActionExecute is Action.Execute (Universal Actions): Teams sends its
+// verb and its data, merged with the card's inputs, as an
+// adaptiveCard/action invoke and shows the card the bot answers with in
+// place of this one. Fallback is the same button as Action.Submit for a
+// Teams client too old for Action.Execute, whose data comes back as a
+// message activity's value; Escalate handles both alike.
+type ActionExecute struct {
+	Type     string            `json:"type"`
+	Title    string            `json:"title,omitempty"`
+	Style    string            `json:"style,omitempty"`
+	Verb     string            `json:"verb"`
+	Data     map[string]string `json:"data"`
+	Fallback *ActionSubmit     `json:"fallback,omitempty"`
+}
+
+// Verbs of Escalate's Action.Execute buttons; the data says the rest.
+const (
+	verbAct     = "act"     // a case card's button
+	verbSubmit  = "submit"  // a form's submit
+	verbRefresh = "refresh" // a card redrawing itself when shown
+)
+
+// executeButton is a case card's or a form's button: Action.Execute, with the
+// same button as Action.Submit to fall back on.
+func executeButton(verb, title, style string, data map[string]string) ActionExecute {
+	return ActionExecute{Type: "Action.Execute", Title: title, Style: style, Verb: verb, Data: data,
+		Fallback: &ActionSubmit{Type: "Action.Submit", Title: title, Style: style, Data: data}}
 }
 
 // ActionSubmit is Action.Submit: Teams sends its data, merged with the
@@ -197,6 +241,7 @@ func plainText(s string) string { return markdown.Replace(s) }
 func withoutActions(c *Card) *Card {
 	out := *c
 	out.Body = stripActions(c.Body)
+	out.Refresh = nil // a card with no buttons has nothing to redraw
 	return &out
 }
 

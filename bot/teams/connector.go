@@ -2,6 +2,7 @@ package teams
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,6 +46,7 @@ const (
 // fetch so concurrent sends wait for one token instead of each fetching.
 type tokenSource struct {
 	url, clientID, secret string
+	scope                 string // "": the connector's
 	client                *http.Client
 	now                   func() time.Time
 
@@ -63,7 +65,7 @@ func (t *tokenSource) get(ctx context.Context) (string, error) {
 		"grant_type":    {"client_credentials"},
 		"client_id":     {t.clientID},
 		"client_secret": {t.secret},
-		"scope":         {connectorScope},
+		"scope":         {cmp.Or(t.scope, connectorScope)},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -146,16 +148,22 @@ func (c *connector) call(ctx context.Context, method, u, op string, body, out an
 	if err != nil {
 		return err
 	}
-	buf, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
+	var rd io.Reader
+	if body != nil {
+		buf, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: encode: %w", op, err)
+		}
+		rd = bytes.NewReader(buf)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(buf))
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return fmt.Errorf("%s: request: %w", op, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)

@@ -43,6 +43,8 @@ func (a *Adapter) command(ctx context.Context, act schema.Activity, user workflo
 	if len(words) > 0 {
 		cmd = strings.ToLower(words[0])
 	}
+	// A reply Teams will not take is handed to the outbox as the command.
+	ctx = withReplay(ctx, replayable(cmd, words))
 	if cmd == "help" || cmd == "" {
 		_, err := a.replyHere(ctx, act, a.help())
 		return err
@@ -290,6 +292,12 @@ func idempotencyKey(act schema.Activity) string {
 		if what == "" {
 			what = str(act.Value, dataAction)
 		}
+		// The version the form or button was drawn for, too: a card
+		// redrawn in place (Action.Execute) keeps its activity id, and
+		// the same button pressed on a later version is another act.
+		if v := str(act.Value, dataVersion); v != "" {
+			what += "|v" + v
+		}
 		return "teams:" + act.Conversation.ID + "|" + act.ReplyToID + "|" + what
 	}
 	return "teams:" + act.Conversation.ID + "|" + act.ID
@@ -360,6 +368,12 @@ func problems(r *workflow.Refusal) map[string]string {
 // resend shows a form again with its problems: in place of the card that
 // was submitted when Teams said which it was, else as a new card.
 func (a *Adapter) resend(ctx context.Context, act schema.Activity, user workflow.UserID, c *Card) error {
+	if inv := invokeOf(ctx); inv.here(act.Conversation.ID, act.ReplyToID) {
+		// Shown in place to the person filling it in; the chat keeps
+		// the card the form was opened from.
+		inv.answer = c
+		return nil
+	}
 	if act.ReplyToID != "" {
 		err := a.update(ctx, a.via(act), act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", c)
 		if err == nil {
@@ -418,8 +432,9 @@ func (a *Adapter) submit(ctx context.Context, act schema.Activity, user workflow
 	a.kick()
 	label := workflow.DoneLabel("", kind)
 	// The form is done: it becomes a note of what was done, and the case
-	// card it came from loses the buttons that are now stale.
-	if act.ReplyToID != "" {
+	// card it came from loses the buttons that are now stale. A form
+	// shown in place of its case card (Action.Execute) is that card.
+	if act.ReplyToID != "" && act.ReplyToID != str(act.Value, dataCard) {
 		if err := a.update(ctx, a.via(act), act.ServiceURL, act.Conversation.ID, act.ReplyToID, "", doneCard(label, res.Dispute.Ref)); err != nil {
 			a.log.WarnContext(ctx, "close a submitted form", "ref", res.Dispute.Ref, "error", err.Error())
 		}
@@ -504,11 +519,17 @@ func (a *Adapter) retire(ctx context.Context, act schema.Activity, user workflow
 			serviceURL = ref.ServiceURL
 		}
 	}
-	old, ok := a.recent.get(activityKey(conv, cardID))
-	if !ok || old.ref != d.Ref {
+	base := a.caseCard(d, user, false)
+	if old, ok := a.recent.get(activityKey(conv, cardID)); ok && old.ref == d.Ref {
+		base = old.card
+	} else if ok {
+		return // a card about something else
+	} else if !invokeOf(ctx).here(conv, cardID) {
+		// Not remembered (a restart): left as it was; a stale press on
+		// it is refused, and its refresh redraws it when it is shown.
 		return
 	}
-	c := a.retired(old.card, d, user, "✓ "+label+", "+a.render.when(a.eng.Now()))
+	c := a.retired(base, d, user, "✓ "+label+", "+a.render.when(a.eng.Now()))
 	if err := a.update(ctx, a.via(act), serviceURL, conv, cardID, d.Ref, c); err != nil {
 		// The action is recorded; a card left with live buttons is
 		// harmless, because a stale press is refused.
@@ -521,8 +542,13 @@ func (a *Adapter) retire(ctx context.Context, act schema.Activity, user workflow
 func (a *Adapter) retired(old *Card, d *workflow.Dispute, user workflow.UserID, note string) *Card {
 	c := withoutActions(old)
 	c.Body = append(c.Body, TextBlock{Type: "TextBlock", Text: plainText(note), Wrap: true, Weight: "Bolder", Color: "Good", Spacing: "Medium"})
-	if as, ok := actionSet(workflow.ActionsFor(a.eng.Env(), d, user)); ok {
+	acts := workflow.ActionsFor(a.eng.Env(), d, user)
+	if as, ok := actionSet(acts); ok {
 		c.Body = append(c.Body, as)
+		c.Refresh = refreshFor(d.Ref, acts)
+		if old.Refresh != nil && c.Refresh != nil {
+			c.Refresh.UserIDs = old.Refresh.UserIDs
+		}
 	}
 	return c
 }

@@ -99,10 +99,9 @@ func arrived(h *harness) map[string]int {
 // Escalate recorded the activity, after the record but before the outbox
 // acknowledged it — as Redis failing there, or as the process dying
 // before the call or after the record: every DM, feed post and thread
-// reply is created exactly once, as in a run without faults. (A process
-// dying in the instant between the connector's answer and the one write
-// that records it cannot be told apart from a failed call: bots cannot
-// read a chat back, so that one case sends again.)
+// reply is created exactly once, as in a run without faults. (The process
+// dying between the connector's answer and the one write that records it
+// is lookup_test.go's: a DM is then found through Graph.)
 func TestTeamsExactlyOnceAcrossFaults(t *testing.T) {
 	ref := newHarness(t)
 	teamsJourney(ref, nil)

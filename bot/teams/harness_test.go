@@ -165,9 +165,15 @@ func newIdentity(t testing.TB) *identity {
 		id.tokenFetches.Add(1)
 		r.ParseForm()
 		if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != creds[0] ||
-			r.PostForm.Get("client_secret") != creds[1] || r.PostForm.Get("scope") != connectorScope {
+			r.PostForm.Get("client_secret") != creds[1] || (r.PostForm.Get("scope") != connectorScope && r.PostForm.Get("scope") != graphScope) {
 			w.WriteHeader(http.StatusBadRequest)
 			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_client"})
+			return
+		}
+		if r.PostForm.Get("scope") == graphScope {
+			// A Graph token is good for Graph only, never the connector.
+			tok := fmt.Sprintf("graph-token-%s-%d", tenant, id.tokenN.Add(1))
+			json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": id.tokenLife.Load(), "access_token": tok})
 			return
 		}
 		time.Sleep(20 * time.Millisecond) // long enough for concurrent callers to pile up
@@ -316,6 +322,11 @@ func (f *fakeConnector) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
 			return
 		}
+		if p := cardProblem(c.card()); c.fileCard() == nil && p != "" {
+			f.t.Errorf("a card Teams would not draw (%s): %s", p, raw)
+			http.Error(w, `{"error":{"code":"BadArgument"}}`, http.StatusBadRequest)
+			return
+		}
 	}
 	f.mu.Lock()
 	if q := f.fail[c.Op]; len(q) > 0 {
@@ -408,6 +419,9 @@ type harness struct {
 	sender *outbox.Sender
 	kicks  atomic.Int64
 	seq    atomic.Int64
+	// graphURL is the fake Graph's base, for harnesses that have one, and
+	// feedTeam the business team's team there.
+	graphURL, feedTeam string
 }
 
 // testEnv is a West-Sussex-shaped partnership: the West Sussex preset
@@ -466,7 +480,7 @@ func (h *harness) config() Config {
 	return Config{AppID: appID, AppPassword: appSecret, TenantID: tenantID,
 		OpenIDMetadataURL: h.id.srv.URL + "/v1/.well-known/openidconfiguration",
 		TokenURL:          h.id.srv.URL + "/" + tenantID + "/oauth2/v2.0/token",
-		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv,
+		ServiceURL:        h.conn.srv.URL, FeedConversation: feedConv, GraphURL: h.graphURL, FeedTeam: h.feedTeam,
 		Help: HelpText{For: []string{"Professional disagreements about a child's safety"}, NotFor: []string{"Complaints"}, Emergency: []string{"Call 999"}},
 		// See the Slack harness: budgets end by hand in their own tests.
 		Work: budget.New(budget.Options{AfterFunc: bottest.NeverAfter})}
@@ -640,7 +654,63 @@ func button(t testing.TB, card map[string]any, kind string) map[string]any {
 
 func hasButton(card map[string]any) bool {
 	b, _ := json.Marshal(card)
-	return strings.Contains(string(b), `"Action.Submit"`)
+	return strings.Contains(string(b), `"Action.Execute"`) && strings.Contains(string(b), `"Action.Submit"`)
+}
+
+// cardProblem is what a Teams client would refuse to draw or run in a card
+// (Universal Actions): an Action.Execute without its verb or data, a
+// fallback that is not an Action.Submit, a refresh whose action is not an
+// Action.Execute or whose userIds are not Teams ids (29:…) or more than
+// 60; "" for a card it draws.
+func cardProblem(card map[string]any) string {
+	if card == nil {
+		return ""
+	}
+	problem := ""
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["type"] == "Action.Execute" {
+				if verb, _ := x["verb"].(string); verb == "" {
+					problem = "an Action.Execute without a verb"
+				}
+				if _, ok := x["data"].(map[string]any); !ok {
+					problem = "an Action.Execute without data"
+				}
+				if fb, ok := x["fallback"]; ok {
+					if m, _ := fb.(map[string]any); m == nil || m["type"] != "Action.Submit" {
+						problem = "a fallback that is not an Action.Submit"
+					}
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(card)
+	if r, ok := card["refresh"].(map[string]any); ok {
+		act, _ := r["action"].(map[string]any)
+		if act["type"] != "Action.Execute" {
+			return "a refresh whose action is not an Action.Execute"
+		}
+		if ids, ok := r["userIds"].([]any); ok {
+			if len(ids) > 60 {
+				return "a refresh for more than 60 people"
+			}
+			for _, id := range ids {
+				if s, _ := id.(string); !strings.HasPrefix(s, "29:") {
+					return "a refresh userId that is not a Teams id"
+				}
+			}
+		}
+	}
+	return problem
 }
 
 // raiseValues is a raise form's submit as Teams sends it: the button's

@@ -73,38 +73,66 @@ func TestAReplyDoesNotRetryWhatCannotChange(t *testing.T) {
 
 // A reply Teams still refuses after patience (5xx four times, or a
 // Retry-After longer than a person can wait) is handed to the outbox: the
-// connector is answered 200 in every fault, and the person is told once,
-// through the outbox, when Teams takes messages again.
+// connector is answered 200 in every fault, the same activity sent again
+// is not answered twice, and the person gets the answer itself (help's
+// card), once, through the outbox when Teams takes messages again.
 func TestAReplyStillRefusedGoesToTheOutbox(t *testing.T) {
 	for _, fail := range [][]int{
 		{http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusInternalServerError, http.StatusBadGateway},
-		{http.StatusTooManyRequests}, // Retry-After 7s is waited; then more
+		{http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests},
 	} {
 		h, _ := patientHarness(t)
-		statuses := fail
-		if fail[0] == http.StatusTooManyRequests {
-			statuses = []int{http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests}
-		}
-		h.conn.failNext("reply", statuses...)
+		h.knownPerson(aadRaiser)
+		h.conn.failNext("reply", fail...)
 		act := h.activity(aadRaiser, "help", nil, "")
 		for range 2 { // Teams may send the same activity again
 			if code := h.post(act, h.token()); code != http.StatusOK {
 				t.Fatalf("the connector was answered %d", code)
 			}
 		}
-		if n := len(h.conn.ops("reply")); n != 1 {
-			// The second post found Teams answering again.
-			t.Fatalf("%d replies, want the second post's one", n)
+		if n := len(h.conn.ops("reply")); n != 0 {
+			t.Fatalf("%d direct replies to an activity whose answer is with the outbox", n)
 		}
 		h.deliver()
-		notices := 0
+		answers := 0
 		for _, c := range h.conn.ops("send") {
-			if strings.Contains(c.Raw, "could not answer you straight away") {
-				notices++
+			if strings.Contains(c.Raw, "comes now") {
+				answers++
+				mustContain(t, "the answer through the outbox", c.Raw, "Professional disagreements", "Call 999")
 			}
 		}
-		if notices != 1 {
-			t.Fatalf("the person was told %d times through the outbox, want once", notices)
+		if answers != 1 {
+			t.Fatalf("the person got the answer %d times through the outbox, want once", answers)
 		}
+	}
+}
+
+// The answer to a typed command that Teams refuses with 429s (longer than
+// a person waits) goes through the outbox as the command: the outbox meets
+// another 429, waits its Retry-After, and then the person gets the card
+// itself (the case, its words and their buttons), exactly once.
+func TestATypedCommandsAnswerIsCarriedThroughTheOutbox(t *testing.T) {
+	h, w := patientHarness(t)
+	ref, _ := h.raisedWithKnownResponder()
+	h.conn.failNext("reply", http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests)
+	h.conn.failNext("send", http.StatusTooManyRequests)
+	sends := len(h.sends(personalConv(aadResponder)))
+	if code := h.post(h.activity(aadResponder, "show "+strings.ToLower(ref), nil, ""), h.token()); code != http.StatusOK {
+		t.Fatalf("the connector was answered %d", code)
+	}
+	if len(w.d) != 3 || w.d[0] != 7*time.Second {
+		t.Fatalf("the reply waited %v, want the Retry-After three times", w.d)
+	}
+	for range 3 {
+		h.deliver()
+		h.clock.Advance(8 * time.Second) // past the outbox's Retry-After
+	}
+	got := h.sends(personalConv(aadResponder))[sends:]
+	if len(got) != 1 {
+		t.Fatalf("%d answers through the outbox, want exactly 1", len(got))
+	}
+	mustContain(t, "the case card through the outbox", got[0].Raw, "comes now", ref, "Health visitor declined", "History")
+	if !hasButton(got[0].card()) {
+		t.Fatal("the answer came without the person's buttons")
 	}
 }

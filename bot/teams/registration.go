@@ -39,7 +39,8 @@ type Registration struct {
 // registration is a Registration with its own token and connector.
 type registration struct {
 	Registration
-	conn *connector
+	conn  *connector
+	graph *connector // Microsoft Graph with this bot's token (nil: no GraphURL)
 }
 
 // tenantPlaceholder in a token URL is replaced by each registration's
@@ -88,7 +89,12 @@ func registrations(cfg Config, client *http.Client, now func() time.Time) ([]*re
 			r.TokenURL = tokenURLFor(r.TokenURL, cfg.TokenURL, r.TenantID)
 		}
 		tokens := &tokenSource{url: r.TokenURL, clientID: r.AppID, secret: r.AppPassword, client: client, now: now}
-		out = append(out, &registration{Registration: r, conn: &connector{client: client, tokens: tokens}})
+		reg := &registration{Registration: r, conn: &connector{client: client, tokens: tokens}}
+		if cfg.GraphURL != "" {
+			gt := &tokenSource{url: r.TokenURL, clientID: r.AppID, secret: r.AppPassword, scope: graphScope, client: client, now: now}
+			reg.graph = &connector{client: client, tokens: gt}
+		}
+		out = append(out, reg)
 	}
 	return out, nil
 }

@@ -57,9 +57,47 @@ func (r renderer) message(m workflow.Message, md mode) *Card {
 	if md == modeDM {
 		if as, ok := actionSet(m.Actions); ok {
 			c.Body = append(c.Body, as)
+			c.Refresh = refreshFor(m.Ref, m.Actions)
 		}
 	}
 	return c
+}
+
+// refreshFor is the refresh clause of a card about one case with buttons:
+// shown again, the card asks Escalate for itself as it is now (the data
+// say which case, stage and version it was drawn for), so a card drawn
+// before the case moved on redraws itself with the buttons that are
+// current for whoever looks. Cards about no case or several have none.
+func refreshFor(ref string, acts []workflow.Action) *Refresh {
+	if ref == "" {
+		return nil
+	}
+	for _, a := range acts {
+		if a.Ref != ref {
+			continue
+		}
+		data := map[string]string{dataRef: ref, dataStage: strconv.Itoa(a.Stage)}
+		if a.Version != 0 {
+			data[dataVersion] = strconv.Itoa(a.Version)
+		}
+		return &Refresh{Action: ActionExecute{Type: "Action.Execute", Title: "Refresh", Verb: verbRefresh, Data: data}}
+	}
+	return nil
+}
+
+// forViewer names the person a card is for in its refresh clause (their
+// Teams id, 29:…), so Teams refreshes it for them when they open the
+// chat. A person known only by their AAD object id is left out: Teams
+// then refreshes the card for everyone in the chat, which is them.
+func forViewer(c *Card, teamsID string) *Card {
+	if c == nil || c.Refresh == nil || !strings.HasPrefix(teamsID, "29:") {
+		return c
+	}
+	r := *c.Refresh
+	r.UserIDs = []string{teamsID}
+	out := *c
+	out.Refresh = &r
+	return &out
 }
 
 func (r renderer) facts(facts []workflow.Fact) (FactSet, bool) {
@@ -109,7 +147,7 @@ func actionSet(acts []workflow.Action) (ActionSet, bool) {
 		if a.Version != 0 {
 			data[dataVersion] = strconv.Itoa(a.Version)
 		}
-		s.Actions = append(s.Actions, ActionSubmit{Type: "Action.Submit", Title: a.Label, Style: style, Data: data})
+		s.Actions = append(s.Actions, executeButton(verbAct, a.Label, style, data))
 	}
 	return s, true
 }
@@ -197,7 +235,7 @@ func (r renderer) form(f workflow.Form, problems map[string]string, src formSour
 	if src.Card != "" {
 		data[dataCard] = src.Card
 	}
-	c.Body = append(c.Body, ActionSet{Type: "ActionSet", Actions: []ActionSubmit{{Type: "Action.Submit", Title: f.Submit, Style: "positive", Data: data}}})
+	c.Body = append(c.Body, ActionSet{Type: "ActionSet", Actions: []ActionExecute{executeButton(verbSubmit, f.Submit, "positive", data)}})
 	return c
 }
 

@@ -54,17 +54,36 @@ func (t transport) direct(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
+	if !it.PendingSince.IsZero() {
+		// An earlier attempt left no record: it may have been posted all
+		// the same (see lookup.go).
+		id, found, err := a.findPosted(ctx, reg, m.To, it.ID)
+		switch {
+		case errors.Is(err, errNoLookup):
+			noLookup(ctx, a, err, it)
+		case err != nil:
+			return err
+		case found:
+			return t.recordDM(ctx, it, key, ref.ConversationID, id)
+		}
+	}
 	if m.Ref != "" {
 		if err := t.retirePrevious(ctx, reg, key, m.Ref, ref.ServiceURL); err != nil {
 			return err
 		}
 	}
-	card := a.render.message(m, modeDM)
+	card, about := a.render.message(m, modeDM), m.Ref
+	if m.Kind == msgReply {
+		// A typed command's answer Teams would not take at the time:
+		// answered now.
+		card, about = a.replayCard(ctx, m, ref)
+	}
+	card = mark(forViewer(card, ref.TeamsUserID), it.ID)
 	id, err := reg.conn.send(ctx, ref.ServiceURL, ref.ConversationID, card, m.Title)
 	if err != nil {
 		return fmt.Errorf("teams: send a DM: %w", err)
 	}
-	a.recent.put(activityKey(ref.ConversationID, id), m.Ref, card)
+	a.recent.put(activityKey(ref.ConversationID, id), about, card)
 	t.answered(it, ref.ConversationID, id)
 	if err := outbox.Reached(ctx, outbox.StepAnswered, it); err != nil {
 		return err
@@ -96,10 +115,9 @@ func (t transport) sentBefore(ctx context.Context, it store.OutboxItem) (conv, i
 		}
 	}
 	if !ok {
-		// Created and lost with the process between the connector's
-		// answer and the record: nothing can find it (bots cannot read
-		// a chat's history), so it is sent again.
-		t.a.log.WarnContext(ctx, "teams: an earlier attempt at this item left no record; sending it again", "id", it.ID)
+		// Never posted, or posted and lost with the process between the
+		// connector's answer and the record: a DM is looked for in the
+		// chat (lookup.go) before it is sent again.
 		return "", "", false, nil
 	}
 	conv, id, _ = strings.Cut(where, "|")
@@ -208,9 +226,7 @@ func (t transport) retirePrevious(ctx context.Context, reg *registration, key, r
 			a.log.WarnContext(ctx, "redraw a card to retire its buttons", "ref", ref, "error", err.Error())
 			return nil
 		}
-		env := a.eng.Env()
-		c = a.render.message(workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref, To: workflow.UserID(user), Title: d.Ref,
-			Lines: workflow.CaseLines(d), Facts: workflow.CaseFacts(env, d, true)}, modeDM)
+		c = a.caseCard(d, workflow.UserID(user), false)
 	}
 	c.Body = append(c.Body, small(ref+" has moved on: the current buttons are on the newer message below."))
 	err = a.update(ctx, reg, serviceURL, conv, id, ref, c)
@@ -255,8 +271,25 @@ func (t transport) feed(ctx context.Context, it store.OutboxItem) error {
 	} else if ok {
 		return t.recordFeed(ctx, it, threaded, id)
 	}
+	if !it.PendingSince.IsZero() {
+		// An earlier attempt left no record: it may have been posted all
+		// the same (see lookup.go).
+		thread := ""
+		if threaded {
+			thread = root
+		}
+		id, found, err := a.findFeedPost(ctx, reg, thread, it)
+		switch {
+		case errors.Is(err, errNoLookup):
+			noLookup(ctx, a, err, it)
+		case err != nil:
+			return err
+		case found:
+			return t.recordFeed(ctx, it, threaded, id)
+		}
+	}
 	serviceURL := a.serviceURL(ctx, reg)
-	card := a.render.message(m, modeFeed)
+	card := mark(a.render.message(m, modeFeed), it.ID)
 	conv := a.cfg.FeedConversation
 	if threaded {
 		conv += ";messageid=" + root

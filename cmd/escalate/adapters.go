@@ -56,7 +56,7 @@ func chatAdapters(ctx context.Context, cfg *config.Config, a *app, mux *http.Ser
 		ad, err := teams.New(teams.Config{
 			AppID: tc.AppID, AppPassword: tc.AppPassword, TenantID: tc.TenantID, Registrations: regs,
 			OpenIDMetadataURL: tc.OpenIDMetadataURL, TokenURL: tc.TokenURL, ServiceURL: tc.ServiceURL,
-			FeedConversation: tc.FeedConversation, FeedTenant: tc.FeedTenant,
+			FeedConversation: tc.FeedConversation, FeedTenant: tc.FeedTenant, GraphURL: tc.GraphURL, FeedTeam: tc.FeedTeam,
 			Help: teams.HelpText{For: cfg.Scope.For, NotFor: cfg.Scope.NotFor, Emergency: cfg.Emergency},
 			Work: work,
 		}, a.engine, a.store, a.log.With("platform", "teams"), kick)

@@ -105,16 +105,7 @@ func directoryCheck(ctx context.Context, args []string, out io.Writer, getenv fu
 		return nil
 	}
 	for _, g := range gaps {
-		stage := p.StageName(g.Stage)
-		if g.Route != "" {
-			stage = fmt.Sprintf("stage %d of the route %q", g.Stage, g.Route)
-		}
-		switch {
-		case g.Role == workflow.RoleChair:
-			fmt.Fprintf(out, "The partnership: nobody chairs it, so nobody could hold %s.\n", stage)
-		default:
-			fmt.Fprintf(out, "%s: nobody could hold %s as %s.\n", dir.AgencyName(g.Agency), stage, p.RoleLabel(g.Role))
-		}
+		fmt.Fprintln(out, g.Describe(p, dir))
 	}
 	hint := "list someone for each in the configuration file or a CSV import"
 	if p.AnyoneWhereUnlisted {
