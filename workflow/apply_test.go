@@ -66,7 +66,7 @@ func TestComment(t *testing.T) {
 		if e := res.Events[0]; e.Summary != "Note added" || e.Text != secretNote {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW note [resolved escalate note]"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW note [resolved escalate note withdraw]"})
 		if m := msgTo(t, res, sw); m.Title != "Harriet Vale added a note to ESC-2026-0001" || !slices.Equal(m.Lines, []string{secretNote}) {
 			t.Errorf("note %q %q", m.Title, m.Lines)
 		}
@@ -75,7 +75,7 @@ func TestComment(t *testing.T) {
 		c := atStage(t, 2)
 		res := c.do(Command{Kind: CmdComment, Actor: bt, At: c.d.UpdatedAt.Add(time.Minute), Text: secretNote})
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW note [escalate note]",
+			"slack:USW note [escalate note withdraw]",
 			"teams:29:hv note [note]",
 			"slack:ULMA note [resolved escalate note]",
 			"teams:29:lmb note [resolved escalate note]",
@@ -143,7 +143,7 @@ func TestPropose(t *testing.T) {
 		if e := res.Events[0]; e.Summary != "Resolution proposed by the responder side" || e.Text != "" || e.Proposal == nil || *e.Proposal != want {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW proposal [confirm reject note]", "teams:29:hv proposal_ack []"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW proposal [confirm reject note withdraw]", "teams:29:hv proposal_ack []"})
 		m := msgTo(t, res, sw)
 		sameStrings(t, "proposal", append([]string{m.Title}, m.Lines...), append([]string{"Harriet Vale proposes a resolution of ESC-2026-0001"}, proposalText...))
 		if ack := msgTo(t, res, hv); ack.Title != "Your proposed resolution of ESC-2026-0001 was sent to Sam Walker" {
@@ -347,7 +347,7 @@ func TestEscalate(t *testing.T) {
 		sameStrings(t, "messages", msgs(res), []string{
 			"slack:ULMA escalated_to [resolved escalate note]",
 			"teams:29:lmb escalated_to [resolved escalate note]",
-			"slack:USW escalated_from [note]",
+			"slack:USW escalated_from [note withdraw]",
 			"teams:29:hv escalated_from [note]",
 			"feed",
 		})
@@ -389,7 +389,7 @@ func TestEscalate(t *testing.T) {
 			"teams:29:smb escalated_to [resolved escalate note]",
 			"slack:ULMA escalated_from [note]",
 			"teams:29:lmb escalated_from [note]",
-			"slack:USW escalated_from [note]",
+			"slack:USW escalated_from [note withdraw]",
 			"feed",
 		})
 		c = atStage(t, 2)
@@ -408,7 +408,7 @@ func TestEscalate(t *testing.T) {
 			"slack:UCHAIR escalated_to [resolve panel note]",
 			"slack:USMA escalated_from [note]",
 			"teams:29:smb escalated_from [note]",
-			"slack:USW escalated_from [note]",
+			"slack:USW escalated_from [note withdraw]",
 			"feed",
 		})
 		if h := msgTo(t, res, chair).History; len(h) != 4 {

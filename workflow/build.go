@@ -31,6 +31,16 @@ func (a *applier) actionsFor(u UserID) []Action { return ActionsFor(a.env, a.d, 
 // ActionsFor is the buttons person u should see on case d now (App Home and
 // "list" use it too).
 func ActionsFor(env Env, d *Dispute, u UserID) []Action {
+	acts := actionsFor(env, d, u)
+	// The raiser may withdraw wherever the case is, at every stage and
+	// on every surface: the button is on every message they get.
+	if !d.State.Closed() && u == d.Raiser.Person && u != "" {
+		acts = append(acts, Action{Kind: ActWithdraw, Label: "Withdraw", Ref: d.Ref, Stage: d.Stage, Version: d.Version, Style: "danger"})
+	}
+	return acts
+}
+
+func actionsFor(env Env, d *Dispute, u UserID) []Action {
 	env = env.forCase(d)
 	act := func(k ActionKind, label, style string) Action {
 		return Action{Kind: k, Label: label, Ref: d.Ref, Stage: d.Stage, Version: d.Version, Style: style}

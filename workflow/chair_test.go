@@ -91,7 +91,7 @@ func TestConvenePanel(t *testing.T) {
 			t.Errorf("event %+v", e)
 		}
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW panel [note]", "teams:29:hv panel [note]", "slack:ULMA panel [note]", "teams:29:lmb panel [note]",
+			"slack:USW panel [note withdraw]", "teams:29:hv panel [note]", "slack:ULMA panel [note]", "teams:29:lmb panel [note]",
 			"slack:USMA panel [note]", "teams:29:smb panel [note]", "feed",
 		})
 		if m := msgTo(t, res, hv); m.Title != "ESC-2026-0001: a resolution panel on Tue 3 Mar" {

@@ -126,7 +126,7 @@ func TestSetDeadline(t *testing.T) {
 		t.Errorf("deadline %v", res.Dispute.Deadline)
 	}
 	sameStrings(t, "timers", timerList(res), []string{"remind 1@1 Wed 4 Mar 15:00", "lapse 1@1 Thu 5 Mar 09:00"})
-	sameStrings(t, "messages", msgs(res), []string{"slack:USW deadline [resolved escalate deadline note]"})
+	sameStrings(t, "messages", msgs(res), []string{"slack:USW deadline [resolved escalate deadline note withdraw]"})
 	if e := res.Events[0]; e.Kind != CmdSetDeadline || e.Text != secretReason || e.Summary != "Deadline for Stage 1 (Professional to professional) brought forward by Harriet Vale to Wed 4 Mar, 17:00 (the policy's window closes Mon 9 Mar, 10:00)" {
 		t.Errorf("event %+v", e)
 	}

@@ -3,11 +3,13 @@ package workflow
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validate checks a raise form and returns every problem by field name.
 // It is the one validation Slack, Teams and the console all use.
 func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
+	in = in.settled(env)
 	env, _ = env.withRoute(in.Category) // its route's stages to start at
 	p, dir := env.Policy, env.Directory
 	errs := map[string]string{}
@@ -48,8 +50,8 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 		errs[FieldDecisionDate] = "Give the date as YYYY-MM-DD"
 	}
 	for f, v := range map[string]string{FieldDecision: in.DecisionDisputed, FieldDisagreement: in.Disagreement, FieldOutcomeSought: in.OutcomeSought, FieldEvidence: in.Evidence} {
-		if len(v) > MaxText {
-			errs[f] = fmt.Sprintf("%d characters at most", MaxText)
+		if utf8.RuneCountInString(v) > MaxText {
+			errs[f] = tooLong(v, MaxText)
 		}
 	}
 	if strings.TrimSpace(in.Disagreement) == "" {
@@ -113,10 +115,19 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 	case start > 1 && strings.TrimSpace(in.StartReason) == "":
 		errs[FieldStartReason] = "Say why it should start at a later stage"
 	}
-	if len(in.StartReason) > MaxText {
-		errs[FieldStartReason] = fmt.Sprintf("%d characters at most", MaxText)
+	if utf8.RuneCountInString(in.StartReason) > MaxText {
+		errs[FieldStartReason] = tooLong(in.StartReason, MaxText)
 	}
 	return errs
+}
+
+// settled answers what the form did not ask because it has one possible
+// answer (Form.answerSingle): a policy for children alone is about a child.
+func (in RaiseInput) settled(env Env) RaiseInput {
+	if in.SubjectType == "" && env.Policy != nil && len(env.Policy.Subjects) == 1 {
+		in.SubjectType = env.Policy.Subjects[0]
+	}
+	return in
 }
 
 func (s SubjectType) short() string {
@@ -134,6 +145,8 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if _, ok := ParseRef(in.Ref); !ok {
 		return nil, refuse(RefuseInvalid, "the case has no reference")
 	}
+	settled := in.settled(env)
+	in = &settled
 	errs := in.ValidateAt(env, cmd.Actor, cmd.At)
 	env, route := env.withRoute(in.Category)
 	if len(errs) > 0 {
@@ -234,7 +247,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 	}
 	ack := a.dm(cmd.Actor, MsgRaisedAck, fmt.Sprintf("Your disagreement is raised as %s", d.Ref), []string{
 		fmt.Sprintf("%s %s been told. %s should be resolved by %s; Escalate will remind everyone before then.", a.names(told), have, p.StageName(start), a.when(d.Deadline)),
-	}, append(a.actionsFor(cmd.Actor), a.action(ActWithdraw, "Withdraw", "danger")))
+	}, a.actionsFor(cmd.Actor))
 	if !contains(h.All(), cmd.Actor) {
 		ack.Actions = []Action{a.action(ActNote, "Add note", ""), a.action(ActWithdraw, "Withdraw", "danger")}
 	}

@@ -336,7 +336,7 @@ func TestRaiseValidate(t *testing.T) {
 		field  string
 		msg    string
 	}{
-		{"no subject type", sw, nil, func(in *RaiseInput) { in.SubjectType, in.Plan = "", "" }, FieldSubjectType, "Choose a child or an adult with care and support needs"},
+		{"an adult under a policy for children", sw, nil, func(in *RaiseInput) { in.SubjectType, in.Plan = SubjectAdult, "" }, FieldSubjectType, "West Sussex Safeguarding Children Partnership's policy does not cover an adult with care and support needs"},
 		{"unknown subject type", sw, nil, func(in *RaiseInput) { in.SubjectType, in.Plan = "pet", "" }, FieldSubjectType, "Choose a child or an adult with care and support needs"},
 		{"adult under a children's policy", sw, nil, func(in *RaiseInput) { in.SubjectType = SubjectAdult; in.Plan = PlanCareAndSupport }, FieldSubjectType,
 			"West Sussex Safeguarding Children Partnership's policy does not cover an adult with care and support needs"},
@@ -353,10 +353,10 @@ func TestRaiseValidate(t *testing.T) {
 		{"adults' plan for a child", sw, nil, func(in *RaiseInput) { in.Plan = PlanSection42 }, FieldPlan, "Choose the current plan status"},
 		{"unknown plan", sw, nil, func(in *RaiseInput) { in.Plan = "maybe" }, FieldPlan, "Choose the current plan status"},
 		{"bad decision date", sw, nil, func(in *RaiseInput) { in.DecisionDate = "27/02/2026" }, FieldDecisionDate, "Give the date as YYYY-MM-DD"},
-		{"long decision", sw, nil, func(in *RaiseInput) { in.DecisionDisputed = long }, FieldDecision, "3000 characters at most"},
-		{"long disagreement", sw, nil, func(in *RaiseInput) { in.Disagreement = long }, FieldDisagreement, "3000 characters at most"},
-		{"long outcome sought", sw, nil, func(in *RaiseInput) { in.OutcomeSought = long }, FieldOutcomeSought, "3000 characters at most"},
-		{"long evidence", sw, nil, func(in *RaiseInput) { in.Evidence = long }, FieldEvidence, "3000 characters at most"},
+		{"long decision", sw, nil, func(in *RaiseInput) { in.DecisionDisputed = long }, FieldDecision, "3,000 characters at most: this has 3,001, so shorten it by 1"},
+		{"long disagreement", sw, nil, func(in *RaiseInput) { in.Disagreement = long }, FieldDisagreement, "3,000 characters at most: this has 3,001, so shorten it by 1"},
+		{"long outcome sought", sw, nil, func(in *RaiseInput) { in.OutcomeSought = long }, FieldOutcomeSought, "3,000 characters at most: this has 3,001, so shorten it by 1"},
+		{"long evidence", sw, nil, func(in *RaiseInput) { in.Evidence = long }, FieldEvidence, "3,000 characters at most: this has 3,001, so shorten it by 1"},
 		{"no disagreement", sw, nil, func(in *RaiseInput) { in.Disagreement = " \n " }, FieldDisagreement, "Say what the disagreement is about"},
 		{"no outcome sought", sw, nil, func(in *RaiseInput) { in.OutcomeSought = "" }, FieldOutcomeSought, "Say what outcome you seek for the child"},
 		{"no evidence", sw, nil, func(in *RaiseInput) { in.Evidence = "" }, FieldEvidence, "Say what the disagreement rests on: the policies ask for it to be evidence based"},
@@ -378,7 +378,7 @@ func TestRaiseValidate(t *testing.T) {
 		{"later than the policy allows", sw, func(p *Policy) { p.ImmediateRiskMaxStage = 2 }, func(in *RaiseInput) {
 			in.ImmediateRisk, in.StartStage, in.StartReason = true, 3, secretStartReason
 		}, FieldStartStage, "This policy lets a case start at stage 2 at the latest"},
-		{"long start reason", sw, nil, func(in *RaiseInput) { in.ImmediateRisk, in.StartStage, in.StartReason = true, 2, long }, FieldStartReason, "3000 characters at most"},
+		{"long start reason", sw, nil, func(in *RaiseInput) { in.ImmediateRisk, in.StartStage, in.StartReason = true, 2, long }, FieldStartReason, "3,000 characters at most: this has 3,001, so shorten it by 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -402,7 +402,7 @@ func TestRaiseValidate(t *testing.T) {
 	t.Run("everything missing", func(t *testing.T) {
 		env := newEnv(t)
 		errs := RaiseInput{}.Validate(env, sw)
-		want := []string{FieldCategory, FieldDisagreement, FieldEvidence, FieldOutcomeSought, FieldResponder, FieldResponderAgency, FieldSubjectRef, FieldSubjectType}
+		want := []string{FieldCategory, FieldDisagreement, FieldEvidence, FieldOutcomeSought, FieldResponder, FieldResponderAgency, FieldSubjectRef} // who it is about is answered: the policy is for children alone
 		if got := slices.Sorted(maps.Keys(errs)); !slices.Equal(got, want) {
 			t.Errorf("fields %q, want %q", got, want)
 		}

@@ -28,7 +28,7 @@ func TestNudge(t *testing.T) {
 	if e.Summary != "Reminder sent: the window closes on Tue 3 Mar, 10:00" || e.Actor != SystemActor || e.ActorName != "Escalate" {
 		t.Errorf("event %+v", e)
 	}
-	sameStrings(t, "messages", msgs(res), []string{"slack:USW reminder [resolved escalate note]", "teams:29:hv reminder [resolved escalate note]"})
+	sameStrings(t, "messages", msgs(res), []string{"slack:USW reminder [resolved escalate note withdraw]", "teams:29:hv reminder [resolved escalate note]"})
 	m := msgTo(t, res, hv)
 	if m.Title != "ESC-2026-0001: Stage 1 (Professional to professional) closes on Tue 3 Mar, 10:00" ||
 		!slices.Equal(m.Lines, []string{"The policy asks for this stage to be resolved within 1 working day. If you cannot agree, escalate it."}) {
@@ -125,7 +125,7 @@ func TestLapse(t *testing.T) {
 		// Once a working day, inside working hours, until someone acts.
 		sameStrings(t, "timers", timerList(res), []string{"prompt 1@1 Wed 4 Mar 10:00"})
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate resolved note]",
+			"slack:USW lapsed [escalate resolved note withdraw]",
 			"teams:29:hv lapsed [resolved escalate note]",
 		})
 		m := msgTo(t, res, sw)
@@ -152,7 +152,7 @@ func TestLapse(t *testing.T) {
 		res := c.fire(TimerLapse, 0)
 		sameStrings(t, "messages", msgs(res), []string{
 			"slack:ULMA lapsed [escalate resolved note]",
-			"slack:USW lapsed [escalate note]", // the raiser no longer holds it: no Resolved button that would be refused
+			"slack:USW lapsed [escalate note withdraw]", // the raiser no longer holds it: no Resolved button that would be refused
 			"teams:29:lmb lapsed [resolved escalate note]",
 			"feed",
 		})
@@ -168,7 +168,7 @@ func TestLapse(t *testing.T) {
 		c.do(Command{Kind: CmdPropose, Actor: hv, At: t0.Add(time.Hour), Proposal: proposal()})
 		res := c.fire(TimerLapse, 0)
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate confirm reject note]",
+			"slack:USW lapsed [escalate confirm reject note withdraw]",
 			"teams:29:hv lapsed [note]",
 		})
 	})
@@ -179,7 +179,7 @@ func TestLapse(t *testing.T) {
 		c.do(raiseCmd(raiseInput(), t0))
 		res := c.fire(TimerLapse, 0)
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate resolved note]",
+			"slack:USW lapsed [escalate resolved note withdraw]",
 			"teams:29:hv lapsed [resolved escalate note]",
 			"slack:ULMA lapsed []",
 			"teams:29:lmb lapsed []",
@@ -190,7 +190,7 @@ func TestLapse(t *testing.T) {
 		// The daily prompt does not tell them again.
 		res = c.fire(TimerPrompt, 0)
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate resolved note]",
+			"slack:USW lapsed [escalate resolved note withdraw]",
 			"teams:29:hv lapsed [resolved escalate note]",
 		})
 		// Before the chair's stage, the chair is the next tier.
@@ -236,7 +236,7 @@ func TestPrompt(t *testing.T) {
 		if e := res.Events[0]; e.Summary != "Daily reminder: the window lapsed on Tue 3 Mar, 10:00" || e.Kind != CmdPrompt {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW lapsed [escalate resolved note]", "teams:29:hv lapsed [resolved escalate note]"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW lapsed [escalate resolved note withdraw]", "teams:29:hv lapsed [resolved escalate note]"})
 		sameStrings(t, "timers", timerList(res), []string{"prompt 1@1 Thu 5 Mar 10:00"})
 		res = c.fire(TimerPrompt, 0)
 		sameStrings(t, "timers", timerList(res), []string{"prompt 1@1 Fri 6 Mar 10:00"})

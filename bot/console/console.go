@@ -132,6 +132,12 @@ func (c *Console) people() []workflow.Person {
 	return ps
 }
 
+// parties are whom me may name as the other practitioner or as sharing
+// the concern: not themselves, the chair or the business team.
+func (c *Console) parties(me workflow.UserID) []workflow.Person {
+	return workflow.DisagreeWith(c.eng.Env().Directory, me, c.people())
+}
+
 func (c *Console) me(r *http.Request) workflow.UserID {
 	ps := c.people()
 	if ck, err := r.Cookie(cookieName); err == nil {
@@ -270,7 +276,7 @@ func (c *Console) raiseForm(w http.ResponseWriter, r *http.Request) {
 	if p, ok := c.eng.Env().Directory.Person(me); ok {
 		vals[workflow.FieldRaiserAgency] = []string{p.Agency}
 	}
-	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people()}))
+	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people(), Parties: c.parties(me)}))
 }
 
 func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +295,7 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 		var ref *workflow.Refusal
 		if errors.As(err, &ref) && len(ref.Fields) > 0 {
 			f := workflow.RaiseForm(c.eng.Env())
-			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
+			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people(), Parties: c.parties(me)}))
 			return
 		}
 		c.fail(w, r, me, err)

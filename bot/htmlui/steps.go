@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
@@ -46,7 +47,32 @@ type FormBody struct {
 	Errors map[string]string
 	Values workflow.Values
 	People []workflow.Person
-	Hidden map[string]string
+	// Parties, when set, are the people the raise form's party questions
+	// offer (workflow.DisagreeWith): not the person raising, the chair or
+	// the business team.
+	Parties []workflow.Person
+	Hidden  map[string]string
+}
+
+// ErrorList is the error summary in the form's order (workflow.Form.Problems).
+func (b FormBody) ErrorList() []workflow.Problem { return b.Form.Problems(b.Errors) }
+
+// PeopleFor are the people a person field offers.
+func (b FormBody) PeopleFor(field string) []workflow.Person {
+	if b.Parties != nil && workflow.PartyFields[field] {
+		return b.Parties
+	}
+	return b.People
+}
+
+// Room is what a long field has left with its current answer, or how much
+// it takes when empty: counted on the server, since the pages run no script.
+func (b FormBody) Room(f workflow.FormField) string {
+	v := strings.Join(b.Values[f.Name], "")
+	if v == "" {
+		return workflow.RoomHint(f.Max)
+	}
+	return workflow.RoomHint(f.Max) + " " + workflow.RoomLeft(v, f.Max) + "."
 }
 
 // Register adds POST {base}/act, GET and POST {base}/form to mux, each

@@ -39,7 +39,7 @@ func TestProposeConfirmAndDoubleClick(t *testing.T) {
 		workflow.FieldHowPursued: "Reviewed at the next core group", workflow.FieldRecordedOnFile: true})
 	h.deliver()
 	proposal := h.lastDM(uRaiser)
-	assertButtons(t, "the raiser", proposal, "confirm", "reject", "note")
+	assertButtons(t, "the raiser", proposal, "confirm", "reject", "note", "withdraw")
 	assertContains(t, "the proposal", proposal.Raw, "Strategy discussion booked", "Reviewed at the next core group")
 
 	// Confirm closes the case; the clicked message loses Confirm.
@@ -340,7 +340,7 @@ func TestAFormDrawnBeforeAProposalIsRefused(t *testing.T) {
 		t.Fatalf("the stale form changed the case: version %d, stage %d, %s", d.Version, d.Stage, d.State)
 	}
 	redrawn := h.fake.message(msg.Channel, msg.TS)
-	assertButtons(t, "the raiser's message", redrawn, "confirm", "reject", "note")
+	assertButtons(t, "the raiser's message", redrawn, "confirm", "reject", "note", "withdraw")
 	assertContains(t, "the raiser's message", redrawn.Raw, "the case moved on before this was sent")
 	if n := h.deliver(); n != 0 {
 		t.Fatalf("the refused escalation sent %d messages", n)

@@ -24,6 +24,7 @@ const (
 	maxOptionText    = 75
 	maxModalTitle    = 24
 	maxFallbackText  = 3000
+	maxInputText     = 3000 // a plain_text_input's max_length
 	// sectionBudget leaves room for the label or quote around a chunk.
 	sectionBudget = 2800
 )

@@ -289,7 +289,7 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 		}
 		out = append(out, InputChoiceSet{Type: "Input.ChoiceSet", ID: fd.Name, Label: fd.Label, Style: "filtered",
 			IsRequired: fd.Required, ErrorMessage: required, IsMultiSelect: fd.Type == workflow.FieldUsers,
-			Placeholder: "Type a name", Choices: r.people(),
+			Placeholder: "Type a name", Choices: r.people(fd.Name),
 			ChoicesData: &DataQuery{Type: "Data.Query", Dataset: peopleDataset}, Value: strings.Join(picked, ",")})
 	case workflow.FieldDate:
 		out = append(out, InputDate{Type: "Input.Date", ID: fd.Name, Label: fd.Label, IsRequired: fd.Required, Value: value})
@@ -300,7 +300,13 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 		}
 		out = append(out, InputToggle{Type: "Input.Toggle", ID: fd.Name, Title: fd.Label, ValueOn: "true", ValueOff: "false", Value: v})
 	default:
-		out = append(out, InputText{Type: "Input.Text", ID: fd.Name, Label: fd.Label, Placeholder: fd.Hint,
+		label := fd.Label
+		if fd.Type == workflow.FieldArea && fd.Max > 0 {
+			// Teams stops the box at maxLength; the label says how much
+			// room there is before anyone reaches it.
+			label += " (" + strings.TrimSuffix(strings.ToLower(workflow.RoomHint(fd.Max)[:1])+workflow.RoomHint(fd.Max)[1:], ".") + ")"
+		}
+		out = append(out, InputText{Type: "Input.Text", ID: fd.Name, Label: label, Placeholder: fd.Hint,
 			IsMultiline: fd.Type == workflow.FieldArea, MaxLength: fd.Max, IsRequired: fd.Required, ErrorMessage: required, Value: value})
 		return out
 	}
@@ -314,13 +320,19 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 const filterFrom = 6
 
 // people are the directory's Teams people, offered first in the people
-// picker (which also searches the whole organisation).
-func (r renderer) people() []Choice {
+// picker (which also searches the whole organisation); for a question
+// naming a side of the disagreement, not the chair or the business team
+// (workflow.DisagreeWith; the workflow refuses the person themselves).
+func (r renderer) people(field string) []Choice {
 	out := []Choice{}
 	if r.env.Directory == nil {
 		return out
 	}
-	for _, p := range r.env.Directory.People {
+	ps := r.env.Directory.People
+	if workflow.PartyFields[field] {
+		ps = workflow.DisagreeWith(r.env.Directory, "", ps)
+	}
+	for _, p := range ps {
 		id, ok := pickerValue(p.ID)
 		if !ok {
 			continue
