@@ -32,7 +32,7 @@ func commandFor(c *tcase, k CommandKind, actor UserID, expect int) Command {
 
 func TestStaleClicks(t *testing.T) {
 	c := atStage(t, 3)
-	want := "ESC-2026-0001 was escalated to Stage 3 (Senior manager to senior manager) by Lena Marsh at Mon 2 Mar 2026, 12:00; reload it"
+	want := "ESC-2026-0001 was escalated to Stage 3 (Senior manager to senior manager) by Lena Marsh on Mon 2 Mar, 12:00, so nothing you sent was recorded"
 	actors := map[CommandKind]UserID{CmdAssignHolder: bt, CmdConvenePanel: chair, CmdResolve: chair, CmdWithdraw: sw}
 	for _, k := range []CommandKind{CmdComment, CmdPropose, CmdConfirm, CmdReject, CmdEscalate, CmdWithdraw, CmdAssignHolder, CmdConvenePanel, CmdResolve} {
 		for _, expect := range []int{1, 2} {
@@ -60,7 +60,7 @@ func TestStaleClicks(t *testing.T) {
 		c := newCase(t, newEnv(t))
 		c.do(raiseCmd(in, t0))
 		r := c.refused(Command{Kind: CmdComment, Actor: smA, At: t0, Text: secretNote, ExpectStage: 1}, RefuseMovedOn)
-		if r.Message != "ESC-2026-0001 is now at Stage 3 (Senior manager to senior manager); reload it" {
+		if r.Message != "ESC-2026-0001 is now at Stage 3 (Senior manager to senior manager), so nothing you sent was recorded" {
 			t.Errorf("message %q", r.Message)
 		}
 	})
@@ -192,8 +192,8 @@ func TestCheckAction(t *testing.T) {
 		{sw, ActEscalate, 2, "", ""},
 		{sw, ActWithdraw, 2, "", ""},
 		{hv, ActNote, 2, "", ""},
-		{hv, ActResolved, 2, RefuseNotHolder, "you don't hold ESC-2026-0001 at Stage 2 (Manager to manager); the people holding it are Lena Marsh, Laura Bell"},
-		{lmA, ActResolved, 1, RefuseMovedOn, "ESC-2026-0001 was escalated to Stage 2 (Manager to manager) by Sam Walker at Mon 2 Mar 2026, 11:00; reload it"},
+		{hv, ActResolved, 2, RefuseNotHolder, "you don't hold ESC-2026-0001 at Stage 2 (Manager to manager); the people holding it are Lena Marsh and Laura Bell"},
+		{lmA, ActResolved, 1, RefuseMovedOn, "ESC-2026-0001 was escalated to Stage 2 (Manager to manager) by Sam Walker on Mon 2 Mar, 11:00, so nothing you sent was recorded"},
 	})
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
@@ -205,7 +205,7 @@ func TestCheckAction(t *testing.T) {
 	c.do(Command{Kind: CmdResolve, Actor: chair, At: t0.Add(2 * time.Hour), Proposal: proposal()})
 	check("closed", c, []press{
 		{sw, ActDebrief, 4, "", ""},
-		{sw, ActNote, 4, RefuseClosed, "ESC-2026-0001 is closed (resolved on Mon 2 Mar 2026, 12:00); nothing more can be done on it"},
+		{sw, ActNote, 4, RefuseClosed, "ESC-2026-0001 was resolved on Mon 2 Mar, 12:00, so nothing more can be done on it"},
 		{stranger, ActDebrief, 4, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
 		{stranger, ActNote, 1, RefuseUnknownCase, "there is no case ESC-2026-0001 that you can see"},
 	})

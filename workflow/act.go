@@ -26,7 +26,7 @@ func CheckTarget(env Env, d *Dispute, history []Event, u UserID, k ActionKind, t
 	}
 	a := &applier{env: env, old: d, d: d, history: history, cmd: Command{Actor: u}}
 	if d.State.Closed() && k != ActDebrief && k != ActLearning && !(k == ActRespond && afterAwaited(d)) {
-		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
+		return closedRefusal(d, a.when(d.ClosedAt))
 	}
 	kind := CmdComment
 	if k != ActNote {

@@ -100,7 +100,7 @@ func afterCommand(d *Dispute, k CommandKind) bool {
 func (a *applier) respondAfter() error {
 	r := afterRule(a.env.Policy, a.d)
 	if r == nil {
-		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", a.d.Ref, a.d.State, a.when(a.d.ClosedAt))
+		return closedRefusal(a.d, a.when(a.d.ClosedAt))
 	}
 	side, held := a.d.SideOf(a.cmd.Actor)
 	switch {

@@ -51,7 +51,7 @@ func TestAWrittenResponseAfterResolution(t *testing.T) {
 
 	// The written record everyone gets says the letter is outstanding; the
 	// side asked gets the button.
-	const outstanding = "Letter confirming the outcome: due Wed 4 Mar 2026, 13:00 from Sussex Community NHS Trust, not yet given"
+	const outstanding = "Letter confirming the outcome: due Wed 4 Mar, 13:00 from Sussex Community NHS Trust, not yet given"
 	for _, u := range []UserID{sw, hv, lmA, lmB} {
 		m := msgTo(t, res, u)
 		if m.Kind != MsgRecord || !slices.Contains(m.Lines, outstanding) {
@@ -61,14 +61,14 @@ func TestAWrittenResponseAfterResolution(t *testing.T) {
 			t.Errorf("%s offered the written response: %v", u, got)
 		}
 	}
-	if f, n := fact(msgTo(t, res, lmB), "Letter confirming the outcome due"); n != 1 || f.Value != "Wed 4 Mar 2026, 13:00" || f.Time == nil {
+	if f, n := fact(msgTo(t, res, lmB), "Letter confirming the outcome due"); n != 1 || f.Value != "Wed 4 Mar, 13:00" || f.Time == nil {
 		t.Errorf("due fact %+v ×%d", f, n)
 	}
 	if label, status, ok := AfterResolutionStatus(env, d); !ok || label+": "+status != outstanding {
 		t.Errorf("status %q %q %v", label, status, ok)
 	}
 	f := mustForm(t, env, d, ActRespond)
-	if f.Kind != FormRespond || f.Title != "Letter confirming the outcome" || !strings.Contains(f.Intro[0], "The policy asks for a letter confirming the outcome by Wed 4 Mar 2026, 13:00") {
+	if f.Kind != FormRespond || f.Title != "Letter confirming the outcome" || !strings.Contains(f.Intro[0], "The policy asks for a letter confirming the outcome by Wed 4 Mar, 13:00") {
 		t.Errorf("form %+v", f)
 	}
 	if err := CheckTarget(env, d, c.hist, lmB, ActRespond, ActionTarget{Ref: d.Ref, Stage: 2, Version: d.Version}); err != nil {
@@ -82,11 +82,11 @@ func TestAWrittenResponseAfterResolution(t *testing.T) {
 	// the worker who raised it, and the business team's feed.
 	res = c.do(c.timer(TimerAfterRemind).Command(lt(2026, 3, 3, 13, 0)))
 	sameStrings(t, "reminder to", msgs(res), []string{"teams:29:lmb response [respond debrief]"})
-	if e := res.Events[0]; e.Summary != "Reminder sent: a letter confirming the outcome from Sussex Community NHS Trust is due by Wed 4 Mar 2026, 13:00" {
+	if e := res.Events[0]; e.Summary != "Reminder sent: a letter confirming the outcome from Sussex Community NHS Trust is due by Wed 4 Mar, 13:00" {
 		t.Errorf("reminder %q", e.Summary)
 	}
 	res = c.do(c.timer(TimerAfterDue).Command(lt(2026, 3, 4, 13, 0)))
-	if e := res.Events[0]; e.Summary != "A letter confirming the outcome from Sussex Community NHS Trust was due by Wed 4 Mar 2026, 13:00 and has not been given" {
+	if e := res.Events[0]; e.Summary != "A letter confirming the outcome from Sussex Community NHS Trust was due by Wed 4 Mar, 13:00 and has not been given" {
 		t.Errorf("overdue %q", e.Summary)
 	}
 	sameStrings(t, "overdue to", msgs(res), []string{"slack:ULMA response [debrief]", "teams:29:lmb response [respond debrief]", "slack:USW response [debrief]", "feed"})
@@ -107,7 +107,7 @@ func TestAWrittenResponseAfterResolution(t *testing.T) {
 	c.refused(Command{Kind: CmdComment, Actor: lmB, At: at, Text: secretNote}, RefuseClosed)
 	c.refused(Command{Kind: CmdEscalate, Actor: lmA, At: at, Text: secretReason}, RefuseClosed)
 	res = c.do(Command{Kind: CmdRespond, Actor: lmB, At: at, Text: secretLetter, ExpectStage: 2, ExpectVersion: c.d.Version})
-	if e := res.Events[0]; e.Text != secretLetter || e.Summary != "A letter confirming the outcome given by Laura Bell for Sussex Community NHS Trust (due Wed 4 Mar 2026, 13:00)" {
+	if e := res.Events[0]; e.Text != secretLetter || e.Summary != "A letter confirming the outcome given by Laura Bell for Sussex Community NHS Trust (due Wed 4 Mar, 13:00)" {
 		t.Errorf("event %+v", e)
 	}
 	sameStrings(t, "told", msgs(res), []string{"slack:USW response [debrief]", "teams:29:hv response [debrief]", "slack:ULMA response [debrief]", "feed"})
@@ -117,7 +117,7 @@ func TestAWrittenResponseAfterResolution(t *testing.T) {
 	if !res.ClearTimers || len(res.Timers) != 0 || len(feedOf(res)) != 1 || feedOf(res)[0].Title != ref1+": A letter confirming the outcome given for Sussex Community NHS Trust" {
 		t.Errorf("timers cleared %v set %v, feed %v", res.ClearTimers, res.Timers, feedOf(res))
 	}
-	if _, status, _ := AfterResolutionStatus(env, c.d); status != "given by Laura Bell for Sussex Community NHS Trust on Wed 4 Mar 2026, 15:00 (due Wed 4 Mar 2026, 13:00)" {
+	if _, status, _ := AfterResolutionStatus(env, c.d); status != "given by Laura Bell for Sussex Community NHS Trust on Wed 4 Mar, 15:00 (due Wed 4 Mar, 13:00)" {
 		t.Errorf("status %q", status)
 	}
 	if slices.Contains(actionKinds(ActionsFor(env, c.d, lmB)), ActRespond) {
@@ -143,7 +143,7 @@ func TestAWrittenResponseAfterResolutionInTime(t *testing.T) {
 	}
 	c.refused(remind.Command(lt(2026, 3, 3, 13, 0)), RefuseStaleTimer)
 	c.refused(due.Command(lt(2026, 3, 4, 13, 0)), RefuseStaleTimer)
-	if _, status, _ := AfterResolutionStatus(env, c.d); status != "given by Laura Bell for Sussex Community NHS Trust on Tue 3 Mar 2026, 10:00" {
+	if _, status, _ := AfterResolutionStatus(env, c.d); status != "given by Laura Bell for Sussex Community NHS Trust on Tue 3 Mar, 10:00" {
 		t.Errorf("status %q", status)
 	}
 }
@@ -184,7 +184,7 @@ func TestAWrittenResponseAfterResolutionRules(t *testing.T) {
 				t.Errorf("due %v", res.Dispute.AfterDue)
 			}
 			if m := msgTo(t, res, chair); !slices.Contains(actionKinds(m.Actions), ActRespond) ||
-				!slices.Contains(m.Lines, "Written confirmation of the outcome: due Tue 3 Mar 2026, 15:00 from the partnership chair, not yet given") {
+				!slices.Contains(m.Lines, "Written confirmation of the outcome: due Tue 3 Mar, 15:00 from the partnership chair, not yet given") {
 				t.Errorf("the chair's record %q %v", m.Lines, actionKinds(m.Actions))
 			}
 			sameStrings(t, "timers", timerList(res), []string{"after_resolution_due 4@4 Tue 3 Mar 15:00"})

@@ -158,7 +158,7 @@ func (a *applier) check() error {
 	// A resolved case still takes the written response its stage asks
 	// after resolution, and that response's timers.
 	if d.State.Closed() && !post && !afterCommand(d, c.Kind) {
-		return refuse(RefuseClosed, "%s is closed (%s on %s); nothing more can be done on it", d.Ref, d.State, a.when(d.ClosedAt))
+		return closedRefusal(d, a.when(d.ClosedAt))
 	}
 	if !d.State.Closed() && post {
 		return refuse(RefuseState, "%s is still open; that comes after it closes", d.Ref)
@@ -182,7 +182,7 @@ func checkDrawn(env Env, d *Dispute, history []Event, k CommandKind, stage, vers
 		return refuse(RefuseInvalid, "that button or form does not match %s; open the case again", d.Ref)
 	}
 	if ch := LastChange(d, history); ch != nil && ch.Seq > version {
-		return refuse(RefuseMovedOn, "%s has moved on since this was shown to you: %s, by %s at %s. Nothing you sent was recorded", d.Ref, lowerFirst(ch.Summary), ch.ActorName, formatTime(ch.At, env.Calendar.Location()))
+		return refuse(RefuseMovedOn, "%s has moved on since this was shown to you: %s, by %s on %s. Nothing you sent was recorded", d.Ref, lowerFirst(ch.Summary), ch.ActorName, formatTime(ch.At, env.Calendar.Location()))
 	}
 	return nil
 }
@@ -192,10 +192,10 @@ func movedOn(env Env, d *Dispute, history []Event) error {
 	for i := len(history) - 1; i >= 0; i-- {
 		e := history[i]
 		if e.Kind == CmdEscalate {
-			return refuse(RefuseMovedOn, "%s was escalated to %s by %s at %s; reload it", d.Ref, env.Policy.StageName(e.Stage), e.ActorName, formatTime(e.At, env.Calendar.Location()))
+			return refuse(RefuseMovedOn, "%s was escalated to %s by %s on %s, so nothing you sent was recorded", d.Ref, env.Policy.StageName(e.Stage), e.ActorName, formatTime(e.At, env.Calendar.Location()))
 		}
 	}
-	return refuse(RefuseMovedOn, "%s is now at %s; reload it", d.Ref, env.Policy.StageName(d.Stage))
+	return refuse(RefuseMovedOn, "%s is now at %s, so nothing you sent was recorded", d.Ref, env.Policy.StageName(d.Stage))
 }
 
 func lowerFirst(s string) string {
@@ -209,15 +209,7 @@ func (a *applier) when(t time.Time) string {
 	return formatTime(t, a.env.Calendar.Location())
 }
 
-func formatTime(t time.Time, loc *time.Location) string {
-	if t.IsZero() {
-		return "—"
-	}
-	if loc != nil {
-		t = t.In(loc)
-	}
-	return t.Format("Mon 2 Jan 2006, 15:04")
-}
+func formatTime(t time.Time, loc *time.Location) string { return FormatTime(t, loc) }
 
 func (a *applier) name(u UserID) string {
 	if p, ok := a.env.Directory.Person(u); ok && p.Name != "" {
@@ -276,7 +268,15 @@ func (a *applier) names(ids []UserID) string {
 	for i, id := range ids {
 		n[i] = a.name(id)
 	}
-	return strings.Join(n, ", ")
+	return andList(n)
+}
+
+// andList is "A", "A and B", "A, B and C".
+func andList(n []string) string {
+	if len(n) < 2 {
+		return strings.Join(n, "")
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
 }
 
 func requireText(field, what, s string) *Refusal {

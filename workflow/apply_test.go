@@ -66,7 +66,7 @@ func TestComment(t *testing.T) {
 		if e := res.Events[0]; e.Summary != "Note added" || e.Text != secretNote {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW note [resolved escalate note]"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW note [resolved escalate note withdraw]"})
 		if m := msgTo(t, res, sw); m.Title != "Harriet Vale added a note to ESC-2026-0001" || !slices.Equal(m.Lines, []string{secretNote}) {
 			t.Errorf("note %q %q", m.Title, m.Lines)
 		}
@@ -75,7 +75,7 @@ func TestComment(t *testing.T) {
 		c := atStage(t, 2)
 		res := c.do(Command{Kind: CmdComment, Actor: bt, At: c.d.UpdatedAt.Add(time.Minute), Text: secretNote})
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW note [escalate note]",
+			"slack:USW note [escalate note withdraw]",
 			"teams:29:hv note [note]",
 			"slack:ULMA note [resolved escalate note]",
 			"teams:29:lmb note [resolved escalate note]",
@@ -143,7 +143,7 @@ func TestPropose(t *testing.T) {
 		if e := res.Events[0]; e.Summary != "Resolution proposed by the responder side" || e.Text != "" || e.Proposal == nil || *e.Proposal != want {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW proposal [confirm reject note]", "teams:29:hv proposal_ack []"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW proposal [confirm reject note withdraw]", "teams:29:hv proposal_ack []"})
 		m := msgTo(t, res, sw)
 		sameStrings(t, "proposal", append([]string{m.Title}, m.Lines...), append([]string{"Harriet Vale proposes a resolution of ESC-2026-0001"}, proposalText...))
 		if ack := msgTo(t, res, hv); ack.Title != "Your proposed resolution of ESC-2026-0001 was sent to Sam Walker" {
@@ -183,7 +183,7 @@ func TestPropose(t *testing.T) {
 		}
 		for _, u := range []UserID{stranger, unknown, sw2, hv2, bt, chair, lmA} {
 			r, inside := c.refusedInside(Command{Kind: CmdPropose, Actor: u, At: at, Proposal: proposal()}, RefuseNotHolder)
-			if inside && r.Message != "you don't hold ESC-2026-0001 at Stage 1 (Professional to professional), so you can't do that; the people holding it are Sam Walker, Harriet Vale" {
+			if inside && r.Message != "you don't hold ESC-2026-0001 at Stage 1 (Professional to professional), so you can't do that; the people holding it are Sam Walker and Harriet Vale" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -191,7 +191,7 @@ func TestPropose(t *testing.T) {
 		c.do(Command{Kind: CmdPropose, Actor: hv, At: at, Proposal: proposal()})
 		for _, u := range []UserID{hv, sw} {
 			r := c.refused(Command{Kind: CmdPropose, Actor: u, At: at.Add(time.Minute), Proposal: proposal()}, RefuseState)
-			if r.Message != "ESC-2026-0001 already has a resolution proposed by Harriet Vale at Mon 2 Mar 2026, 10:30, waiting for the other side" {
+			if r.Message != "ESC-2026-0001 already has a resolution proposed by Harriet Vale on Mon 2 Mar, 10:30, waiting for the other side" {
 				t.Errorf("message %q", r.Message)
 			}
 		}
@@ -199,7 +199,7 @@ func TestPropose(t *testing.T) {
 	t.Run("the original raiser at stage 2 does not hold it", func(t *testing.T) {
 		c := atStage(t, 2)
 		r := c.refused(Command{Kind: CmdPropose, Actor: sw, At: c.d.UpdatedAt, Proposal: proposal()}, RefuseNotHolder)
-		if r.Message != "you don't hold ESC-2026-0001 at Stage 2 (Manager to manager), so you can't do that; the people holding it are Lena Marsh, Laura Bell" {
+		if r.Message != "you don't hold ESC-2026-0001 at Stage 2 (Manager to manager), so you can't do that; the people holding it are Lena Marsh and Laura Bell" {
 			t.Errorf("message %q", r.Message)
 		}
 	})
@@ -246,7 +246,7 @@ func TestConfirm(t *testing.T) {
 		if f.Title != "ESC-2026-0001: Resolved at Stage 1 (Professional to professional)" {
 			t.Errorf("feed %q", f.Title)
 		}
-		if st, _ := fact(f, "State"); st.Value != "resolved" {
+		if st, _ := fact(f, "State"); st.Value != "Resolved" {
 			t.Errorf("feed state %q", st.Value)
 		}
 	})
@@ -275,7 +275,7 @@ func TestConfirm(t *testing.T) {
 		}
 		c.do(Command{Kind: CmdConfirm, Actor: sw, At: at})
 		r = c.refused(Command{Kind: CmdConfirm, Actor: sw, At: at.Add(time.Minute)}, RefuseClosed)
-		if r.Message != "ESC-2026-0001 is closed (resolved on Mon 2 Mar 2026, 11:00); nothing more can be done on it" {
+		if r.Message != "ESC-2026-0001 was resolved on Mon 2 Mar, 11:00, so nothing more can be done on it" {
 			t.Errorf("message %q", r.Message)
 		}
 	})
@@ -347,7 +347,7 @@ func TestEscalate(t *testing.T) {
 		sameStrings(t, "messages", msgs(res), []string{
 			"slack:ULMA escalated_to [resolved escalate note]",
 			"teams:29:lmb escalated_to [resolved escalate note]",
-			"slack:USW escalated_from [note]",
+			"slack:USW escalated_from [note withdraw]",
 			"teams:29:hv escalated_from [note]",
 			"feed",
 		})
@@ -359,7 +359,7 @@ func TestEscalate(t *testing.T) {
 		if len(to.History) != 2 || to.History[1].Text != secretReason || to.History[1].Actor != "Sam Walker" {
 			t.Errorf("history %+v", to.History)
 		}
-		if from := msgTo(t, res, hv); from.Title != "ESC-2026-0001 was escalated to Stage 2 (Manager to manager) by Sam Walker; it is now held by Lena Marsh, Laura Bell" || len(from.Lines) != 0 {
+		if from := msgTo(t, res, hv); from.Title != "ESC-2026-0001 was escalated to Stage 2 (Manager to manager) by Sam Walker; it is now held by Lena Marsh and Laura Bell" || len(from.Lines) != 0 {
 			t.Errorf("escalated from %q %q", from.Title, from.Lines)
 		}
 		f := feedOf(res)[0]
@@ -368,7 +368,7 @@ func TestEscalate(t *testing.T) {
 		}
 		for _, want := range []Fact{{Label: "Case", Value: ref1}, {Label: "About", Value: "child"}, {Label: "Category", Value: "Need for action, or closing involvement"},
 			{Label: "Agencies", Value: "Children's Social Care ↔ Sussex Community NHS Trust"}, {Label: "Stage", Value: "Stage 2 (Manager to manager)"},
-			{Label: "State", Value: "open"}, {Label: "By", Value: "Sam Walker"}, {Label: "When", Value: "Mon 2 Mar 2026, 11:00"}} {
+			{Label: "State", Value: "Open"}, {Label: "By", Value: "Sam Walker"}, {Label: "When", Value: "Mon 2 Mar, 11:00"}} {
 			if got, n := fact(f, want.Label); n != 1 || got.Value != want.Value {
 				t.Errorf("feed fact %s = %q ×%d, want %q", want.Label, got.Value, n, want.Value)
 			}
@@ -389,7 +389,7 @@ func TestEscalate(t *testing.T) {
 			"teams:29:smb escalated_to [resolved escalate note]",
 			"slack:ULMA escalated_from [note]",
 			"teams:29:lmb escalated_from [note]",
-			"slack:USW escalated_from [note]",
+			"slack:USW escalated_from [note withdraw]",
 			"feed",
 		})
 		c = atStage(t, 2)
@@ -408,7 +408,7 @@ func TestEscalate(t *testing.T) {
 			"slack:UCHAIR escalated_to [resolve panel note]",
 			"slack:USMA escalated_from [note]",
 			"teams:29:smb escalated_from [note]",
-			"slack:USW escalated_from [note]",
+			"slack:USW escalated_from [note withdraw]",
 			"feed",
 		})
 		if h := msgTo(t, res, chair).History; len(h) != 4 {
@@ -543,7 +543,7 @@ func TestWithdraw(t *testing.T) {
 			t.Errorf("feed %q", f.Title)
 		}
 		r := c.refused(Command{Kind: CmdWithdraw, Actor: sw, At: at, Text: secretWithdraw}, RefuseClosed)
-		if r.Message != "ESC-2026-0001 is closed (withdrawn on Mon 2 Mar 2026, 12:00); nothing more can be done on it" {
+		if r.Message != "ESC-2026-0001 was withdrawn on Mon 2 Mar, 12:00, so nothing more can be done on it" {
 			t.Errorf("message %q", r.Message)
 		}
 	})
@@ -597,7 +597,7 @@ func TestOldConfirmNeverConfirmsANewerProposal(t *testing.T) {
 	// The button was drawn before the case moved on: the person is told
 	// what happened, by whom and when.
 	r := c.refused(stale, RefuseMovedOn)
-	if r.Message != "ESC-2026-0001 has moved on since this was shown to you: resolution proposed by the raiser side, by Sam Walker at Mon 2 Mar 2026, 13:00. Nothing you sent was recorded" {
+	if r.Message != "ESC-2026-0001 has moved on since this was shown to you: resolution proposed by the raiser side, by Sam Walker on Mon 2 Mar, 13:00. Nothing you sent was recorded" {
 		t.Errorf("refusal: %q", r.Message)
 	}
 	// A button drawn before buttons carried the case version is still

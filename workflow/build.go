@@ -3,6 +3,7 @@ package workflow
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Everything in this file builds messages. DMs may carry free text (they go
@@ -30,6 +31,16 @@ func (a *applier) actionsFor(u UserID) []Action { return ActionsFor(a.env, a.d, 
 // ActionsFor is the buttons person u should see on case d now (App Home and
 // "list" use it too).
 func ActionsFor(env Env, d *Dispute, u UserID) []Action {
+	acts := actionsFor(env, d, u)
+	// The raiser may withdraw wherever the case is, at every stage and
+	// on every surface: the button is on every message they get.
+	if !d.State.Closed() && u == d.Raiser.Person && u != "" {
+		acts = append(acts, Action{Kind: ActWithdraw, Label: "Withdraw", Ref: d.Ref, Stage: d.Stage, Version: d.Version, Style: "danger"})
+	}
+	return acts
+}
+
+func actionsFor(env Env, d *Dispute, u UserID) []Action {
 	env = env.forCase(d)
 	act := func(k ActionKind, label, style string) Action {
 		return Action{Kind: k, Label: label, Ref: d.Ref, Stage: d.Stage, Version: d.Version, Style: style}
@@ -98,7 +109,7 @@ func CaseLines(d *Dispute) []string {
 	if d.DecisionDisputed != "" {
 		dd := "Decision disputed: " + d.DecisionDisputed
 		if d.DecisionDate != "" {
-			dd += " (" + string(d.DecisionDate) + ")"
+			dd += " (" + DateWords(d.DecisionDate, d.CreatedAt, time.UTC) + ")"
 		}
 		l = append(l, dd)
 	}
@@ -132,7 +143,7 @@ func CaseFacts(env Env, d *Dispute, withSubject bool) []Fact {
 		Fact{Label: "Category", Value: d.Category.Label()},
 		Fact{Label: "Agencies", Value: dir.AgencyName(d.Raiser.Agency) + " ↔ " + dir.AgencyName(d.Responder.Agency)},
 		Fact{Label: "Stage", Value: p.StageName(d.Stage)},
-		Fact{Label: "State", Value: string(d.State)},
+		Fact{Label: "State", Value: d.State.Label()},
 	)
 	if !d.State.Closed() && !d.Deadline.IsZero() {
 		dl := d.Deadline

@@ -17,7 +17,7 @@ func TestAssignHolder(t *testing.T) {
 			d.Holders[1] = StageHolders{Stage: 2, Raiser: []UserID{lmA}, Responder: []UserID{hv2}, Since: at}
 		})
 		noTimerChange(t, res)
-		if e := res.Events[0]; e.Summary != "Holders changed by the business team to Lena Marsh, Hugo Vance" {
+		if e := res.Events[0]; e.Summary != "Holders changed by the business team to Lena Marsh and Hugo Vance" {
 			t.Errorf("event %+v", e)
 		}
 		sameStrings(t, "messages", msgs(res), []string{"teams:29:hv2 assigned [resolved escalate note]"})
@@ -86,15 +86,15 @@ func TestConvenePanel(t *testing.T) {
 			d.Meeting = &Meeting{Stage: 4, ConvenedBy: chair, ConvenedAt: at, On: "2026-03-03", Attendees: []UserID{chair}, Agencies: []string{agCSC, agNHS, agEdu}}
 		})
 		noTimerChange(t, res)
-		want := "Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Tue 3 Mar 2026, attended by Clare Hughes"
+		want := "Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Tue 3 Mar, attended by Clare Hughes"
 		if e := res.Events[0]; e.Summary != want || e.Text != secretPanelNote {
 			t.Errorf("event %+v", e)
 		}
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW panel [note]", "teams:29:hv panel [note]", "slack:ULMA panel [note]", "teams:29:lmb panel [note]",
+			"slack:USW panel [note withdraw]", "teams:29:hv panel [note]", "slack:ULMA panel [note]", "teams:29:lmb panel [note]",
 			"slack:USMA panel [note]", "teams:29:smb panel [note]", "feed",
 		})
-		if m := msgTo(t, res, hv); m.Title != "ESC-2026-0001: a resolution panel on Tue 3 Mar 2026" {
+		if m := msgTo(t, res, hv); m.Title != "ESC-2026-0001: a resolution panel on Tue 3 Mar" {
 			t.Errorf("title %q", m.Title)
 		}
 		if f := feedOf(res)[0]; f.Title != "ESC-2026-0001: "+want {
@@ -133,7 +133,7 @@ func TestConvenePanel(t *testing.T) {
 	t.Run("without an agency in dispute the record says so", func(t *testing.T) {
 		c := atStage(t, 4)
 		res := c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: c.d.UpdatedAt, Panel: []string{agCSC, agPolice, agEdu}}))
-		if e := res.Events[0]; e.Summary != "Resolution panel convened: Children's Social Care, Sussex Police, West Sussex Education (without one of the agencies in dispute), for Tue 3 Mar 2026, attended by Clare Hughes" {
+		if e := res.Events[0]; e.Summary != "Resolution panel convened: Children's Social Care, Sussex Police, West Sussex Education (without one of the agencies in dispute), for Tue 3 Mar, attended by Clare Hughes" {
 			t.Errorf("event %q", e.Summary)
 		}
 	})

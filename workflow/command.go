@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -196,6 +197,25 @@ type Refusal struct {
 }
 
 func (r *Refusal) Error() string { return r.Message }
+
+// Sentence is the refusal as a person reads it: a capital first and a full
+// stop at the end ("You don't hold ESC-2026-0001 at Stage 2.").
+func (r *Refusal) Sentence() string { return Sentence(r.Message) }
+
+// Sentence makes s start with a capital and end with a full stop, so every
+// surface shows the workflow's words in sentence case.
+func Sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = upperFirst(s)
+	switch s[len(s)-1] {
+	case '.', '?', '!':
+		return s
+	}
+	return s + "."
+}
 
 func refuse(code RefusalCode, format string, a ...any) *Refusal {
 	return &Refusal{Code: code, Message: fmt.Sprintf(format, a...)}

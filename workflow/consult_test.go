@@ -91,7 +91,7 @@ func TestImmediateRiskProcess(t *testing.T) {
 	if d := res.Dispute; !d.Deadline.Equal(lt(2026, 3, 2, 14, 0)) || !sameIDs(d.Consulted, []UserID{dslB}) {
 		t.Errorf("deadline %v consulted %v", d.Deadline, d.Consulted)
 	}
-	if m := msgTo(t, res, dslB); m.Kind != MsgConsulted || !strings.Contains(m.Lines[0], "resolved by Mon 2 Mar 2026, 14:00") {
+	if m := msgTo(t, res, dslB); m.Kind != MsgConsulted || !strings.Contains(m.Lines[0], "resolved by Mon 2 Mar, 14:00") {
 		t.Errorf("the designated safeguarding lead %+v", m)
 	}
 	// Escalated, the next stage's window is the same-day one too.

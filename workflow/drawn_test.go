@@ -125,7 +125,7 @@ func TestAFormDrawnBeforeAMaterialChangeIsRefused(t *testing.T) {
 		before := c.d.Version
 		r := c.refused(second, RefuseMovedOn)
 		if proposeFirst {
-			want := "ESC-2026-0001 has moved on since this was shown to you: resolution proposed by the responder side, by Laura Bell at Mon 2 Mar 2026, 11:01. Nothing you sent was recorded"
+			want := "ESC-2026-0001 has moved on since this was shown to you: resolution proposed by the responder side, by Laura Bell on Mon 2 Mar, 11:01. Nothing you sent was recorded"
 			if r.Message != want {
 				t.Errorf("the escalate form after a proposal: %q, want %q", r.Message, want)
 			}
@@ -157,7 +157,7 @@ func TestAFormDrawnBeforeAMaterialChangeIsRefused(t *testing.T) {
 	drawn := ActionsFor(c.env, c.d, lmA)[0]
 	c.do(Command{Kind: CmdAssignHolder, Actor: bt, At: c.d.UpdatedAt.Add(time.Minute), Holders: &StageHolders{Raiser: []UserID{lmA}, Responder: []UserID{hv2}}})
 	err := CheckTarget(c.env, c.d, c.hist, lmA, drawn.Kind, drawn.Target())
-	if r, ok := err.(*Refusal); !ok || r.Code != RefuseMovedOn || r.Message != "ESC-2026-0001 has moved on since this was shown to you: holders changed by the business team to Lena Marsh, Hugo Vance, by Ben Taylor at Tue 3 Mar 2026, 11:04. Nothing you sent was recorded" {
+	if r, ok := err.(*Refusal); !ok || r.Code != RefuseMovedOn || r.Message != "ESC-2026-0001 has moved on since this was shown to you: holders changed by the business team to Lena Marsh and Hugo Vance, by Ben Taylor on Tue 3 Mar, 11:04. Nothing you sent was recorded" {
 		t.Errorf("a button drawn before the holders changed: %v", err)
 	}
 	if err := CheckTarget(c.env, c.d, c.hist, lmA, drawn.Kind, ActionTarget{Ref: c.d.Ref, Stage: 2, Version: c.d.Version}); err != nil {

@@ -211,6 +211,7 @@ func RaiseForm(env Env) Form {
 		}
 	}
 	f.Fields = append(f.Fields, soonerFields(p.Stage(1).Window.String()+" at stage 1", subjectWords(p))...)
+	f.answerSingle()
 	return f
 }
 
@@ -311,13 +312,16 @@ func ActionForm(env Env, d *Dispute, k ActionKind) (Form, bool) {
 	switch k {
 	case ActResolved:
 		base.Kind, base.Title, base.Submit = FormPropose, "Record the resolution", "Send for confirmation"
-		base.Intro = []string{"The other side will be asked to confirm this in writing, as the policy requires."}
+		// The form names its case: a person holding several must know which
+		// one they are resolving.
+		base.Intro = []string{fmt.Sprintf("This records how %s was resolved at %s. The other side will be asked to confirm it in writing, as the policy requires.", d.Ref, env.Policy.StageName(d.Stage))}
 		base.Fields = outcome
 	case ActResolve:
 		base.Kind, base.Title, base.Submit = FormResolve, "Resolve as chair", "Resolve"
 		if st := env.Policy.Stage(d.Stage); st.Final == FinalDecider {
 			base.Title = "Resolve as " + env.Policy.RoleLabel(st.Role)
 		}
+		base.Intro = []string{fmt.Sprintf("This records the outcome of %s at %s. Everyone involved gets the written record.", d.Ref, env.Policy.StageName(d.Stage))}
 		base.Fields = outcome
 	case ActEscalate:
 		p := env.Policy
@@ -578,5 +582,5 @@ func DoneLabel(kind ActionKind, form FormKind) string {
 	case form == FormMeetingResult:
 		return "You recorded the meeting's outcome"
 	}
-	return "Done"
+	return "You acted"
 }

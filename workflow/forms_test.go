@@ -42,16 +42,16 @@ func TestRaiseForm(t *testing.T) {
 	if f.Kind != FormRaise || f.Submit != "Raise" || !slices.Equal(f.Emergency, emergencyRoute) {
 		t.Errorf("form %+v", f)
 	}
-	sameStrings(t, "fields", fieldNames(f), []string{FieldSubjectType, FieldSubjectRef, FieldCategory, FieldPlan, FieldDecision, FieldDecisionDate,
+	// A policy for children alone does not ask who it is about: it says so.
+	sameStrings(t, "fields", fieldNames(f), []string{FieldSubjectRef, FieldCategory, FieldPlan, FieldDecision, FieldDecisionDate,
 		FieldRaiserAgency, FieldResponderAgency, FieldResponder, FieldResponderEmail, FieldCoRaisers, FieldDisagreement, FieldOutcomeSought, FieldEvidence,
 		FieldImmediateRisk, FieldStartStage, FieldStartReason, FieldSoonerBy, FieldSoonerReason})
 	intro := strings.Join(f.Intro, " ")
-	for _, want := range []string{"leaves a child unsafe", "Not for complaints, whistleblowing or concerns about a professional's conduct", "Never type a name"} {
+	for _, want := range []string{"Who is it about? Child.", "leaves a child unsafe", "Not for complaints, whistleblowing or concerns about a professional's conduct", "Never type a name"} {
 		if !strings.Contains(intro, want) {
 			t.Errorf("intro lacks %q: %s", want, intro)
 		}
 	}
-	sameStrings(t, "subjects", optionValues(field(t, f, FieldSubjectType).Options), []string{"child"})
 	cats := optionValues(field(t, f, FieldCategory).Options)
 	// Neither the adults' category nor, between agencies only, one's own
 	// management's position.
@@ -368,7 +368,7 @@ func TestDoneLabelSaysWhatTheClickDid(t *testing.T) {
 		DoneLabel(ActConfirm, ""):            "You confirmed the resolution",
 		DoneLabel(ActEscalate, FormEscalate): "You escalated the case",
 		DoneLabel(ActLearning, FormLearning): "You tagged learning themes",
-		DoneLabel(ActShow, ""):               "Done",
+		DoneLabel(ActShow, ""):               "You acted",
 	}
 	for got, want := range cases {
 		if got != want {

@@ -232,7 +232,7 @@ func (a *applier) convene() error {
 			a.d.Consulted = append(a.d.Consulted, u)
 		}
 	}
-	summary := fmt.Sprintf("%s convened by %s for %s, attended by %s", rule.title(), a.name(a.cmd.Actor), dayWords(in.On, a.env.Calendar), a.names(attendees))
+	summary := fmt.Sprintf("%s convened by %s for %s, attended by %s", rule.title(), a.name(a.cmd.Actor), dayWords(in.On, a.cmd.At, a.env.Calendar), a.names(attendees))
 	told := uniq(append(append([]UserID(nil), attendees...), a.d.Current().All()...))
 	if len(agencies) > 0 {
 		// A panel: the agencies it brings together are the news, and
@@ -242,7 +242,7 @@ func (a *applier) convene() error {
 		if !slices.Contains(agencies, a.d.Raiser.Agency) || !slices.Contains(agencies, a.d.Responder.Agency) {
 			without = " (without one of the agencies in dispute)"
 		}
-		summary = fmt.Sprintf("%s convened: %s%s, for %s, attended by %s", rule.title(), a.agencyNames(agencies), without, dayWords(in.On, a.env.Calendar), a.names(attendees))
+		summary = fmt.Sprintf("%s convened: %s%s, for %s, attended by %s", rule.title(), a.agencyNames(agencies), without, dayWords(in.On, a.cmd.At, a.env.Calendar), a.names(attendees))
 		a.d.Panel, a.d.State = agencies, StatePanel
 		told = uniq(append(told, a.audience()...))
 	}
@@ -259,7 +259,7 @@ func (a *applier) convene() error {
 		if len(agencies) > 0 {
 			kind = MsgPanel
 		}
-		m := a.dm(u, kind, fmt.Sprintf("%s: a %s on %s", a.d.Ref, rule.name(), dayWords(in.On, a.env.Calendar)),
+		m := a.dm(u, kind, fmt.Sprintf("%s: a %s on %s", a.d.Ref, rule.name(), dayWords(in.On, a.cmd.At, a.env.Calendar)),
 			append([]string{fmt.Sprintf("%s has convened a %s at %s; attending: %s.", a.name(a.cmd.Actor), rule.name(), a.env.Policy.StageName(a.d.Stage), a.names(attendees))}, a.caseLines()...), a.actionsFor(u))
 		if a.d.IsInvolved(u) || contains(attendees, u) || contains(a.d.Current().All(), u) {
 			m.History = hist
@@ -317,11 +317,7 @@ func (a *applier) meetingOutcome() error {
 	return nil
 }
 
-// dayWords is "Thu 5 Mar 2026".
-func dayWords(d Date, cal Calendar) string {
-	t, err := time.ParseInLocation(time.DateOnly, string(d), cal.Location())
-	if err != nil {
-		return string(d)
-	}
-	return t.Format("Mon 2 Jan 2006")
+// dayWords is "Thu 5 Mar" (with the year when it is not ref's).
+func dayWords(d Date, ref time.Time, cal Calendar) string {
+	return DateWords(d, ref, cal.Location())
 }

@@ -229,14 +229,14 @@ func TestActionsFor(t *testing.T) {
 		}
 	}
 	c := raised(t)
-	check("stage 1", c.d, want{sw: "resolved escalate note", hv: "resolved escalate note", sw2: "", bt: "", chair: "", stranger: ""})
+	check("stage 1", c.d, want{sw: "resolved escalate note withdraw", hv: "resolved escalate note", sw2: "", bt: "", chair: "", stranger: ""})
 	c.do(Command{Kind: CmdPropose, Actor: hv, At: t0.Add(time.Minute), Proposal: proposal()})
-	check("proposed", c.d, want{sw: "confirm reject note", hv: "note"})
+	check("proposed", c.d, want{sw: "confirm reject note withdraw", hv: "note"})
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
-	check("stage 2", c.d, want{sw: "escalate note", hv: "note", lmA: "resolved escalate note", lmB: "resolved escalate note", smA: ""})
+	check("stage 2", c.d, want{sw: "escalate note withdraw", hv: "note", lmA: "resolved escalate note", lmB: "resolved escalate note", smA: ""})
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
 	c.do(Command{Kind: CmdEscalate, Actor: sw, At: t0.Add(time.Hour), Text: secretReason})
-	check("stage 4", c.d, want{sw: "note", chair: "resolve panel note", smA: "note", bt: ""})
+	check("stage 4", c.d, want{sw: "note withdraw", chair: "resolve panel note", smA: "note", bt: ""})
 	c.do(panelOn(c, Command{Kind: CmdConvenePanel, Actor: chair, At: t0.Add(time.Hour), Panel: []string{agCSC, agNHS, agEdu}}))
 	check("panel", c.d, want{chair: "resolve meeting_outcome note"})
 	c.do(Command{Kind: CmdResolve, Actor: chair, At: t0.Add(2 * time.Hour), Proposal: proposal()})

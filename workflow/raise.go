@@ -3,11 +3,13 @@ package workflow
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validate checks a raise form and returns every problem by field name.
 // It is the one validation Slack, Teams and the console all use.
 func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
+	in = in.settled(env)
 	env, _ = env.withRoute(in.Category) // its route's stages to start at
 	p, dir := env.Policy, env.Directory
 	errs := map[string]string{}
@@ -48,8 +50,8 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 		errs[FieldDecisionDate] = "Give the date as YYYY-MM-DD"
 	}
 	for f, v := range map[string]string{FieldDecision: in.DecisionDisputed, FieldDisagreement: in.Disagreement, FieldOutcomeSought: in.OutcomeSought, FieldEvidence: in.Evidence} {
-		if len(v) > MaxText {
-			errs[f] = fmt.Sprintf("%d characters at most", MaxText)
+		if utf8.RuneCountInString(v) > MaxText {
+			errs[f] = tooLong(v, MaxText)
 		}
 	}
 	if strings.TrimSpace(in.Disagreement) == "" {
@@ -113,10 +115,19 @@ func (in RaiseInput) Validate(env Env, actor UserID) map[string]string {
 	case start > 1 && strings.TrimSpace(in.StartReason) == "":
 		errs[FieldStartReason] = "Say why it should start at a later stage"
 	}
-	if len(in.StartReason) > MaxText {
-		errs[FieldStartReason] = fmt.Sprintf("%d characters at most", MaxText)
+	if utf8.RuneCountInString(in.StartReason) > MaxText {
+		errs[FieldStartReason] = tooLong(in.StartReason, MaxText)
 	}
 	return errs
+}
+
+// settled answers what the form did not ask because it has one possible
+// answer (Form.answerSingle): a policy for children alone is about a child.
+func (in RaiseInput) settled(env Env) RaiseInput {
+	if in.SubjectType == "" && env.Policy != nil && len(env.Policy.Subjects) == 1 {
+		in.SubjectType = env.Policy.Subjects[0]
+	}
+	return in
 }
 
 func (s SubjectType) short() string {
@@ -134,6 +145,8 @@ func raise(env Env, cmd Command) (*Result, error) {
 	if _, ok := ParseRef(in.Ref); !ok {
 		return nil, refuse(RefuseInvalid, "the case has no reference")
 	}
+	settled := in.settled(env)
+	in = &settled
 	errs := in.ValidateAt(env, cmd.Actor, cmd.At)
 	env, route := env.withRoute(in.Category)
 	if len(errs) > 0 {
@@ -207,8 +220,7 @@ func raise(env Env, cmd Command) (*Result, error) {
 		if u == cmd.Actor || contains(d.CoRaisers, u) {
 			continue
 		}
-		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), env.Directory.AgencyName(in.ResponderAgency), d.Ref)
-		m := a.dm(u, MsgRaised, title, lines, a.actionsFor(u))
+		m := a.dm(u, MsgRaised, a.askOf(u, start), lines, a.actionsFor(u))
 		if start > 1 {
 			m.History = a.historyWith()
 		}
@@ -217,8 +229,8 @@ func raise(env Env, cmd Command) (*Result, error) {
 	// the case, but is still the other party: they are told, with the case,
 	// and may add notes.
 	if r := d.Responder.Person; r != "" && r != cmd.Actor && !contains(h.All(), r) {
-		title := fmt.Sprintf("%s (%s) has raised a professional disagreement with you, started at %s: %s", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), p.StageName(start), d.Ref)
-		a.dm(r, MsgRaised, title, append(lines, "It is held by "+a.names(h.All())+"."), a.actionsFor(r))
+		title := fmt.Sprintf("%s (%s) %s about case %s; it started at %s and %s asked to resolve it by %s: you can read it and add notes", a.name(cmd.Actor), env.Directory.AgencyName(raiserAgency), a.disagreesWith(), d.Ref, p.StageName(start), a.namesAre(h.All()), a.when(d.Deadline))
+		a.dm(r, MsgRaised, title, lines, a.actionsFor(r))
 	}
 	// Everyone the case went to: the other practitioner at stage 1, the
 	// managers of both sides or the chair at a later start (and then the
@@ -235,12 +247,46 @@ func raise(env Env, cmd Command) (*Result, error) {
 	}
 	ack := a.dm(cmd.Actor, MsgRaisedAck, fmt.Sprintf("Your disagreement is raised as %s", d.Ref), []string{
 		fmt.Sprintf("%s %s been told. %s should be resolved by %s; Escalate will remind everyone before then.", a.names(told), have, p.StageName(start), a.when(d.Deadline)),
-	}, append(a.actionsFor(cmd.Actor), a.action(ActWithdraw, "Withdraw", "danger")))
+	}, a.actionsFor(cmd.Actor))
 	if !contains(h.All(), cmd.Actor) {
 		ack.Actions = []Action{a.action(ActNote, "Add note", ""), a.action(ActWithdraw, "Withdraw", "danger")}
 	}
 	a.feedStage(summaryForFeed(a, start) + lateFeed)
 	return a.result(), nil
+}
+
+// askOf is the first thing a holder of the starting stage reads: who
+// disagrees, what is asked of them and by when, in one sentence, before any
+// detail. It names the case by its reference only: a title reaches lock
+// screens and notifications, so it never carries the subject's case number.
+func (a *applier) askOf(u UserID, start int) string {
+	d, dir := a.d, a.env.Directory
+	who := fmt.Sprintf("%s (%s)", a.name(a.cmd.Actor), dir.AgencyName(d.Raiser.Agency))
+	by := a.when(d.Deadline)
+	if u == d.Responder.Person && start == 1 {
+		return fmt.Sprintf("%s %s about case %s and asks you to talk it through by %s", who, a.disagreesWith(), d.Ref, by)
+	}
+	if side, _ := d.SideOf(u); side == SideChair {
+		return fmt.Sprintf("%s has raised case %s with %s, starting with you at %s, and asks you to resolve it by %s", who, d.Ref, dir.AgencyName(d.Responder.Agency), a.env.Policy.StageName(start), by)
+	}
+	return fmt.Sprintf("%s has raised case %s with %s at %s, which you hold, and asks you to resolve it by %s", who, d.Ref, dir.AgencyName(d.Responder.Agency), a.env.Policy.StageName(start), by)
+}
+
+// namesAre is "Sam Walker is" or "Sam Walker and Lena Marsh are".
+func (a *applier) namesAre(us []UserID) string {
+	if len(us) == 1 {
+		return a.names(us) + " is"
+	}
+	return a.names(us) + " are"
+}
+
+// disagreesWith says what the raiser disagrees with, to the practitioner
+// it was raised with.
+func (a *applier) disagreesWith() string {
+	if a.d.DecisionDisputed != "" {
+		return "disagrees with a decision of yours"
+	}
+	return "disagrees with you"
 }
 
 func summaryForFeed(a *applier, stage int) string {

@@ -43,11 +43,11 @@ func TestRaise(t *testing.T) {
 		"slack:USW raised_ack [resolved escalate note withdraw]",
 	})
 	m := msgTo(t, res, hv)
-	if m.Title != "Sam Walker (Children's Social Care) has raised a professional disagreement with Sussex Community NHS Trust: ESC-2026-0001" {
+	if m.Title != "Sam Walker (Children's Social Care) disagrees with a decision of yours about case ESC-2026-0001 and asks you to talk it through by Tue 3 Mar, 10:00" {
 		t.Errorf("title %q", m.Title)
 	}
 	sameStrings(t, "lines to the responder", m.Lines, []string{
-		"Decision disputed: " + secretDecision + " (2026-02-27)",
+		"Decision disputed: " + secretDecision + " (Fri 27 Feb)",
 		"The disagreement: " + secretDisagreement,
 		"Outcome sought for the child: " + secretOutcomeSought,
 		"Evidence: " + secretEvidence,
@@ -55,7 +55,7 @@ func TestRaise(t *testing.T) {
 	if f, _ := fact(m, "About"); f.Value != "child, case number "+secretSubjectRef+" (Child in need)" {
 		t.Errorf("About fact %q", f.Value)
 	}
-	if f, n := fact(m, "Window closes"); n != 1 || f.Value != "Tue 3 Mar 2026, 10:00" || f.Time == nil || !f.Time.Equal(d.Deadline) {
+	if f, n := fact(m, "Window closes"); n != 1 || f.Value != "Tue 3 Mar, 10:00" || f.Time == nil || !f.Time.Equal(d.Deadline) {
 		t.Errorf("window fact %+v ×%d", f, n)
 	}
 	if len(m.History) != 0 {
@@ -64,7 +64,7 @@ func TestRaise(t *testing.T) {
 	ack := msgTo(t, res, sw)
 	sameStrings(t, "ack", append([]string{ack.Title}, ack.Lines...), []string{
 		"Your disagreement is raised as ESC-2026-0001",
-		"Harriet Vale has been told. Stage 1 (Professional to professional) should be resolved by Tue 3 Mar 2026, 10:00; Escalate will remind everyone before then.",
+		"Harriet Vale has been told. Stage 1 (Professional to professional) should be resolved by Tue 3 Mar, 10:00; Escalate will remind everyone before then.",
 	})
 	if strings.Contains(strings.Join(m.Lines, " "), "999") {
 		t.Error("the emergency route is shown without immediate risk")
@@ -149,7 +149,7 @@ func TestRaiseImmediateRiskLaterStage(t *testing.T) {
 		"feed",
 	})
 	// The practitioner it was raised with is told, though the managers hold it.
-	if m := msgTo(t, res, hv); !strings.Contains(m.Title, "started at Stage 3") || !slices.Contains(m.Lines, "It is held by Simon Moss, Sanjay Bhatt.") {
+	if m := msgTo(t, res, hv); !strings.Contains(m.Title, "started at Stage 3 (Senior manager to senior manager) and Simon Moss and Sanjay Bhatt are asked to resolve it by Tue 3 Mar, 10:00") {
 		t.Errorf("to the other practitioner: %q %q", m.Title, m.Lines)
 	}
 	for _, u := range []UserID{smA, smB} {
@@ -168,7 +168,7 @@ func TestRaiseImmediateRiskLaterStage(t *testing.T) {
 		}
 	}
 	ack := msgTo(t, res, sw)
-	if !strings.HasPrefix(ack.Lines[0], "Simon Moss, Sanjay Bhatt, Harriet Vale have been told. Stage 3 (Senior manager to senior manager) should be resolved by Tue 3 Mar 2026, 10:00") {
+	if !strings.HasPrefix(ack.Lines[0], "Simon Moss, Sanjay Bhatt and Harriet Vale have been told. Stage 3 (Senior manager to senior manager) should be resolved by Tue 3 Mar, 10:00") {
 		t.Errorf("ack %q", ack.Lines)
 	}
 	f := feedOf(res)[0]
@@ -194,7 +194,7 @@ func TestRaiseImmediateRiskAtTheChair(t *testing.T) {
 		"slack:USW raised_ack [note withdraw]",
 		"feed",
 	})
-	if ack := msgTo(t, res, sw); !strings.HasPrefix(ack.Lines[0], "Clare Hughes, Harriet Vale have been told.") {
+	if ack := msgTo(t, res, sw); !strings.HasPrefix(ack.Lines[0], "Clare Hughes and Harriet Vale have been told.") {
 		t.Errorf("ack %q", ack.Lines)
 	}
 }
@@ -336,7 +336,7 @@ func TestRaiseValidate(t *testing.T) {
 		field  string
 		msg    string
 	}{
-		{"no subject type", sw, nil, func(in *RaiseInput) { in.SubjectType, in.Plan = "", "" }, FieldSubjectType, "Choose a child or an adult with care and support needs"},
+		{"an adult under a policy for children", sw, nil, func(in *RaiseInput) { in.SubjectType, in.Plan = SubjectAdult, "" }, FieldSubjectType, "West Sussex Safeguarding Children Partnership's policy does not cover an adult with care and support needs"},
 		{"unknown subject type", sw, nil, func(in *RaiseInput) { in.SubjectType, in.Plan = "pet", "" }, FieldSubjectType, "Choose a child or an adult with care and support needs"},
 		{"adult under a children's policy", sw, nil, func(in *RaiseInput) { in.SubjectType = SubjectAdult; in.Plan = PlanCareAndSupport }, FieldSubjectType,
 			"West Sussex Safeguarding Children Partnership's policy does not cover an adult with care and support needs"},
@@ -353,10 +353,10 @@ func TestRaiseValidate(t *testing.T) {
 		{"adults' plan for a child", sw, nil, func(in *RaiseInput) { in.Plan = PlanSection42 }, FieldPlan, "Choose the current plan status"},
 		{"unknown plan", sw, nil, func(in *RaiseInput) { in.Plan = "maybe" }, FieldPlan, "Choose the current plan status"},
 		{"bad decision date", sw, nil, func(in *RaiseInput) { in.DecisionDate = "27/02/2026" }, FieldDecisionDate, "Give the date as YYYY-MM-DD"},
-		{"long decision", sw, nil, func(in *RaiseInput) { in.DecisionDisputed = long }, FieldDecision, "3000 characters at most"},
-		{"long disagreement", sw, nil, func(in *RaiseInput) { in.Disagreement = long }, FieldDisagreement, "3000 characters at most"},
-		{"long outcome sought", sw, nil, func(in *RaiseInput) { in.OutcomeSought = long }, FieldOutcomeSought, "3000 characters at most"},
-		{"long evidence", sw, nil, func(in *RaiseInput) { in.Evidence = long }, FieldEvidence, "3000 characters at most"},
+		{"long decision", sw, nil, func(in *RaiseInput) { in.DecisionDisputed = long }, FieldDecision, "3,000 characters at most: this has 3,001, so shorten it by 1"},
+		{"long disagreement", sw, nil, func(in *RaiseInput) { in.Disagreement = long }, FieldDisagreement, "3,000 characters at most: this has 3,001, so shorten it by 1"},
+		{"long outcome sought", sw, nil, func(in *RaiseInput) { in.OutcomeSought = long }, FieldOutcomeSought, "3,000 characters at most: this has 3,001, so shorten it by 1"},
+		{"long evidence", sw, nil, func(in *RaiseInput) { in.Evidence = long }, FieldEvidence, "3,000 characters at most: this has 3,001, so shorten it by 1"},
 		{"no disagreement", sw, nil, func(in *RaiseInput) { in.Disagreement = " \n " }, FieldDisagreement, "Say what the disagreement is about"},
 		{"no outcome sought", sw, nil, func(in *RaiseInput) { in.OutcomeSought = "" }, FieldOutcomeSought, "Say what outcome you seek for the child"},
 		{"no evidence", sw, nil, func(in *RaiseInput) { in.Evidence = "" }, FieldEvidence, "Say what the disagreement rests on: the policies ask for it to be evidence based"},
@@ -378,7 +378,7 @@ func TestRaiseValidate(t *testing.T) {
 		{"later than the policy allows", sw, func(p *Policy) { p.ImmediateRiskMaxStage = 2 }, func(in *RaiseInput) {
 			in.ImmediateRisk, in.StartStage, in.StartReason = true, 3, secretStartReason
 		}, FieldStartStage, "This policy lets a case start at stage 2 at the latest"},
-		{"long start reason", sw, nil, func(in *RaiseInput) { in.ImmediateRisk, in.StartStage, in.StartReason = true, 2, long }, FieldStartReason, "3000 characters at most"},
+		{"long start reason", sw, nil, func(in *RaiseInput) { in.ImmediateRisk, in.StartStage, in.StartReason = true, 2, long }, FieldStartReason, "3,000 characters at most: this has 3,001, so shorten it by 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -402,7 +402,7 @@ func TestRaiseValidate(t *testing.T) {
 	t.Run("everything missing", func(t *testing.T) {
 		env := newEnv(t)
 		errs := RaiseInput{}.Validate(env, sw)
-		want := []string{FieldCategory, FieldDisagreement, FieldEvidence, FieldOutcomeSought, FieldResponder, FieldResponderAgency, FieldSubjectRef, FieldSubjectType}
+		want := []string{FieldCategory, FieldDisagreement, FieldEvidence, FieldOutcomeSought, FieldResponder, FieldResponderAgency, FieldSubjectRef} // who it is about is answered: the policy is for children alone
 		if got := slices.Sorted(maps.Keys(errs)); !slices.Equal(got, want) {
 			t.Errorf("fields %q, want %q", got, want)
 		}

@@ -111,7 +111,7 @@ func lateProblem(env Env, in RaiseInput, now time.Time) (field, problem string) 
 	switch {
 	case late && reason == "":
 		return FieldLateReason, fmt.Sprintf("The decision was on %s: the policy's %s passed at the end of %s. Say why it is raised now; it will still be raised.",
-			dayWords(in.DecisionDate, env.Calendar), w, last.Format("Mon 2 Jan 2006"))
+			dayWords(in.DecisionDate, now, env.Calendar), w, DateWords(Date(last.Format(time.DateOnly)), now, env.Calendar.Location()))
 	case late && len(reason) > MaxText:
 		return FieldLateReason, fmt.Sprintf("%d characters at most", MaxText)
 	}
@@ -149,7 +149,7 @@ func (a *applier) raisedLate(in RaiseInput) (summary, feed string) {
 	}
 	a.d.RaisedLate, a.d.LateReason = true, strings.TrimSpace(in.LateReason)
 	feed = "; raised after the policy's time limit"
-	return fmt.Sprintf("%s (%s from the decision on %s)", feed, w, dayWords(in.DecisionDate, a.env.Calendar)), feed
+	return fmt.Sprintf("%s (%s from the decision on %s)", feed, w, dayWords(in.DecisionDate, a.cmd.At, a.env.Calendar)), feed
 }
 
 // raiseText is the raise event's words: why it starts at a later stage,

@@ -18,7 +18,7 @@ func (a *applier) propose() error {
 	}
 	if a.d.State == StateProposed {
 		p := a.d.Proposal
-		return refuse(RefuseState, "%s already has a resolution proposed by %s at %s, waiting for the other side", a.d.Ref, a.name(p.ProposedBy), a.when(p.ProposedAt))
+		return refuse(RefuseState, "%s already has a resolution proposed by %s on %s, waiting for the other side", a.d.Ref, a.name(p.ProposedBy), a.when(p.ProposedAt))
 	}
 	p, r := cleanProposal(a.cmd.Proposal)
 	if r != nil {
@@ -85,7 +85,7 @@ func (a *applier) confirm() error {
 		return refuse(RefuseNotAllowed, "the other side confirms a resolution; your side proposed this one")
 	}
 	if e := a.cmd.ExpectProposal; e != 0 && e != a.d.Proposal.ProposedAt.UnixMicro() {
-		return refuse(RefuseMovedOn, "the resolution you saw for %s was replaced by a newer one from %s at %s; read it before you confirm", a.d.Ref, a.name(a.d.Proposal.ProposedBy), a.when(a.d.Proposal.ProposedAt))
+		return refuse(RefuseMovedOn, "the resolution you saw for %s was replaced by a newer one from %s on %s; read it before you confirm", a.d.Ref, a.name(a.d.Proposal.ProposedBy), a.when(a.d.Proposal.ProposedAt))
 	}
 	p := *a.d.Proposal
 	p.ConfirmedBy, p.ConfirmedAt = a.cmd.Actor, a.cmd.At

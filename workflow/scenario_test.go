@@ -58,11 +58,11 @@ func TestScenarioEscalatedThenAgreed(t *testing.T) {
 	}
 	sameStrings(t, "the written record", summaries(c.hist), []string{
 		"Raised by Sam Walker (Children's Social Care) with Harriet Vale (Sussex Community NHS Trust) at Stage 1 (Professional to professional)",
-		"Reminder sent: the window closes at Tue 3 Mar 2026, 10:00",
-		"Window lapsed at Tue 3 Mar 2026, 10:00",
+		"Reminder sent: the window closes on Tue 3 Mar, 10:00",
+		"Window lapsed on Tue 3 Mar, 10:00",
 		"Note added",
 		"Escalated to Stage 2 (Manager to manager)",
-		"Reminder sent: the window closes at Wed 4 Mar 2026, 11:00",
+		"Reminder sent: the window closes on Wed 4 Mar, 11:00",
 		"Escalated to Stage 3 (Senior manager to senior manager)",
 		"Resolution proposed by the responder side",
 		"Resolution confirmed; case resolved",
@@ -134,15 +134,15 @@ func TestScenarioChairConvenesPanelAndResolves(t *testing.T) {
 		"Escalated to Stage 2 (Manager to manager)",
 		"Escalated to Stage 3 (Senior manager to senior manager)",
 		"Escalated to Stage 4 (Partnership chair)",
-		"Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Thu 5 Mar 2026, attended by Clare Hughes",
-		"Window lapsed at Thu 5 Mar 2026, 10:00",
+		"Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Thu 5 Mar, attended by Clare Hughes",
+		"Window lapsed on Thu 5 Mar, 10:00",
 		"Resolved by the chair",
 	})
 	sameStrings(t, "the business team's thread", feed, []string{
 		"ESC-2026-0001: Escalated to Stage 2 (Manager to manager) by Harriet Vale",
 		"ESC-2026-0001: Escalated to Stage 3 (Senior manager to senior manager) by Lena Marsh",
 		"ESC-2026-0001: Escalated to Stage 4 (Partnership chair) by Sanjay Bhatt",
-		"ESC-2026-0001: Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Thu 5 Mar 2026, attended by Clare Hughes",
+		"ESC-2026-0001: Resolution panel convened: Children's Social Care, Sussex Community NHS Trust, West Sussex Education, for Thu 5 Mar, attended by Clare Hughes",
 		"ESC-2026-0001: Window lapsed at Stage 4 (Partnership chair)",
 		"ESC-2026-0001: Resolved by the chair",
 	})

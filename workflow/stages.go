@@ -76,7 +76,7 @@ func (a *applier) escalate() error {
 	}
 	for _, u := range before {
 		if !contains(h.All(), u) {
-			a.dm(u, MsgEscalatedFrom, fmt.Sprintf("%s was escalated to %s by %s; it is now held by %s", a.d.Ref, p.StageName(next), a.name(a.cmd.Actor), a.names(h.All())), nil, []Action{a.action(ActNote, "Add note", "")})
+			a.dm(u, MsgEscalatedFrom, fmt.Sprintf("%s was escalated to %s by %s; it is now held by %s", a.d.Ref, p.StageName(next), a.name(a.cmd.Actor), a.names(h.All())), nil, a.toldOf(u))
 		}
 	}
 	a.feedStage(fmt.Sprintf("Escalated to %s by %s", p.StageName(next), a.name(a.cmd.Actor)))
@@ -212,4 +212,14 @@ func skipTargets(p *Policy, n int) []int {
 		}
 	}
 	return to
+}
+
+// toldOf is the buttons of someone told of a step on a case they no longer
+// hold: a note, and for the raiser Withdraw, which is theirs at every stage.
+func (a *applier) toldOf(u UserID) []Action {
+	acts := []Action{a.action(ActNote, "Add note", "")}
+	if u == a.d.Raiser.Person && !a.d.State.Closed() {
+		acts = append(acts, a.action(ActWithdraw, "Withdraw", "danger"))
+	}
+	return acts
 }

@@ -25,12 +25,12 @@ func TestNudge(t *testing.T) {
 	wantDispute(t, old, res.Dispute, tm.Due, nil)
 	noTimerChange(t, res)
 	e := res.Events[0]
-	if e.Summary != "Reminder sent: the window closes at Tue 3 Mar 2026, 10:00" || e.Actor != SystemActor || e.ActorName != "Escalate" {
+	if e.Summary != "Reminder sent: the window closes on Tue 3 Mar, 10:00" || e.Actor != SystemActor || e.ActorName != "Escalate" {
 		t.Errorf("event %+v", e)
 	}
-	sameStrings(t, "messages", msgs(res), []string{"slack:USW reminder [resolved escalate note]", "teams:29:hv reminder [resolved escalate note]"})
+	sameStrings(t, "messages", msgs(res), []string{"slack:USW reminder [resolved escalate note withdraw]", "teams:29:hv reminder [resolved escalate note]"})
 	m := msgTo(t, res, hv)
-	if m.Title != "ESC-2026-0001: Stage 1 (Professional to professional) closes at Tue 3 Mar 2026, 10:00" ||
+	if m.Title != "ESC-2026-0001: Stage 1 (Professional to professional) closes on Tue 3 Mar, 10:00" ||
 		!slices.Equal(m.Lines, []string{"The policy asks for this stage to be resolved within 1 working day. If you cannot agree, escalate it."}) {
 		t.Errorf("reminder %q %q", m.Title, m.Lines)
 	}
@@ -116,7 +116,7 @@ func TestLapse(t *testing.T) {
 		}
 		res := c.do(tm.Command(tm.Due))
 		wantDispute(t, old, res.Dispute, tm.Due, func(d *Dispute) { d.Lapsed, d.LapsedCount = true, 1 })
-		if e := res.Events[0]; e.Summary != "Window lapsed at Tue 3 Mar 2026, 10:00" {
+		if e := res.Events[0]; e.Summary != "Window lapsed on Tue 3 Mar, 10:00" {
 			t.Errorf("event %+v", e)
 		}
 		if res.ClearTimers {
@@ -125,21 +125,21 @@ func TestLapse(t *testing.T) {
 		// Once a working day, inside working hours, until someone acts.
 		sameStrings(t, "timers", timerList(res), []string{"prompt 1@1 Wed 4 Mar 10:00"})
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate resolved note]",
+			"slack:USW lapsed [escalate resolved note withdraw]",
 			"teams:29:hv lapsed [resolved escalate note]",
 		})
 		m := msgTo(t, res, sw)
-		if m.Title != "ESC-2026-0001: the window for Stage 1 (Professional to professional) closed at Tue 3 Mar 2026, 10:00 without a resolution" ||
+		if m.Title != "ESC-2026-0001: the window for Stage 1 (Professional to professional) closed on Tue 3 Mar, 10:00 without a resolution" ||
 			!slices.Equal(m.Lines, []string{"The policy says unresolved disagreements go to the next tier. Escalate it, or record the resolution if you have agreed one."}) {
 			t.Errorf("lapsed %q %q", m.Title, m.Lines)
 		}
 		if esc := m.Actions[0]; esc.Label != "Escalate to stage 2" || esc.Style != "primary" || esc.Stage != 1 || esc.Value() != "ESC-2026-0001|1|v2" {
 			t.Errorf("escalate button %+v", esc)
 		}
-		if f, n := fact(m, "Window closes"); n != 1 || f.Value != "Tue 3 Mar 2026, 10:00 (lapsed)" {
+		if f, n := fact(m, "Window closes"); n != 1 || f.Value != "Tue 3 Mar, 10:00 (lapsed)" {
 			t.Errorf("window fact %+v ×%d", f, n)
 		}
-		if l := msgTo(t, res, hv).Lines; !slices.Equal(l, []string{"The raiser's side has been asked to escalate it."}) {
+		if l := msgTo(t, res, hv).Lines; !slices.Equal(l, []string{"If nothing is agreed, Sam Walker may now escalate it to Stage 2 (Manager to manager). You can still record a resolution together."}) {
 			t.Errorf("to the responder: %q", l)
 		}
 		r := c.refused(tm.Command(tm.Due.Add(time.Minute)), RefuseStaleTimer)
@@ -152,7 +152,7 @@ func TestLapse(t *testing.T) {
 		res := c.fire(TimerLapse, 0)
 		sameStrings(t, "messages", msgs(res), []string{
 			"slack:ULMA lapsed [escalate resolved note]",
-			"slack:USW lapsed [escalate note]", // the raiser no longer holds it: no Resolved button that would be refused
+			"slack:USW lapsed [escalate note withdraw]", // the raiser no longer holds it: no Resolved button that would be refused
 			"teams:29:lmb lapsed [resolved escalate note]",
 			"feed",
 		})
@@ -168,7 +168,7 @@ func TestLapse(t *testing.T) {
 		c.do(Command{Kind: CmdPropose, Actor: hv, At: t0.Add(time.Hour), Proposal: proposal()})
 		res := c.fire(TimerLapse, 0)
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate confirm reject note]",
+			"slack:USW lapsed [escalate confirm reject note withdraw]",
 			"teams:29:hv lapsed [note]",
 		})
 	})
@@ -179,7 +179,7 @@ func TestLapse(t *testing.T) {
 		c.do(raiseCmd(raiseInput(), t0))
 		res := c.fire(TimerLapse, 0)
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate resolved note]",
+			"slack:USW lapsed [escalate resolved note withdraw]",
 			"teams:29:hv lapsed [resolved escalate note]",
 			"slack:ULMA lapsed []",
 			"teams:29:lmb lapsed []",
@@ -190,7 +190,7 @@ func TestLapse(t *testing.T) {
 		// The daily prompt does not tell them again.
 		res = c.fire(TimerPrompt, 0)
 		sameStrings(t, "messages", msgs(res), []string{
-			"slack:USW lapsed [escalate resolved note]",
+			"slack:USW lapsed [escalate resolved note withdraw]",
 			"teams:29:hv lapsed [resolved escalate note]",
 		})
 		// Before the chair's stage, the chair is the next tier.
@@ -233,10 +233,10 @@ func TestPrompt(t *testing.T) {
 		tm := c.timer(TimerPrompt)
 		res := c.do(tm.Command(tm.Due))
 		wantDispute(t, old, res.Dispute, tm.Due, nil) // still one lapse
-		if e := res.Events[0]; e.Summary != "Daily reminder: the window lapsed at Tue 3 Mar 2026, 10:00" || e.Kind != CmdPrompt {
+		if e := res.Events[0]; e.Summary != "Daily reminder: the window lapsed on Tue 3 Mar, 10:00" || e.Kind != CmdPrompt {
 			t.Errorf("event %+v", e)
 		}
-		sameStrings(t, "messages", msgs(res), []string{"slack:USW lapsed [escalate resolved note]", "teams:29:hv lapsed [resolved escalate note]"})
+		sameStrings(t, "messages", msgs(res), []string{"slack:USW lapsed [escalate resolved note withdraw]", "teams:29:hv lapsed [resolved escalate note]"})
 		sameStrings(t, "timers", timerList(res), []string{"prompt 1@1 Thu 5 Mar 10:00"})
 		res = c.fire(TimerPrompt, 0)
 		sameStrings(t, "timers", timerList(res), []string{"prompt 1@1 Fri 6 Mar 10:00"})

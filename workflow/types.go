@@ -214,6 +214,29 @@ const (
 	StateWithdrawn State = "withdrawn" // closed by the raiser
 )
 
+// Label is the state in words for people: never the raw "proposed".
+func (s State) Label() string {
+	switch s {
+	case StateOpen:
+		return "Open"
+	case StateProposed:
+		return "Resolution proposed, awaiting confirmation"
+	case StatePanel:
+		return "Resolution panel convened"
+	case StateResolved:
+		return "Resolved"
+	case StateWithdrawn:
+		return "Withdrawn"
+	}
+	return upperFirst(string(s))
+}
+
+// closedRefusal answers anything but the after-closure steps on a closed
+// case, in words: "ESC-2026-0001 was resolved on Fri 4 Dec, 09:00".
+func closedRefusal(d *Dispute, when string) error {
+	return refuse(RefuseClosed, "%s was %s on %s, so nothing more can be done on it", d.Ref, lowerFirst(d.State.Label()), when)
+}
+
 // Closed reports whether the case is over.
 func (s State) Closed() bool { return s == StateResolved || s == StateWithdrawn }
 

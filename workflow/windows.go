@@ -73,7 +73,7 @@ func (a *applier) nudge() error {
 		return refuse(RefuseStaleTimer, "the window already closed")
 	}
 	p := a.env.Policy
-	a.event("Reminder sent: the window closes at "+a.when(a.d.Deadline), "", nil)
+	a.event("Reminder sent: the window closes on "+a.when(a.d.Deadline), "", nil)
 	dl := a.d.Deadline
 	for _, u := range a.d.Current().All() {
 		// The case's facts already say when the window closes.
@@ -81,7 +81,7 @@ func (a *applier) nudge() error {
 		if a.d.Stage < p.Last() {
 			line += " If you cannot agree, escalate it."
 		}
-		a.dm(u, MsgReminder, fmt.Sprintf("%s: %s closes at %s", a.d.Ref, p.StageName(a.d.Stage), a.when(dl)), []string{line}, a.actionsFor(u))
+		a.dm(u, MsgReminder, fmt.Sprintf("%s: %s closes on %s", a.d.Ref, p.StageName(a.d.Stage), a.when(dl)), []string{line}, a.actionsFor(u))
 	}
 	return nil
 }
@@ -106,11 +106,11 @@ func (a *applier) lapse() error {
 	if first {
 		a.d.Lapsed = true
 		a.d.LapsedCount++
-		a.event("Window lapsed at "+a.when(a.d.Deadline), "", nil)
+		a.event("Window lapsed on "+a.when(a.d.Deadline), "", nil)
 	} else {
-		a.event("Daily reminder: the window lapsed at "+a.when(a.d.Deadline), "", nil)
+		a.event("Daily reminder: the window lapsed on "+a.when(a.d.Deadline), "", nil)
 	}
-	overdue := fmt.Sprintf("%s: the window for %s closed at %s without a resolution", a.d.Ref, p.StageName(a.d.Stage), a.when(a.d.Deadline))
+	overdue := fmt.Sprintf("%s: the window for %s closed on %s without a resolution", a.d.Ref, p.StageName(a.d.Stage), a.when(a.d.Deadline))
 	if a.d.Stage < p.Last() {
 		esc := Action{Kind: ActEscalate, Label: fmt.Sprintf("Escalate to stage %s", stageLabel(p, a.d.Stage+1)), Ref: a.d.Ref, Stage: a.d.Stage, Version: a.d.Version, Style: "primary"}
 		cur := a.d.Current()
@@ -128,7 +128,7 @@ func (a *applier) lapse() error {
 			a.dm(u, MsgLapsed, overdue, []string{"The policy says unresolved disagreements go to the next tier. Escalate it, or record the resolution if you have agreed one."}, acts)
 		}
 		for _, u := range cur.Responder {
-			a.dm(u, MsgLapsed, overdue, []string{"The raiser's side has been asked to escalate it."}, a.actionsFor(u))
+			a.dm(u, MsgLapsed, overdue, []string{"If nothing is agreed, " + a.names(raiserSide) + " may now escalate it to " + p.StageName(a.d.Stage+1) + ". You can still record a resolution together."}, a.actionsFor(u))
 		}
 		if first && p.LapseNotifiesNextTier {
 			if h, err := a.holdersFor(a.d.Stage+1, nil); err == nil {

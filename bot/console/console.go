@@ -94,10 +94,7 @@ func New(eng *engine.Engine, inbox *Inbox, clock *Clock, cal Calendar, hooks Hoo
 }
 
 func (c *Console) when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(c.cal.Location()).Format("Mon 2 Jan 2006, 15:04")
+	return workflow.FormatTime(t, c.cal.Location())
 }
 
 // Register adds the console's routes, every one behind the CSRF token and
@@ -134,6 +131,12 @@ func (c *Console) people() []workflow.Person {
 		}
 	}
 	return ps
+}
+
+// parties are whom me may name as the other practitioner or as sharing
+// the concern: not themselves, the chair or the business team.
+func (c *Console) parties(me workflow.UserID) []workflow.Person {
+	return workflow.DisagreeWith(c.eng.Env().Directory, me, c.people())
 }
 
 func (c *Console) me(r *http.Request) workflow.UserID {
@@ -275,7 +278,7 @@ func (c *Console) raiseForm(w http.ResponseWriter, r *http.Request) {
 	if p, ok := c.eng.Env().Directory.Person(me); ok {
 		vals[workflow.FieldRaiserAgency] = []string{p.Agency}
 	}
-	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people()}))
+	c.render(w, r, http.StatusOK, "form.html", c.page(r, f.Title, "raise", formBody{Form: f, Action: "/raise", Values: vals, People: c.people(), Parties: c.parties(me)}))
 }
 
 func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
@@ -294,7 +297,7 @@ func (c *Console) raiseSubmit(w http.ResponseWriter, r *http.Request) {
 		var ref *workflow.Refusal
 		if errors.As(err, &ref) && len(ref.Fields) > 0 {
 			f := workflow.RaiseForm(c.eng.Env())
-			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, htmlui.ErrorTitle(f.Title), "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people()}))
+			c.render(w, r, http.StatusUnprocessableEntity, "form.html", c.page(r, htmlui.ErrorTitle(f.Title), "raise", formBody{Form: f, Action: "/raise", Errors: ref.Fields, Values: vals, People: c.people(), Parties: c.parties(me)}))
 			return
 		}
 		c.fail(w, r, me, err)

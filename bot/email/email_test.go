@@ -77,7 +77,7 @@ func message(id string, kind workflow.MessageKind, to string) workflow.Message {
 			{Label: "Case", Value: "ESC-2026-0042"},
 			{Label: "About", Value: "Child, " + subjectNo + " (child protection plan)"},
 			{Label: "Stage", Value: "Stage 1: practitioners"},
-			{Label: "Window closes", Value: "Wed 4 Mar 2026, 09:00", Time: &dl},
+			{Label: "Window closes", Value: "Wed 4 Mar, 09:00", Time: &dl},
 			{Label: "Concern", Value: freeText},
 		},
 		History: []workflow.HistoryEntry{{At: t0, Stage: 1, Actor: "Sam Social Worker", Summary: "raised", Text: freeText}},
@@ -107,7 +107,7 @@ func (r *rig) checkClean(t *testing.T, m smtptest.Mail) {
 		t.Errorf("subject %q lacks the case reference", subj)
 	}
 	body := strings.ReplaceAll(m.Body, "=\r\n", "")
-	for _, want := range []string{"Case: ESC-2026-0042", "Stage: Stage 1: practitioners", "By: Wed 4 Mar 2026, 09:00", base + "/link/"} {
+	for _, want := range []string{"Case: ESC-2026-0042", "Stage: Stage 1: practitioners", "By: Wed 4 Mar, 09:00", base + "/link/"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}

@@ -65,12 +65,7 @@ func New(s Surface, log *slog.Logger) (*Renderer, error) {
 		loc = time.UTC
 	}
 	funcs := template.FuncMap{
-		"when": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.In(loc).Format("Mon 2 Jan 2006, 15:04")
-		},
+		"when":    func(t time.Time) string { return workflow.FormatTime(t, loc) },
 		"name":    s.Name,
 		"lines":   func(s string) []string { return strings.Split(s, "\n") },
 		"fieldID": FieldID,

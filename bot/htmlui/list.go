@@ -33,7 +33,7 @@ func ListOf(env workflow.Env, pg engine.Page, size int, when func(time.Time) str
 		l.NextPage = pg.Number(size) + 1
 	}
 	for _, d := range pg.Cases {
-		l.Cases = append(l.Cases, CaseRow{Ref: d.Ref, Stage: env.Policy.For(d).StageName(d.Stage), Deadline: when(d.Deadline), State: string(d.State), Lapsed: d.Lapsed})
+		l.Cases = append(l.Cases, CaseRow{Ref: d.Ref, Stage: env.Policy.For(d).StageName(d.Stage), Deadline: when(d.Deadline), State: d.State.Label(), Lapsed: d.Lapsed})
 	}
 	return l
 }

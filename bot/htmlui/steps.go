@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/escalate-app/escalate/bot/engine"
 	"github.com/escalate-app/escalate/workflow"
@@ -47,7 +48,32 @@ type FormBody struct {
 	Errors map[string]string
 	Values workflow.Values
 	People []workflow.Person
-	Hidden map[string]string
+	// Parties, when set, are the people the raise form's party questions
+	// offer (workflow.DisagreeWith): not the person raising, the chair or
+	// the business team.
+	Parties []workflow.Person
+	Hidden  map[string]string
+}
+
+// ErrorList is the error summary in the form's order (workflow.Form.Problems).
+func (b FormBody) ErrorList() []workflow.Problem { return b.Form.Problems(b.Errors) }
+
+// PeopleFor are the people a person field offers.
+func (b FormBody) PeopleFor(field string) []workflow.Person {
+	if b.Parties != nil && workflow.PartyFields[field] {
+		return b.Parties
+	}
+	return b.People
+}
+
+// Room is what a long field has left with its current answer, or how much
+// it takes when empty: counted on the server, since the pages run no script.
+func (b FormBody) Room(f workflow.FormField) string {
+	v := strings.Join(b.Values[f.Name], "")
+	if v == "" {
+		return workflow.RoomHint(f.Max)
+	}
+	return workflow.RoomHint(f.Max) + " " + workflow.RoomLeft(v, f.Max) + "."
 }
 
 // SummaryItem is one line of a form's error summary: the message and the
@@ -103,7 +129,7 @@ func FailMessage(log *slog.Logger, err error) string {
 	var ref *workflow.Refusal
 	switch {
 	case errors.As(err, &ref):
-		return ref.Message
+		return ref.Sentence()
 	case errors.Is(err, engine.ErrConflict):
 		return "Someone else acted on this case at the same moment. Here is where it stands now."
 	case errors.Is(err, engine.ErrDuplicate):
@@ -119,7 +145,7 @@ func FailMessage(log *slog.Logger, err error) string {
 func (s *Steps) failOn(w http.ResponseWriter, r *http.Request, me workflow.UserID, ref string, err error) {
 	var refusal *workflow.Refusal
 	if errors.As(err, &refusal) && refusal.Code == workflow.RefuseMovedOn {
-		s.Flash(w, r, me, refusal.Message+".")
+		s.Flash(w, r, me, refusal.Sentence()+" Here is where it stands now.")
 		http.Redirect(w, r, s.casePath(ref), http.StatusSeeOther)
 		return
 	}
@@ -156,7 +182,7 @@ func (s *Steps) Act(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.done(r.Context(), me, ref)
-		s.Flash(w, r, me, actionDone(kind))
+		s.Flash(w, r, me, actionDone(kind, ref))
 		http.Redirect(w, r, s.home(), http.StatusSeeOther)
 		return
 	}
@@ -175,12 +201,13 @@ func (s *Steps) Act(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, s.Base+"/form?"+q.Encode(), http.StatusSeeOther)
 }
 
-// actionDone tells the person what their click did.
-func actionDone(k workflow.ActionKind) string {
+// actionDone tells the person what their click did, in words: never a
+// bare "Done.".
+func actionDone(k workflow.ActionKind, ref string) string {
 	if k == workflow.ActConfirm {
-		return "Resolution confirmed. The case is closed and everyone involved has the written record."
+		return "Resolution confirmed. " + ref + " is closed and everyone involved has the written record."
 	}
-	return "Done."
+	return workflow.DoneLabel(k, "") + " (" + ref + "). Everyone who needs to know has been told."
 }
 
 // ShowForm draws a button's follow-up form.
@@ -265,7 +292,7 @@ func (s *Steps) SubmitForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.done(r.Context(), me, ref)
-	s.Flash(w, r, me, "Done. Everyone who needs to know has been told.")
+	s.Flash(w, r, me, workflow.DoneLabel("", kind)+" ("+ref+"). Everyone who needs to know has been told.")
 	http.Redirect(w, r, s.home(), http.StatusSeeOther)
 }
 

@@ -292,12 +292,11 @@ func wordsLabel(k workflow.CommandKind) string {
 	return "Words"
 }
 
-// FormatTime is how the record shows a time: "Mon 2 Mar 2026, 10:00".
+// FormatTime is how the record shows a time: Escalate's one style with
+// the year, since a record is kept on file for years: "Mon 2 Mar 2026,
+// 10:00". Times reach the record already in the partnership's zone.
 func FormatTime(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.Format("Mon 2 Jan 2006, 15:04")
+	return workflow.FormatTimeYear(t, t.Location())
 }
 
 // Field is one labelled line of a record's summary.
@@ -343,7 +342,7 @@ func (rec Record) DisagreementFields() []Field {
 	if rec.DecisionDisputed != "" {
 		dd := rec.DecisionDisputed
 		if rec.DecisionDate != "" {
-			dd += " (" + rec.DecisionDate + ")"
+			dd += " (" + workflow.DateWords(workflow.Date(rec.DecisionDate), time.Time{}, nil) + ")"
 		}
 		f = append(f, Field{"Decision disputed", dd})
 	}

@@ -59,7 +59,7 @@ const digestListMax = 25
 // reference: only references, agencies, categories, stages and times.
 func Digest(in DigestInput) workflow.Message {
 	loc := in.Calendar.Location()
-	when := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006, 15:04") }
+	when := func(t time.Time) string { return workflow.FormatTime(t, loc) }
 	day := in.Now.In(loc)
 	p, dir := in.Policy, in.Directory
 

@@ -70,8 +70,8 @@ func TestDailyDigestOnWorkingDaysOnly(t *testing.T) {
 		"Stage 1 (Professional to professional): 1 open",
 		"Stage 2 (Manager to manager): 1 open",
 		"No case is overdue.",
-		"Closed since Thu 24 Dec 2026, 09:00 (1):",
-		resolved + " · Stage 1 (Professional to professional) · Children's Social Care ↔ Sussex Police · Child protection conference / safeguarding meeting refused · resolved Thu 24 Dec 2026, 11:00",
+		"Closed since Thu 24 Dec, 09:00 (1):",
+		resolved + " · Stage 1 (Professional to professional) · Children's Social Care ↔ Sussex Police · Child protection conference / safeguarding meeting refused · resolved Thu 24 Dec, 11:00",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Tuesday's digest lacks %q:\n%s", want, text)
@@ -82,15 +82,15 @@ func TestDailyDigestOnWorkingDaysOnly(t *testing.T) {
 	wed := messageText(digests["Wed 30 Dec 09:00"].Message)
 	for _, want := range []string{
 		"Overdue (2):",
-		open + " · Stage 1 (Professional to professional) · Children's Social Care ↔ Sussex Police · Child protection conference / safeguarding meeting refused · window closed Tue 29 Dec 2026, 10:00 · overdue less than a working day",
+		open + " · Stage 1 (Professional to professional) · Children's Social Care ↔ Sussex Police · Child protection conference / safeguarding meeting refused · window closed Tue 29 Dec, 10:00 · overdue less than a working day",
 		escalated + " · Stage 2 (Manager to manager)",
-		"No case closed since Tue 29 Dec 2026, 09:00.",
+		"No case closed since Tue 29 Dec, 09:00.",
 	} {
 		if !strings.Contains(wed, want) {
 			t.Errorf("Wednesday's digest lacks %q:\n%s", want, wed)
 		}
 	}
-	if thu := messageText(digests["Thu 31 Dec 09:00"].Message); !strings.Contains(thu, "window closed Tue 29 Dec 2026, 10:00 · overdue 1 working day") {
+	if thu := messageText(digests["Thu 31 Dec 09:00"].Message); !strings.Contains(thu, "window closed Tue 29 Dec, 10:00 · overdue 1 working day") {
 		t.Errorf("Thursday's digest does not say how long the case is overdue:\n%s", thu)
 	}
 
@@ -183,7 +183,7 @@ func TestDigestBuilder(t *testing.T) {
 		"Stage 4 (Partnership chair): 0 open",
 		"Overdue (30):",
 		"…and 5 more overdue",
-		"ESC-2027-0100 · Stage 4 (Partnership chair) · Children's Social Care ↔ Sussex Police · Roles and responsibilities · resolved by the chair Mon 11 Jan 2027, 08:00",
+		"ESC-2027-0100 · Stage 4 (Partnership chair) · Children's Social Care ↔ Sussex Police · Roles and responsibilities · resolved by the chair Mon 11 Jan, 08:00",
 		"Open: 31", "Overdue: 30",
 	} {
 		if !strings.Contains(text, want) {

@@ -39,7 +39,7 @@ func TestProposeConfirmAndDoubleClick(t *testing.T) {
 		workflow.FieldHowPursued: "Reviewed at the next core group", workflow.FieldRecordedOnFile: true})
 	h.deliver()
 	proposal := h.lastDM(uRaiser)
-	assertButtons(t, "the raiser", proposal, "confirm", "reject", "note")
+	assertButtons(t, "the raiser", proposal, "confirm", "reject", "note", "withdraw")
 	assertContains(t, "the proposal", proposal.Raw, "Strategy discussion booked", "Reviewed at the next core group")
 
 	// Confirm closes the case; the clicked message loses Confirm.
@@ -77,7 +77,7 @@ func TestProposeConfirmAndDoubleClick(t *testing.T) {
 	if h.fake.countCalls("chat.postEphemeral") != before+1 || len(eph) == 0 {
 		t.Fatal("the second Confirm was not answered with an ephemeral refusal")
 	}
-	assertContains(t, "the refusal", eph[len(eph)-1].Raw, ref+" is closed")
+	assertContains(t, "the refusal", eph[len(eph)-1].Raw, ref+" was resolved on ")
 	if h.deliver() != 0 {
 		t.Fatal("a refused click sent messages")
 	}
@@ -110,7 +110,7 @@ func TestStaleAndStrangersClicksAreRefused(t *testing.T) {
 	if len(got) != 1 || got[0]["response_type"] != "ephemeral" || got[0]["replace_original"] != false {
 		t.Fatalf("the stranger's refusal through the response_url: %v", got)
 	}
-	assertContains(t, "the stranger's refusal", allText(got[0]), "there is no case "+ref+" that you can see")
+	assertContains(t, "the stranger's refusal", allText(got[0]), "There is no case "+ref+" that you can see")
 	if h.fake.countCalls("views.open") != opened {
 		t.Fatal("a stranger's click opened a form")
 	}
@@ -335,12 +335,12 @@ func TestAFormDrawnBeforeAProposalIsRefused(t *testing.T) {
 		t.Fatalf("the stale escalate form was answered %s", r.body)
 	}
 	name := h.env.Directory.Name(userID(uResponder))
-	assertContains(t, "the refusal", allText(m), ref+" has moved on since this was shown to you: resolution proposed", "by "+name+" at ", "Nothing you sent was recorded")
+	assertContains(t, "the refusal", allText(m), ref+" has moved on since this was shown to you: resolution proposed", "by "+name+" on ", "Nothing you sent was recorded")
 	if d := h.dispute(ref); d.Version != version || d.Stage != 1 || d.State != workflow.StateProposed {
 		t.Fatalf("the stale form changed the case: version %d, stage %d, %s", d.Version, d.Stage, d.State)
 	}
 	redrawn := h.fake.message(msg.Channel, msg.TS)
-	assertButtons(t, "the raiser's message", redrawn, "confirm", "reject", "note")
+	assertButtons(t, "the raiser's message", redrawn, "confirm", "reject", "note", "withdraw")
 	assertContains(t, "the raiser's message", redrawn.Raw, "the case moved on before this was sent")
 	if n := h.deliver(); n != 0 {
 		t.Fatalf("the refused escalation sent %d messages", n)

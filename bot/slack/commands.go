@@ -274,7 +274,7 @@ func (a *Adapter) showMessage(ctx context.Context, user workflow.UserID, args st
 func (a *Adapter) caseMessage(d *workflow.Dispute, hist []workflow.Event, user workflow.UserID) workflow.Message {
 	env := a.eng.Env()
 	return workflow.Message{Kind: workflow.MsgInfo, Ref: d.Ref,
-		Title: fmt.Sprintf("%s: %s (%s)", d.Ref, env.Policy.For(d).StageName(d.Stage), d.State),
+		Title: fmt.Sprintf("%s: %s · %s", d.Ref, env.Policy.For(d).StageName(d.Stage), d.State.Label()),
 		Lines: workflow.CaseLines(d), Facts: workflow.CaseFacts(env, d, true), History: workflow.History(hist),
 		Actions: workflow.ActionsFor(env, d, user)}
 }
@@ -288,14 +288,14 @@ func (a *Adapter) explain(ctx context.Context, user workflow.UserID, ref string,
 	case errors.As(err, &r) && r.Code == workflow.RefuseMovedOn && ref != "":
 		// Someone who may see the case (permission came first) is shown
 		// where it stands now, with the buttons they can use now.
-		m := info("Nothing was changed", r.Message)
+		m := info("Nothing was changed", r.Sentence())
 		if d, _, lerr := a.eng.Case(ctx, ref, user); lerr == nil {
 			s := a.caseSummary(d, user)
 			m.Ref, m.Facts, m.Actions = d.Ref, s.Facts, s.Actions
 		}
 		return m
 	case errors.As(err, &r):
-		return info("Nothing was changed", r.Message)
+		return info("Nothing was changed", r.Sentence())
 	case errors.Is(err, engine.ErrConflict):
 		m := info("Someone else acted on "+ref+" at the same moment", "What you did was not recorded, so nothing happened twice. Here is where the case stands now.")
 		if d, _, lerr := a.eng.Case(ctx, ref, user); lerr == nil {

@@ -137,7 +137,7 @@ func TestHelpListShowAndMore(t *testing.T) {
 	ref := h.raise(raiseAnswers())
 	h.deliver()
 	list := allText(h.command(uResponder, "list").json(t))
-	assertContains(t, "list", list, ref, "Stage 1 (Professional to professional)", "Window closes", "<!date^", "esc:resolved")
+	assertContains(t, "list", list, ref, "Stage 1 (Professional to professional)", "Window closes", "Wed 11 Mar, 10:00", "esc:resolved")
 	if strings.Contains(list, "CSC-4471-XQ") {
 		t.Fatal("the list shows the subject reference")
 	}
@@ -145,7 +145,7 @@ func TestHelpListShowAndMore(t *testing.T) {
 
 	show := allText(h.command(uResponder, "show "+strings.ToLower(ref)).json(t))
 	assertContains(t, "show", show, ref, "CSC-4471-XQ", "History", "Raised by Pat Practitioner", "strategy discussion despite bruising")
-	assertContains(t, "show to a stranger", allText(h.command(uStranger, "show "+ref).json(t)), "there is no case "+ref+" that you can see")
+	assertContains(t, "show to a stranger", allText(h.command(uStranger, "show "+ref).json(t)), "There is no case "+ref+" that you can see")
 	assertContains(t, "show without a reference", allText(h.command(uResponder, "show").json(t)), "Give its reference")
 	assertContains(t, "usage", allText(h.command(uResponder, "frobnicate now").json(t)), "does not know", "/escalate help")
 
@@ -163,14 +163,14 @@ func TestHelpListShowAndMore(t *testing.T) {
 	assertContains(t, "usage", allText(h.command(uResponder, "nope").json(t)), "/escalate record")
 	h.a.HandleSubcommand("report", func(ctx context.Context, req SubcommandRequest) (workflow.Message, error) {
 		time.Sleep(200 * time.Millisecond)
-		return workflow.Message{}, &workflow.Refusal{Code: workflow.RefuseNotAllowed, Message: "only the business team can run reports"}
+		return workflow.Message{}, &workflow.Refusal{Code: workflow.RefuseNotAllowed, Message: "Only the business team can run reports"}
 	})
 	h.a.replyBudget = 20 * time.Millisecond
 	assertContains(t, "a slow reply", allText(h.command(uResponder, "report").json(t)), "Working on it")
 	h.fake.mu.Lock()
 	late := allText(h.fake.responses)
 	h.fake.mu.Unlock()
-	assertContains(t, "the late reply", late, "only the business team can run reports", "ephemeral")
+	assertContains(t, "the late reply", late, "Only the business team can run reports", "ephemeral")
 
 	defer func() {
 		if recover() == nil {
@@ -197,7 +197,7 @@ func TestAppHome(t *testing.T) {
 		t.Fatal("no Home tab was published")
 	}
 	text := allText(home)
-	assertContains(t, "the Home tab", text, ref, "Stage 1 (Professional to professional)", "<!date^", "esc:resolved", "esc:escalate", "esc:raise", "Call 999")
+	assertContains(t, "the Home tab", text, ref, "Stage 1 (Professional to professional)", "Wed 11 Mar, 10:00", "esc:resolved", "esc:escalate", "esc:raise", "Call 999")
 	if strings.Contains(text, "CSC-4471-XQ") || strings.Contains(text, "bruising") {
 		t.Fatal("the Home tab shows the subject reference or free text")
 	}

@@ -83,7 +83,7 @@ func TestEscalateThroughEveryStage(t *testing.T) {
 	if form == nil || form.User != uRaiser {
 		t.Fatal("/escalate did not open a modal with the command's trigger_id")
 	}
-	for _, id := range []string{workflow.FieldSubjectType, workflow.FieldSubjectRef, workflow.FieldCategory, workflow.FieldResponderAgency,
+	for _, id := range []string{workflow.FieldSubjectRef, workflow.FieldCategory, workflow.FieldResponderAgency,
 		workflow.FieldResponder, workflow.FieldDisagreement, workflow.FieldOutcomeSought, workflow.FieldEvidence, workflow.FieldImmediateRisk} {
 		inputBlock(t, form.View, id)
 	}
@@ -122,7 +122,7 @@ func TestEscalateThroughEveryStage(t *testing.T) {
 	respRaised := h.lastDM(uResponder)
 	assertButtons(t, "the responder", respRaised, "resolved", "escalate", "note")
 	assertContains(t, "the responder's DM", respRaised.Raw, ref, answers[workflow.FieldDisagreement].(string), "CSC-4471-XQ")
-	assertContains(t, "the responder's DM (deadline in the reader's time)", respRaised.Raw, "<!date^", "^{date_short_pretty} {time}|")
+	assertContains(t, "the responder's DM (what is asked, and by when, first)", respRaised.Raw, "disagrees with you about case "+ref+" and asks you to talk it through by Wed 11 Mar, 10:00")
 	ack := h.lastDM(uRaiser)
 	assertContains(t, "the raiser's DM", ack.Raw, "Your disagreement is raised as "+ref)
 	assertButtons(t, "the raiser", ack, "resolved", "escalate", "note", "withdraw")
@@ -153,7 +153,7 @@ func TestEscalateThroughEveryStage(t *testing.T) {
 	// The clicked message's stage-1 buttons are gone; what the raiser can
 	// do at stage 2 replaces them.
 	used := h.fake.message(ack.Channel, ack.TS)
-	assertButtons(t, "the used message", used, "escalate", "note")
+	assertButtons(t, "the used message", used, "escalate", "note", "withdraw")
 	if strings.Contains(used.Raw, ref+"|1") || !strings.Contains(used.Raw, "You escalated the case") {
 		t.Fatalf("the clicked message still offers its stage-1 buttons:\n%s", used.Raw)
 	}

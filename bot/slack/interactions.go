@@ -145,7 +145,7 @@ func (a *Adapter) markDone(ctx context.Context, src source, user workflow.UserID
 	a.redraw(ctx, src, user, ref, label, "✓ "+escape(label)+", "+a.stamp())
 }
 
-func (a *Adapter) stamp() string { return dateToken(a.eng.Now(), a.renderer().londonForm(a.eng.Now())) }
+func (a *Adapter) stamp() string { return escape(a.renderer().when(a.eng.Now())) }
 
 // redraw replaces the buttons of the message a form or click came from
 // with note (mrkdwn) and the buttons the person can use on the case now.

@@ -135,8 +135,14 @@ func (a *Adapter) modal(f workflow.Form, meta formMeta, vals workflow.Values, pr
 			continue
 		}
 		in := slack.NewInputBlock(fl.Name, plain(fl.Label, 2000), nil, a.element(fl, vals, pre))
-		if fl.Hint != "" {
-			in.Hint = plain(fl.Hint, 2000)
+		hint := fl.Hint
+		if fl.Type == workflow.FieldArea && fl.Max > 0 {
+			// Slack stops the box at max_length; the hint says so first,
+			// so nobody is cut off mid-sentence unawares.
+			hint = strings.TrimSpace(hint + " " + workflow.RoomHint(min(fl.Max, maxInputText)))
+		}
+		if hint != "" {
+			in.Hint = plain(hint, 2000)
 		}
 		in.Optional = !fl.Required || fl.Type == workflow.FieldCheckbox
 		if f.Kind == workflow.FormRaise && fl.Name == workflow.FieldImmediateRisk {
@@ -258,7 +264,7 @@ func (a *Adapter) element(fl workflow.FormField, vals workflow.Values, pre prefi
 	e := slack.NewPlainTextInputBlockElement(nil, fl.Name)
 	e.Multiline = fl.Type == workflow.FieldArea
 	if fl.Max > 0 {
-		e.MaxLength = min(fl.Max, 3000)
+		e.MaxLength = min(fl.Max, maxInputText)
 	}
 	e.InitialValue = first
 	return e

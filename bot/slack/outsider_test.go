@@ -138,7 +138,7 @@ func TestOutsidersLearnNothing(t *testing.T) {
 		t.Errorf("the outsider was answered %d times", len(a.ephemerals)+len(a.responses)+len(a.views))
 	}
 	all := strings.Join(append(append(append(a.answers, a.ephemerals...), a.responses...), a.views...), "\n")
-	if !strings.Contains(all, "there is no case "+ref+" that you can see") {
+	if !strings.Contains(all, "There is no case "+ref+" that you can see") {
 		t.Fatalf("the outsider was not told there is no case they can see:\n%s", all)
 	}
 	for _, leak := range []string{"Pat Practitioner", "Hana Visitor", "Stage 1", "Professional to professional", "Children's Social Care", "Community Health", "2026, ", "open", "CSC-4471-XQ", "Health visitor declined"} {

@@ -24,6 +24,7 @@ const (
 	maxOptionText    = 75
 	maxModalTitle    = 24
 	maxFallbackText  = 3000
+	maxInputText     = 3000 // a plain_text_input's max_length
 	// sectionBudget leaves room for the label or quote around a chunk.
 	sectionBudget = 2800
 )
@@ -35,7 +36,7 @@ const actionPrefix = "esc:"
 const actionRaise = actionPrefix + "raise"
 
 // renderer turns neutral messages into Block Kit. loc is the partnership's
-// clock, used only to recognise the London form of a time in a fact.
+// zone, the one times are shown in.
 type renderer struct {
 	loc *time.Location
 }
@@ -104,35 +105,19 @@ func chunks(s string, limit int) []string {
 	return out
 }
 
-// dateToken shows a time in the reader's own time zone, with the London
-// form as the fallback for clients that cannot.
-func dateToken(t time.Time, fallback string) string {
-	fallback = strings.NewReplacer("|", "/", ">", "", "<", "").Replace(fallback)
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), escape(fallback))
-}
+// when is a time as Escalate writes it everywhere, in the partnership's
+// zone (workflow.FormatTime). Slack's own date tokens are not used: they
+// would show the same deadline in another style beside the cards, emails
+// and pages a case's other people read.
+func (r renderer) when(t time.Time) string { return workflow.FormatTime(t, r.loc) }
 
-func (r renderer) londonForm(t time.Time) string {
-	if r.loc != nil {
-		t = t.In(r.loc)
-	}
-	return t.Format("Mon 2 Jan 2006, 15:04")
-}
-
-// factValue is a fact as mrkdwn: a time in the reader's zone, keeping any
-// note the workflow added after the London form ("(lapsed)").
+// factValue is a fact as mrkdwn: the workflow has already written any time
+// in it the one way.
 func (r renderer) factValue(f workflow.Fact) string {
-	if f.Time == nil || f.Time.IsZero() {
-		return escape(f.Value)
+	if f.Value == "" && f.Time != nil {
+		return escape(r.when(*f.Time))
 	}
-	london := r.londonForm(*f.Time)
-	if rest, ok := strings.CutPrefix(f.Value, london); ok {
-		return dateToken(*f.Time, london) + escape(rest)
-	}
-	fallback := f.Value
-	if fallback == "" {
-		fallback = london
-	}
-	return dateToken(*f.Time, fallback)
+	return escape(f.Value)
 }
 
 // renderMode says where a message goes.
@@ -233,7 +218,7 @@ func truncateEscaped(s string, max int) string {
 func (r renderer) historyBlocks(ref string, h []workflow.HistoryEntry, room int) []slack.Block {
 	var entries []string
 	for _, e := range h {
-		s := fmt.Sprintf("%s · stage %d · *%s* · %s", dateToken(e.At, r.londonForm(e.At)), e.Stage, escape(e.Actor), escape(e.Summary))
+		s := fmt.Sprintf("%s · stage %d · *%s* · %s", escape(r.when(e.At)), e.Stage, escape(e.Actor), escape(e.Summary))
 		if e.Text != "" {
 			for _, l := range strings.Split(e.Text, "\n") {
 				s += "\n>" + escape(l)

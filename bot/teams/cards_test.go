@@ -76,7 +76,7 @@ func TestGoldenCards(t *testing.T) {
 	at := time.Date(2026, 3, 11, 10, 0, 0, 0, time.UTC)
 	msg := workflow.Message{ID: "ESC-2026-0001/1/1", Kind: workflow.MsgRaised, Ref: "ESC-2026-0001", To: uid(aadResponder),
 		Title: "A disagreement was raised with you: ESC-2026-0001", Lines: []string{"The disagreement: *not* a [link](http://x) <b>or</b> # heading"},
-		Facts:   []workflow.Fact{{Label: "Stage", Value: "1"}, {Label: "Window closes", Value: "Wed 11 Mar 2026, 10:00", Time: &at}},
+		Facts:   []workflow.Fact{{Label: "Stage", Value: "1"}, {Label: "Window closes", Value: "Wed 11 Mar, 10:00", Time: &at}},
 		History: []workflow.HistoryEntry{{At: at.Add(-24 * time.Hour), Stage: 1, Actor: "Pat Practitioner", Summary: "Raised", Text: "Words"}},
 		Actions: workflow.ActionsFor(env, d, uid(aadResponder))}
 	golden(t, "dm.json", r.message(msg, modeDM))

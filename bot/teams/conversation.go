@@ -193,7 +193,7 @@ func (a *Adapter) explain(ctx context.Context, act schema.Activity, user workflo
 	case errors.As(err, &r) && r.Code == workflow.RefuseMovedOn && ref != "":
 		// Permission came first: the person may see the case, and is shown
 		// where it stands now with the buttons they can use now.
-		c = notice("Nothing was changed", upperFirst(r.Message)+".")
+		c = notice("Nothing was changed", r.Sentence())
 		if d, _, lerr := a.eng.Case(ctx, ref, user); lerr == nil {
 			env := a.eng.Env()
 			if fs, ok := a.render.facts(workflow.CaseFacts(env, d, false)); ok {
@@ -204,7 +204,7 @@ func (a *Adapter) explain(ctx context.Context, act schema.Activity, user workflo
 			}
 		}
 	case errors.As(err, &r):
-		c = notice("Nothing was changed", upperFirst(r.Message)+".")
+		c = notice("Nothing was changed", r.Sentence())
 	case errors.Is(err, engine.ErrConflict):
 		c = notice("Someone else acted on "+ref+" at the same moment", "What you did was not recorded, so nothing happened twice. Say show "+ref+" to see where it stands now.")
 	case errors.Is(err, engine.ErrDuplicate):

@@ -390,7 +390,7 @@ func TestAFormDrawnBeforeAProposalIsRefused(t *testing.T) {
 		t.Fatalf("the answer went to %s", got.Conversation)
 	}
 	name := h.eng.Env().Directory.Name(d.Responder.Person)
-	mustContain(t, "the refusal", got.Raw, "has moved on since this was shown to you: resolution proposed", "by "+name+" at ", "Nothing you sent was recorded")
+	mustContain(t, "the refusal", got.Raw, "has moved on since this was shown to you: resolution proposed", "by "+name+" on ", "Nothing you sent was recorded")
 	button(t, got.card(), "confirm")
 	button(t, got.card(), "reject")
 	if after, _, _ := h.st.Load(ctx, ref); after.Version != d.Version || after.Stage != 1 {

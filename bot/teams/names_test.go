@@ -44,6 +44,6 @@ func TestAnUnlistedRaiserIsNamedByTeams(t *testing.T) {
 			told += c.Raw
 		}
 	}
-	mustContain(t, "what the other practitioner was sent", told, "Tara Tennant (Children's Social Care) has raised")
+	mustContain(t, "what the other practitioner was sent", told, "Tara Tennant (Children's Social Care) disagrees with you about case ESC-2026-0001 and asks you to talk it through by")
 	mustNotContain(t, "what the other practitioner was sent", told, aadNew, "<teams:", strings.ToUpper(aadNew))
 }

@@ -32,7 +32,8 @@ func (r renderer) loc() *time.Location {
 	return time.UTC
 }
 
-func (r renderer) when(t time.Time) string { return t.In(r.loc()).Format("Mon 2 Jan 2006, 15:04") }
+// when is a time as Escalate writes it everywhere (workflow.FormatTime).
+func (r renderer) when(t time.Time) string { return workflow.FormatTime(t, r.loc()) }
 
 // message renders a neutral message. A feed card carries the title and the
 // facts only: Lines, History and buttons are never drawn in a channel,
@@ -49,9 +50,6 @@ func (r renderer) message(m workflow.Message, md mode) *Card {
 	}
 	if fs, ok := r.facts(m.Facts); ok {
 		c.Body = append(c.Body, fs)
-	}
-	if md == modeDM {
-		c.Body = append(c.Body, localTimes(m.Facts)...)
 	}
 	if md == modeDM && len(m.History) > 0 {
 		c.Body = append(c.Body, r.history(m.History))
@@ -108,28 +106,11 @@ func (r renderer) facts(facts []workflow.Fact) (FactSet, bool) {
 	}
 	fs := FactSet{Type: "FactSet"}
 	for _, f := range facts {
-		// Value is already the London form of a time: Teams would show a
-		// DATE() function only in a TextBlock, and a fact must read the
-		// same everywhere.
+		// Value is already the one form of a time (workflow.FormatTime):
+		// no DATE() beside it in another style.
 		fs.Facts = append(fs.Facts, CardFact{Title: plainText(f.Label), Value: plainText(f.Value)})
 	}
 	return fs, true
-}
-
-// localTimes repeats each timed fact (when a window closes) in the
-// reader's own time zone: Teams formats DATE() and TIME() in a TextBlock
-// on the reader's device. The fact above keeps the partnership's time.
-func localTimes(facts []workflow.Fact) []Element {
-	var out []Element
-	for _, f := range facts {
-		if f.Time == nil {
-			continue
-		}
-		iso := f.Time.UTC().Format("2006-01-02T15:04:05Z")
-		out = append(out, TextBlock{Type: "TextBlock", Wrap: true, Size: "Small", IsSubtle: true,
-			Text: fmt.Sprintf("%s, in your time: {{DATE(%s, SHORT)}} at {{TIME(%s)}}", plainText(f.Label), iso, iso)})
-	}
-	return out
 }
 
 func (r renderer) history(h []workflow.HistoryEntry) Container {
@@ -308,7 +289,7 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 		}
 		out = append(out, InputChoiceSet{Type: "Input.ChoiceSet", ID: fd.Name, Label: fd.Label, Style: "filtered",
 			IsRequired: fd.Required, ErrorMessage: required, IsMultiSelect: fd.Type == workflow.FieldUsers,
-			Placeholder: "Type a name", Choices: r.people(),
+			Placeholder: "Type a name", Choices: r.people(fd.Name),
 			ChoicesData: &DataQuery{Type: "Data.Query", Dataset: peopleDataset}, Value: strings.Join(picked, ",")})
 	case workflow.FieldDate:
 		out = append(out, InputDate{Type: "Input.Date", ID: fd.Name, Label: fd.Label, IsRequired: fd.Required, Value: value})
@@ -319,7 +300,13 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 		}
 		out = append(out, InputToggle{Type: "Input.Toggle", ID: fd.Name, Title: fd.Label, ValueOn: "true", ValueOff: "false", Value: v})
 	default:
-		out = append(out, InputText{Type: "Input.Text", ID: fd.Name, Label: fd.Label, Placeholder: fd.Hint,
+		label := fd.Label
+		if fd.Type == workflow.FieldArea && fd.Max > 0 {
+			// Teams stops the box at maxLength; the label says how much
+			// room there is before anyone reaches it.
+			label += " (" + strings.TrimSuffix(strings.ToLower(workflow.RoomHint(fd.Max)[:1])+workflow.RoomHint(fd.Max)[1:], ".") + ")"
+		}
+		out = append(out, InputText{Type: "Input.Text", ID: fd.Name, Label: label, Placeholder: fd.Hint,
 			IsMultiline: fd.Type == workflow.FieldArea, MaxLength: fd.Max, IsRequired: fd.Required, ErrorMessage: required, Value: value})
 		return out
 	}
@@ -333,13 +320,19 @@ func (r renderer) field(fd workflow.FormField, problem string) []Element {
 const filterFrom = 6
 
 // people are the directory's Teams people, offered first in the people
-// picker (which also searches the whole organisation).
-func (r renderer) people() []Choice {
+// picker (which also searches the whole organisation); for a question
+// naming a side of the disagreement, not the chair or the business team
+// (workflow.DisagreeWith; the workflow refuses the person themselves).
+func (r renderer) people(field string) []Choice {
 	out := []Choice{}
 	if r.env.Directory == nil {
 		return out
 	}
-	for _, p := range r.env.Directory.People {
+	ps := r.env.Directory.People
+	if workflow.PartyFields[field] {
+		ps = workflow.DisagreeWith(r.env.Directory, "", ps)
+	}
+	for _, p := range ps {
 		id, ok := pickerValue(p.ID)
 		if !ok {
 			continue

@@ -431,10 +431,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(s.o.Engine.Env().Calendar.Location()).Format("Mon 2 Jan 2006, 15:04")
+	return workflow.FormatTime(t, s.o.Engine.Env().Calendar.Location())
 }
 
 func (s *Server) showCase(w http.ResponseWriter, r *http.Request) {

@@ -387,7 +387,7 @@ func TestActingFromTheWebPage(t *testing.T) {
 	fields.Set("text", "The school will share its notes today")
 	done := b.post("/web/form", fields, true)
 	home := b.follow(done)
-	if !strings.Contains(home.body, "Done.") {
+	if !strings.Contains(home.body, "You added a note (ESC-") {
 		t.Errorf("no flash after the note:\n%s", home.body)
 	}
 	// The same form sent again acts once.

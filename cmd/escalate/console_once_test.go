@@ -81,7 +81,7 @@ func TestConsoleOutsidersLearnNothing(t *testing.T) {
 		}
 	}
 	all := strings.Join(a, "\n")
-	if !strings.Contains(all, "there is no case "+ref+" that you can see") {
+	if !strings.Contains(all, "There is no case "+ref+" that you can see") {
 		t.Fatal("the outsider was not told there is no case they can see")
 	}
 	for _, leak := range []string{secretSubject, secretDisagreement, "Professional to professional", "Let me in", "application/pdf"} {
@@ -113,7 +113,7 @@ func TestConsoleFormsSentAgainActOnce(t *testing.T) {
 		t.Fatalf("the raise sent again: %d", code)
 	}
 	b.as("console:bt") // the business team sees every case
-	if next := b.get("/case/" + strings.Replace(ref, "-0001", "-0002", 1)); !strings.Contains(next, "there is no case") {
+	if next := b.get("/case/" + strings.Replace(ref, "-0001", "-0002", 1)); !strings.Contains(next, "There is no case") {
 		t.Fatal("the raise sent again raised a second case")
 	}
 

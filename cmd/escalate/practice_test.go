@@ -184,12 +184,12 @@ func TestPracticeConsoleEndToEnd(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(form, "Escalate to stage 2") {
 		t.Fatalf("escalate form: %d", code)
 	}
-	if code, body = b.submit(form, url.Values{"text": {"We cannot agree the threshold"}}); code != http.StatusOK || !strings.Contains(body, "Done") {
+	if code, body = b.submit(form, url.Values{"text": {"We cannot agree the threshold"}}); code != http.StatusOK || !strings.Contains(body, "You escalated the case (ESC-") {
 		t.Fatalf("escalate: %d %s", code, body)
 	}
 	// The old buttons are gone: pressing them again is refused politely.
 	code, body = b.press(hv, caseRef, "escalate")
-	if code != http.StatusOK || !strings.Contains(body, "reload it") {
+	if code != http.StatusOK || !strings.Contains(body, "so nothing you sent was recorded. Here is where it stands now.") {
 		t.Fatalf("a stale click should be refused with a reason: %s", body)
 	}
 
