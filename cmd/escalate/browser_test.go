@@ -94,7 +94,6 @@ func TestPracticeConsoleInABrowser(t *testing.T) {
 	do("raise a case",
 		click(`a[href="/raise"]`),
 		visible(`#f-subject_ref`),
-		setValue(`#f-subject_type`, "child"),
 		sendKeys(`#f-subject_ref`, secretSubject),
 		setValue(`#f-category`, "thresholds"),
 		setValue(`#f-responder_agency`, "community-health"),
@@ -130,7 +129,7 @@ func TestPracticeConsoleInABrowser(t *testing.T) {
 	if lapsed := text(`article[data-kind="lapsed"]`); !strings.Contains(lapsed, "Escalate to stage 3") {
 		t.Errorf("lapse prompt: %q", lapsed)
 	}
-	if reminder := text(`article[data-kind="reminder"]`); !strings.Contains(reminder, "closes at") {
+	if reminder := text(`article[data-kind="reminder"]`); !strings.Contains(reminder, "closes on") {
 		t.Errorf("reminder: %q", reminder)
 	}
 	shot("5-reminder-and-lapse")
@@ -217,7 +216,6 @@ func TestOwnPolicyInABrowser(t *testing.T) {
 	do("raise",
 		chromedp.Click(chromedp.CSS(`a[href="/raise"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#f-subject_ref`)),
-		chromedp.SetValue(chromedp.CSS(`#f-subject_type`), "child"),
 		chromedp.SendKeys(chromedp.CSS(`#f-subject_ref`), "CS-123456"),
 		chromedp.SetValue(chromedp.CSS(`#f-category`), "thresholds"),
 		chromedp.SetValue(chromedp.CSS(`#f-responder_agency`), "community-health"),
