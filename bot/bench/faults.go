@@ -643,7 +643,9 @@ func (fr *faultRun) raise(ctx context.Context, n int64) error {
 				fr.nAcked.Add(1)
 				return nil
 			}
-			if strings.Contains(answer, `"errors"`) {
+			// "Escalate could not save this just now … Submit it again":
+			// what a person does on that answer is submit again.
+			if strings.Contains(answer, `"errors"`) && !strings.Contains(answer, "Submit it again") {
 				return fmt.Errorf("raise %d: the form was refused: %s", n, answer)
 			}
 		}
