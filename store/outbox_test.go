@@ -158,3 +158,29 @@ func TestEnqueueRoutesAndNamesMessages(t *testing.T) {
 		t.Error("a transition with a message without an id was committed")
 	}
 }
+
+// One call that carries the same message twice, beside others, queues it
+// once, and the rest keep the order they were given in (the script hands
+// out their sequence numbers in one go).
+func TestEnqueueOneCallDeduplicatesAndKeepsOrder(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, Options{Now: func() time.Time { return t0 }})
+	msgs := []workflow.Message{
+		{ID: "a", Kind: workflow.MsgInfo, To: "slack:U1", Title: "first"},
+		{ID: "b", Kind: workflow.MsgInfo, To: "slack:U1", Title: "second"},
+		{ID: "a", Kind: workflow.MsgInfo, To: "slack:U1", Title: "first again"},
+		{ID: "c", Kind: workflow.MsgInfo, To: "slack:U1", Title: "third"},
+	}
+	must(t, s.Enqueue(ctx, msgs))
+	// Already queued: enqueued again, nothing is added.
+	must(t, s.Enqueue(ctx, msgs[:1]))
+	items, err := s.ClaimOutbox(ctx, t0, 10, time.Minute)
+	must(t, err)
+	var got []string
+	for _, it := range items {
+		got = append(got, it.Message.Title)
+	}
+	if want := []string{"first", "second", "third"}; !slices.Equal(got, want) {
+		t.Fatalf("queued %q, want %q", got, want)
+	}
+}

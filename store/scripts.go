@@ -16,11 +16,15 @@ local base = ARGV[1]
 -- want checks that k holds a t or nothing, with a read that fails on
 -- any other type (a third of the cost of TYPE, whose answer is a table).
 local wantRead = {zset = 'ZCARD', set = 'SCARD', hash = 'HLEN', list = 'LLEN', stream = 'XLEN', string = 'STRLEN'}
+-- It returns the read's answer: 0 for a key that does not exist (and, for
+-- a string, one that is empty), so a caller that only needs to know
+-- whether the key exists spares itself an EXISTS.
 local function want(k, t)
   local r = redis.pcall(wantRead[t], k)
   if type(r) == 'table' and r.err then
     error('ESCALATE key ' .. k .. ' does not hold a ' .. t)
   end
+  return r
 end
 -- wantSets checks several keys at once that each hold a set or nothing
 -- (SINTERCARD refuses any other type, one call whatever their number).
@@ -100,27 +104,43 @@ local function readOutbox(i)
   for j = 1, n do
     local at = i + 1 + (j - 1) * 4
     out[j] = {id = ARGV[at], target = ARGV[at + 1], msg = ARGV[at + 2], ms = num(ARGV[at + 3], 'outbox time')}
-    want(base .. 'o:' .. out[j].id, 'hash')
-    want(base .. 'ob:done:' .. out[j].id, 'string')
+    -- The checks double as the existence test enqueue needs (an item is
+    -- never an empty hash, a delivered marker never an empty string).
+    out[j].known = want(base .. 'o:' .. out[j].id, 'hash') > 0 or want(base .. 'ob:done:' .. out[j].id, 'string') > 0
   end
   want(base .. 'ob:seq', 'string')
   return out, i + 1 + n * 4
 end
--- enqueue adds an item unless it is already queued, claimed, parked or
+-- An outbox item is added unless it is already queued, claimed, parked or
 -- recently delivered: the same message enqueued twice is sent once. Its
 -- score is its millisecond followed by three digits of a sequence, so
 -- items keep the order they were enqueued in, and a claimer whose clock
 -- reads that millisecond already sees them (see outboxScore in Go).
-local function enqueue(it)
-  local k = base .. 'o:' .. it.id
-  if redis.call('EXISTS', k) == 1 or redis.call('EXISTS', base .. 'ob:done:' .. it.id) == 1 then
-    return
+--
+-- enqueueAll does so for items read by readOutbox, in four calls plus one
+-- per item: one INCRBY hands out the sequence numbers the items would
+-- have had from an INCR each, and one ZADD per sorted set adds them all.
+-- stale says the existence readOutbox saw may have changed since (a purge
+-- in the same script deleted items), so it is asked again.
+local function enqueueAll(items, stale)
+  local fresh, seen = {}, {}
+  for _, it in ipairs(items) do
+    local known = it.known
+    if stale then
+      known = redis.call('EXISTS', base .. 'o:' .. it.id) == 1 or redis.call('EXISTS', base .. 'ob:done:' .. it.id) == 1
+    end
+    if not known and not seen[it.id] then seen[it.id] = true; fresh[#fresh + 1] = it end
   end
-  local seq = redis.call('INCR', base .. 'ob:seq') % 1000
-  local score = it.ms .. string.format('%03d', seq)
-  redis.call('HSET', k, 't', it.target, 'm', it.msg, 'a', 0, 'q', score)
-  redis.call('ZADD', oq, score, it.id)
-  redis.call('ZADD', oage, score, it.id)
+  if #fresh == 0 then return end
+  local last = redis.call('INCRBY', base .. 'ob:seq', #fresh)
+  local zargs = {}
+  for j, it in ipairs(fresh) do
+    local score = it.ms .. string.format('%03d', (last - #fresh + j) % 1000)
+    redis.call('HSET', base .. 'o:' .. it.id, 't', it.target, 'm', it.msg, 'a', 0, 'q', score)
+    zargs[#zargs + 1] = score; zargs[#zargs + 1] = it.id
+  end
+  redis.call('ZADD', oq, unpack(zargs))
+  redis.call('ZADD', oage, unpack(zargs))
 end
 -- A case's index entries: per-person and per-stage indexes are sorted
 -- sets scored by deadline, open-by-raising-date (oc:) one scored by when
@@ -260,8 +280,8 @@ local idemk = base .. 'idem:' .. idem
 local cur = redis.call('HMGET', dk, 'v', 'c', 'm')
 if cur[1] and tonumber(cur[1]) == ver and cur[2] == commit then return 2 end
 if idem ~= '' then
-  want(idemk, 'string')
-  if redis.call('EXISTS', idemk) == 1 then return -1 end
+  -- An idempotency key's value (ref|version) is never empty.
+  if want(idemk, 'string') > 0 then return -1 end
 end
 if prev == 0 then
   if cur[1] or redis.call('EXISTS', dk) == 1 then return -2 end
@@ -280,7 +300,10 @@ if clear then
   want(dtk, 'set')
   cleared = redis.call('SMEMBERS', dtk)
 end
-if #cleared > 0 or #timers > 0 then wantTimerKeys(); want(dtk, 'set') end
+if #cleared > 0 or #timers > 0 then
+  wantTimerKeys()
+  if not clear then want(dtk, 'set') end -- clear checked it above
+end
 if purge then wantOutboxKeys() elseif #items > 0 then want(oq, 'zset'); want(oage, 'zset') end
 local put, drop, legacy = {}, {}, false
 if cur[3] ~= newm then
@@ -346,7 +369,7 @@ if isOpen then
 else
   redis.call('ZREM', chg, ref)
 end
-for _, it in ipairs(items) do enqueue(it) end
+enqueueAll(items, purge)
 if idem ~= '' then redis.call('SET', idemk, ref .. '|' .. ver, 'PX', idemTTL) end
 return 1
 `)
@@ -453,7 +476,7 @@ var enqueueScript = redis.NewScript(luaPrelude + `
 local items, i = readOutbox(2)
 if i - 1 ~= #ARGV then error('ESCALATE outbox arguments do not match') end
 wantOutboxKeys()
-for _, it in ipairs(items) do enqueue(it) end
+enqueueAll(items, false)
 return #items
 `)
 
