@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/escalate-app/escalate/bot/directory"
+	"github.com/escalate-app/escalate/bot/entra"
 	"github.com/escalate-app/escalate/workflow"
 )
 
@@ -28,8 +28,6 @@ const (
 
 const (
 	callTimeout = 15 * time.Second
-	// tokenMargin: a token is renewed this long before it expires.
-	tokenMargin = 5 * time.Minute
 	// pageSize is the most Graph returns a page for directory objects.
 	pageSize = 999
 	// maxPages bounds one group's paging: 999 × 500 people is far beyond any
@@ -64,7 +62,7 @@ type Client struct {
 	http  *http.Client
 	now   func() time.Time
 	wait  func(context.Context, time.Duration) error
-	token tokenSource
+	token *entra.Token
 }
 
 // New checks the configuration and builds a client; it calls nothing.
@@ -92,13 +90,13 @@ func New(cfg Config) (*Client, error) {
 		cfg.Wait = sleep
 	}
 	c := &Client{base: base, http: cfg.HTTP, now: cfg.Now, wait: cfg.Wait}
-	c.token = tokenSource{
-		url:      strings.ReplaceAll(cfg.TokenURL, "{tenant}", url.PathEscape(cfg.TenantID)),
-		clientID: cfg.ClientID, secret: cfg.ClientSecret,
+	c.token = &entra.Token{
+		URL:      strings.ReplaceAll(cfg.TokenURL, "{tenant}", url.PathEscape(cfg.TenantID)),
+		ClientID: cfg.ClientID, Secret: cfg.ClientSecret,
 		// The token is for the cloud Graph is in: graph.microsoft.com's
 		// default scope, or a sovereign cloud's own host.
-		scope:  base.Scheme + "://" + base.Host + "/.default",
-		client: cfg.HTTP, now: cfg.Now,
+		Scope:  base.Scheme + "://" + base.Host + "/.default",
+		Client: cfg.HTTP, Now: cfg.Now,
 	}
 	return c, nil
 }
@@ -273,9 +271,12 @@ func (c *Client) get(ctx context.Context, u, op string, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
-		tok, err := c.token.get(ctx)
+		tok, err := c.token.Get(ctx)
+		if th, ok := errors.AsType[*entra.Throttled](err); ok {
+			return &directory.RateLimited{RetryAfter: th.After}
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("graph: %w", err)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
@@ -296,12 +297,12 @@ func (c *Client) get(ctx context.Context, u, op string, out any) error {
 			}
 			return nil
 		case s == http.StatusUnauthorized && attempt == 0:
-			c.token.forget(tok)
+			c.token.Forget(tok)
 			continue
 		case s == http.StatusNotFound:
 			return fmt.Errorf("%w: %w", directory.ErrNotFound, &APIError{Op: op, Status: s, Code: errorCode(data)})
 		case s == http.StatusTooManyRequests || s == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
-			return &directory.RateLimited{RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.now())}
+			return &directory.RateLimited{RetryAfter: entra.RetryAfter(resp.Header.Get("Retry-After"), c.now())}
 		default:
 			return &APIError{Op: op, Status: s, Code: errorCode(data)}
 		}
@@ -319,92 +320,9 @@ func errorCode(data []byte) string {
 	return e.Error.Code
 }
 
-// tokenSource holds the client-credentials token, fetched once and reused
-// until shortly before it expires; the lock is held across the fetch so
-// concurrent calls wait for one token rather than each fetching.
-type tokenSource struct {
-	url, clientID, secret, scope string
-	client                       *http.Client
-	now                          func() time.Time
-
-	mu      sync.Mutex
-	token   string
-	renewAt time.Time
-	fetches int
-}
-
-func (t *tokenSource) get(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token != "" && t.now().Before(t.renewAt) {
-		return t.token, nil
-	}
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {t.clientID}, "client_secret": {t.secret}, "scope": {t.scope}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", fmt.Errorf("graph: token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("graph: fetch a token: %w", err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return "", &directory.RateLimited{RetryAfter: retryAfter(resp.Header.Get("Retry-After"), t.now())}
-	case resp.StatusCode != http.StatusOK:
-		// The identity platform's own error shape: {"error":"invalid_client",…}.
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		return "", fmt.Errorf("graph: fetch a token: status %d %s (check the tenant, client id and secret)", resp.StatusCode, e.Error)
-	}
-	var body struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
-	}
-	if err := json.Unmarshal(data, &body); err != nil {
-		return "", fmt.Errorf("graph: decode the token: %w", err)
-	}
-	if body.AccessToken == "" || body.ExpiresIn <= 0 {
-		return "", errors.New("graph: the token answer has no access_token or expires_in")
-	}
-	life := time.Duration(body.ExpiresIn) * time.Second
-	t.token, t.renewAt = body.AccessToken, t.now().Add(life-min(tokenMargin, life/2))
-	t.fetches++
-	return t.token, nil
-}
-
-func (t *tokenSource) forget(token string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == token {
-		t.token = ""
-	}
-}
-
 // TokenFetches is how many tokens the client has fetched (for tests and
 // the benchmark: one per hour of work, not one per call).
-func (c *Client) TokenFetches() int {
-	c.token.mu.Lock()
-	defer c.token.mu.Unlock()
-	return c.token.fetches
-}
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
-		return time.Duration(max(secs, 1)) * time.Second
-	}
-	if at, err := http.ParseTime(h); err == nil && at.After(now) {
-		return at.Sub(now)
-	}
-	return time.Second
-}
+func (c *Client) TokenFetches() int { return c.token.Fetches() }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

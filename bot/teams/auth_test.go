@@ -209,8 +209,8 @@ func TestNewRefusesWithoutCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.keys.metadataURL != DefaultOpenIDMetadataURL || a.regs[0].conn.tokens.url != "https://login.microsoftonline.com/"+tenantID+"/oauth2/v2.0/token" {
-		t.Fatalf("defaults: %q %q", a.keys.metadataURL, a.regs[0].conn.tokens.url)
+	if a.keys.metadataURL != DefaultOpenIDMetadataURL || a.regs[0].conn.tokens.URL != "https://login.microsoftonline.com/"+tenantID+"/oauth2/v2.0/token" {
+		t.Fatalf("defaults: %q %q", a.keys.metadataURL, a.regs[0].conn.tokens.URL)
 	}
 }
 

@@ -2,7 +2,6 @@ package teams
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,14 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/connector/client"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/escalate-app/escalate/bot/entra"
 	"github.com/escalate-app/escalate/bot/outbox"
 )
 
@@ -34,102 +32,25 @@ func TokenURL(tenantID string) string {
 	return "https://login.microsoftonline.com/" + url.PathEscape(tenantID) + "/oauth2/v2.0/token"
 }
 
-const (
-	callTimeout = 15 * time.Second
-	// tokenMargin: a token is renewed this long before it expires, so a
-	// request never leaves with a token about to lapse.
-	tokenMargin = 5 * time.Minute
-)
-
-// tokenSource holds the bot's client-credentials token, fetched once and
-// reused until shortly before it expires. The lock is held across the
-// fetch so concurrent sends wait for one token instead of each fetching.
-type tokenSource struct {
-	url, clientID, secret string
-	scope                 string // "": the connector's
-	client                *http.Client
-	now                   func() time.Time
-
-	mu      sync.Mutex
-	token   string
-	renewAt time.Time
-}
-
-func (t *tokenSource) get(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token != "" && t.now().Before(t.renewAt) {
-		return t.token, nil
-	}
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {t.clientID},
-		"client_secret": {t.secret},
-		"scope":         {cmp.Or(t.scope, connectorScope)},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", fmt.Errorf("token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("fetch token: %w", err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		return "", &outbox.RetryAfter{After: retryAfter(resp.Header.Get("Retry-After"), t.now())}
-	case resp.StatusCode != http.StatusOK:
-		// Transient for the outbox: a wrong password or tenant is put
-		// right by the operator, after which the waiting items go out.
-		return "", fmt.Errorf("fetch token: status %d", resp.StatusCode)
-	}
-	var body struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return "", fmt.Errorf("decode token: %w", err)
-	}
-	if body.AccessToken == "" || body.ExpiresIn <= 0 {
-		return "", errors.New("fetch token: the answer has no access_token or expires_in")
-	}
-	life := time.Duration(body.ExpiresIn) * time.Second
-	margin := min(tokenMargin, life/2)
-	t.token, t.renewAt = body.AccessToken, t.now().Add(life-margin)
-	return t.token, nil
-}
-
-// forget drops a token the connector refused, so the next call fetches a
-// new one.
-func (t *tokenSource) forget(token string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == token {
-		t.token = ""
-	}
-}
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if secs, err := strconv.Atoi(h); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if at, err := http.ParseTime(h); err == nil && at.After(now) {
-		return at.Sub(now)
-	}
-	return time.Second
-}
+const callTimeout = 15 * time.Second
 
 // connector calls the Bot Framework connector REST API with the bot's
 // token and the caller's context. Its answers follow the outbox contract:
 // 429 → *outbox.RetryAfter, a refusal that retrying cannot change (400,
 // 403, 404, …) → outbox.Permanent, anything else transient.
 type connector struct {
-	tokens *tokenSource
+	tokens *entra.Token
 	client *http.Client
+}
+
+// token is the bot's token; a throttled fetch waits as the outbox waits
+// out any 429.
+func (c *connector) token(ctx context.Context) (string, error) {
+	tok, err := c.tokens.Get(ctx)
+	if th, ok := errors.AsType[*entra.Throttled](err); ok {
+		return "", &outbox.RetryAfter{After: th.After}
+	}
+	return tok, err
 }
 
 // statusError is a connector answer that was not a success.
@@ -144,7 +65,7 @@ func (e *statusError) Error() string { return fmt.Sprintf("%s: connector answere
 func (c *connector) call(ctx context.Context, method, u, op string, body, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	tok, err := c.tokens.get(ctx)
+	tok, err := c.token(ctx)
 	if err != nil {
 		return err
 	}
@@ -172,11 +93,11 @@ func (c *connector) call(ctx context.Context, method, u, op string, body, out an
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests:
-		return &outbox.RetryAfter{After: retryAfter(resp.Header.Get("Retry-After"), c.tokens.now())}
+		return &outbox.RetryAfter{After: entra.RetryAfter(resp.Header.Get("Retry-After"), c.tokens.Now())}
 	case s == http.StatusUnauthorized:
 		// The token was refused (revoked, or the secret rotated): fetch
 		// a new one next time.
-		c.tokens.forget(tok)
+		c.tokens.Forget(tok)
 		return &statusError{Status: s, Op: op}
 	case s == http.StatusRequestTimeout:
 		return &statusError{Status: s, Op: op}
@@ -283,7 +204,7 @@ func (l libraryClient) Put(u url.URL, act schema.Activity) error {
 func (l libraryClient) Delete(u url.URL, _ schema.Activity) error {
 	ctx, cancel := context.WithTimeout(l.ctx, callTimeout)
 	defer cancel()
-	tok, err := l.c.tokens.get(ctx)
+	tok, err := l.c.token(ctx)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func TestConcurrentSendsFetchOneToken(t *testing.T) {
 	ctx := context.Background()
 	conv := h.knownPerson(aadLM1)
 	tokenClock := bottest.NewClock(time.Now())
-	h.a.regs[0].conn.tokens.now = tokenClock.Now
+	h.a.regs[0].conn.tokens.Now = tokenClock.Now
 	tr := h.a.Transport()
 	if tr.Platform() != "teams" {
 		t.Fatal(tr.Platform())
@@ -177,10 +177,7 @@ func TestRefusedTokenIsRenewed(t *testing.T) {
 	if err := tr.Send(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
-	h.id.tokenN.Store(100) // tokens 1..100 valid; make the current one refused:
-	h.a.regs[0].conn.tokens.mu.Lock()
-	h.a.regs[0].conn.tokens.token = "connector-token-999"
-	h.a.regs[0].conn.tokens.mu.Unlock()
+	h.id.revokeIssued() // the token Escalate holds is now refused
 	if err := tr.Send(ctx, store.OutboxItem{ID: "b", Message: workflow.Message{ID: "b", To: uid(aadLM1), Title: "Hi"}}); err == nil || outbox.IsPermanent(err) {
 		t.Fatalf("a refused token: %v", err)
 	}

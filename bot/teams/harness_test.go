@@ -88,6 +88,8 @@ type identity struct {
 	tokenFetches atomic.Int64
 	tokenLife    atomic.Int64 // expires_in, seconds
 	tokenN       atomic.Int64
+	// revokedThrough: connector tokens numbered up to it are refused.
+	revokedThrough atomic.Int64
 
 	mu       sync.Mutex
 	keys     map[string]*rsa.PrivateKey // published keys by kid
@@ -205,8 +207,12 @@ func (id *identity) validToken(tok string) bool {
 	if _, err := fmt.Sscanf(tok, "connector-token-%d", &n); err != nil {
 		return false
 	}
-	return n >= 1 && n <= id.tokenN.Load()
+	return n > id.revokedThrough.Load() && n <= id.tokenN.Load()
 }
+
+// revokeIssued refuses every connector token issued so far, as Entra
+// refuses a token whose secret was rotated; tokens fetched later work.
+func (id *identity) revokeIssued() { id.revokedThrough.Store(id.tokenN.Load()) }
 
 // sign makes the token the Bot Framework sends with an activity.
 func sign(t testing.TB, key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/core"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/escalate-app/escalate/bot/entra"
 	"github.com/escalate-app/escalate/bot/outbox"
 	"github.com/escalate-app/escalate/workflow"
 )
@@ -88,10 +89,10 @@ func registrations(cfg Config, client *http.Client, now func() time.Time) ([]*re
 		} else {
 			r.TokenURL = tokenURLFor(r.TokenURL, cfg.TokenURL, r.TenantID)
 		}
-		tokens := &tokenSource{url: r.TokenURL, clientID: r.AppID, secret: r.AppPassword, client: client, now: now}
+		tokens := &entra.Token{URL: r.TokenURL, ClientID: r.AppID, Secret: r.AppPassword, Scope: connectorScope, Client: client, Now: now}
 		reg := &registration{Registration: r, conn: &connector{client: client, tokens: tokens}}
 		if cfg.GraphURL != "" {
-			gt := &tokenSource{url: r.TokenURL, clientID: r.AppID, secret: r.AppPassword, scope: graphScope, client: client, now: now}
+			gt := &entra.Token{URL: r.TokenURL, ClientID: r.AppID, Secret: r.AppPassword, Scope: graphScope, Client: client, Now: now}
 			reg.graph = &connector{client: client, tokens: gt}
 		}
 		out = append(out, reg)
